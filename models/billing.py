@@ -1,0 +1,132 @@
+"""Charges, statements (payment documents), payments, debts and the key-rate table."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import enum_field, fk, id_field, json_field, money_field, timestamp_field
+from models.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
+
+
+class Statement(SQLModel, table=True):
+    """The payment document of one account for one month. All amounts in kopecks.
+
+    closing = opening + charged + recalculated + penalty - paid (a positive balance is a debt).
+    """
+
+    __table_args__ = (sa.UniqueConstraint("account_id", "period"),)
+
+    id: int | None = id_field()
+    account_id: int = fk("personal_account.id", index=False, ondelete="CASCADE")
+    period: date
+    opening_balance: int = money_field()
+    charged: int = money_field()
+    recalculated: int = money_field()
+    paid: int = money_field()
+    penalty: int = money_field()
+    closing_balance: int = money_field()
+    issued_on: date
+    due_on: date
+    pdf_file_id: int | None = fk("stored_file.id", nullable=True, index=False)
+    created_at: datetime = timestamp_field()
+
+
+class Charge(SQLModel, table=True):
+    """One line of a statement: volume x rate for a zone, or a recalculation of an earlier period."""
+
+    __table_args__ = (sa.Index("ix_charge_account_period", "account_id", "period"),)
+
+    id: int | None = id_field()
+    account_id: int = fk("personal_account.id", index=False, ondelete="CASCADE")
+    statement_id: int | None = fk("statement.id", nullable=True, ondelete="CASCADE")
+    period: date
+    zone: TariffZone = enum_field(TariffZone)
+    kind: ChargeKind = enum_field(ChargeKind, default=ChargeKind.CONSUMPTION)
+    basis: ChargeBasis = enum_field(ChargeBasis, default=ChargeBasis.READINGS)
+    volume_kwh: int = Field(sa_type=sa.BigInteger)
+    rate_kopecks: int
+    amount: int = money_field()
+    recalculated_period: date | None = None  # for RECALCULATION: the period being corrected
+
+
+class Payment(SQLModel, table=True):
+    """A payment split into electricity, penalty and state duty, by the customer or from a bank."""
+
+    __table_args__ = (
+        sa.Index("ix_payment_account_created", "account_id", "created_at"),
+        sa.UniqueConstraint("provider", "provider_payment_id"),
+        sa.CheckConstraint("amount = electricity + penalty + state_duty", name="split"),
+        sa.CheckConstraint("amount > 0", name="positive"),
+    )
+
+    id: int | None = id_field()
+    account_id: int = fk("personal_account.id", index=False, ondelete="CASCADE")
+    customer_id: int | None = fk("customer.id", nullable=True, ondelete="SET NULL")
+    amount: int = money_field(default=None)
+    electricity: int = money_field()
+    penalty: int = money_field()
+    state_duty: int = money_field()
+    method: PaymentMethod = enum_field(PaymentMethod)
+    status: PaymentStatus = enum_field(PaymentStatus, default=PaymentStatus.PENDING)
+    provider: str = Field(default="internal", max_length=32)
+    provider_payment_id: str | None = Field(default=None, max_length=100)
+    confirmation_url: str | None = Field(default=None, max_length=1000)  # SBP link or card payment page
+    created_at: datetime = timestamp_field()
+    paid_at: datetime | None = timestamp_field(nullable=True)
+    idempotency_key: str | None = Field(default=None, max_length=64)
+
+
+class PaymentCallback(SQLModel, table=True):
+    """A provider's signed callback, stored once: the same callback twice credits once."""
+
+    __tablename__ = "payment_callback"
+    __table_args__ = (sa.UniqueConstraint("provider", "callback_id"),)
+
+    id: int | None = id_field()
+    provider: str = Field(max_length=32)
+    callback_id: str = Field(max_length=100)
+    payment_id: int | None = fk("payment.id", nullable=True)
+    payload: dict[str, Any] | None = json_field()
+    received_at: datetime = timestamp_field()
+
+
+class AccountDebt(SQLModel, table=True):
+    """The current debt of an account split as the payment form splits it; kept by billing."""
+
+    __tablename__ = "account_debt"
+
+    account_id: int = Field(
+        sa_column_args=[sa.ForeignKey("personal_account.id", ondelete="CASCADE")],
+        sa_type=sa.BigInteger,
+        primary_key=True,
+    )
+    electricity: int = money_field()
+    penalty: int = money_field()
+    state_duty: int = money_field()
+    updated_at: datetime = timestamp_field()
+
+
+class KeyRate(SQLModel, table=True):
+    """The Bank of Russia key rate from a date, in basis points (21 % = 2100)."""
+
+    __tablename__ = "key_rate"
+
+    valid_from: date = Field(primary_key=True)
+    rate_bp: int
+
+
+class ConsumptionNorm(SQLModel, table=True):
+    """Норматив потребления: kWh per resident per month, used when there are no readings."""
+
+    __tablename__ = "consumption_norm"
+    __table_args__ = (sa.UniqueConstraint("object_kind", "residents", "valid_from"),)
+
+    id: int | None = id_field()
+    object_kind: str = Field(max_length=32)
+    residents: int  # 1..5, where 5 means "5 or more"
+    kwh_per_resident: int
+    valid_from: date

@@ -1,0 +1,76 @@
+"""Plumbing tables: stored files, the event outbox and outbound SMS / email."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Field, SQLModel
+
+from models.base import enum_field, fk, id_field, json_field, timestamp_field
+from models.enums import DeliveryStatus, FilePurpose, MessageChannel
+
+
+class StoredFile(SQLModel, table=True):
+    """A file in the storage (appeal attachments, contract applications, statement PDFs)."""
+
+    __tablename__ = "stored_file"
+
+    id: int | None = id_field()
+    owner_id: int | None = fk("customer.id", nullable=True, ondelete="SET NULL")
+    purpose: FilePurpose = enum_field(FilePurpose)
+    storage_key: str = Field(max_length=200, unique=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size_bytes: int = Field(sa_type=sa.BigInteger)
+    sha256: str = Field(max_length=64)
+    created_at: datetime = timestamp_field()
+
+
+class OutboxEvent(SQLModel, table=True):
+    """An event written in the same transaction as the change it reports.
+
+    `channels` names who may receive it (e.g. `account:17`, `customer:5`, `appeal:9`, `operators`); a subscriber
+    that reconnects asks for events after the last id it saw on its channels.
+    """
+
+    __tablename__ = "outbox_event"
+    __table_args__ = (
+        sa.Index("ix_outbox_event_channels", "channels", postgresql_using="gin"),
+        sa.Index("ix_outbox_event_unpublished", "id", postgresql_where=sa.text("published_at IS NULL")),
+    )
+
+    id: int | None = id_field()
+    type: str = Field(max_length=64)
+    channels: list[str] = Field(sa_type=ARRAY(sa.String(64)))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.dialects.postgresql.JSONB)
+    created_at: datetime = timestamp_field()
+    published_at: datetime | None = timestamp_field(nullable=True)
+
+
+class OutboundMessage(SQLModel, table=True):
+    """An SMS or email queued in the business transaction and delivered by the dispatcher."""
+
+    __tablename__ = "outbound_message"
+    __table_args__ = (
+        sa.Index("ix_outbound_message_pending", "id", postgresql_where=sa.text("status = 'PENDING'")),
+        sa.Index("ix_outbound_message_recipient_time", "recipient", "created_at"),
+    )
+
+    id: int | None = id_field()
+    channel: MessageChannel = enum_field(MessageChannel)
+    sender: str = Field(max_length=100)
+    recipient: str = Field(max_length=254)
+    subject: str | None = Field(default=None, max_length=300)
+    body: str = Field(sa_type=sa.Text)
+    kind: str = Field(max_length=64)  # e.g. REGISTRATION_CODE, ACCOUNT_LINKED
+    status: DeliveryStatus = enum_field(DeliveryStatus, default=DeliveryStatus.PENDING)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = timestamp_field()
+    sent_at: datetime | None = timestamp_field(nullable=True)
+    customer_id: int | None = fk("customer.id", nullable=True, ondelete="SET NULL")
+    attachment_file_id: int | None = fk("stored_file.id", nullable=True, index=False)
+    meta: dict[str, Any] | None = json_field()

@@ -1,0 +1,51 @@
+"""The per-request (per-websocket) context handed to every resolver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import strawberry
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+
+from loaders.registry import Loaders
+from services.auth_tokens import Viewer
+from services.platform.runtime import Runtime
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    runtime: Runtime
+    viewer: Viewer | None = None
+    connection_params: dict[str, Any] | None = None
+    response: Any = None
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def db(self) -> Any:
+        return self.runtime.db
+
+    @property
+    def clock(self) -> Any:
+        return self.runtime.clock
+
+    @cached_property
+    def client_ip(self) -> str:
+        client = self.request.client
+        return client.host if client else "unknown"
+
+    @property
+    def loaders(self) -> Loaders:
+        """Loaders live as long as one request, or one subscription event on a websocket."""
+        if self._loaders is None:
+            self._loaders = Loaders(self.runtime.db)
+        return self._loaders
+
+    def reset_loaders(self) -> None:
+        self._loaders = None
+
+
+Info = strawberry.Info[Context, None]

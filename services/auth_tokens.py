@@ -1,0 +1,67 @@
+"""Access tokens: short-lived JWTs naming the customer, role and session they were issued for."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+from models.enums import Role
+
+ACCESS_TOKEN_TTL = timedelta(minutes=15)
+ALGORITHM = "HS256"
+ISSUER = "lk-api"
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is asking: the signed-in customer or member of staff."""
+
+    customer_id: int
+    role: Role
+    session_id: uuid.UUID
+    expires_at: datetime
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role is not Role.CUSTOMER
+
+
+def issue_access_token(
+    *, secret: str, customer_id: int, role: Role, session_id: uuid.UUID, now: datetime
+) -> tuple[str, datetime]:
+    expires_at = now + ACCESS_TOKEN_TTL
+    claims = {
+        "sub": str(customer_id),
+        "role": role.value,
+        "sid": str(session_id),
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "iss": ISSUER,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM), expires_at
+
+
+def decode_access_token(*, secret: str, token: str, now: datetime) -> Viewer | None:
+    """The viewer a token names, or None when it is malformed, forged or expired (at `now`)."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "sid", "role"], "verify_exp": False},
+        )
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
+        if expires_at <= now:
+            return None
+        return Viewer(
+            customer_id=int(claims["sub"]),
+            role=Role(claims["role"]),
+            session_id=uuid.UUID(claims["sid"]),
+            expires_at=expires_at,
+        )
+    except (jwt.InvalidTokenError, ValueError, KeyError):
+        return None

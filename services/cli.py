@@ -1,0 +1,64 @@
+"""The command-line tasks of `server.py`, each on a prepared runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+
+import orjson
+
+from services.platform.runtime import Runtime
+from services.platform.settings import PROJECT_ROOT
+
+
+async def report_migrated(runtime: Runtime) -> None:
+    print("database migrated to the newest revision")
+
+
+async def print_demo_accounts(runtime: Runtime) -> None:
+    from services.demo import list_unlinked_accounts
+
+    accounts = await list_unlinked_accounts(db=runtime.db, clock=runtime.clock)
+    sys.stdout.write(orjson.dumps(accounts, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+async def seed(runtime: Runtime, *, accounts: int) -> None:
+    from services.demo import seed_large
+
+    summary = await seed_large(
+        db=runtime.db, clock=runtime.clock, accounts=accounts, progress=lambda line: print(line, flush=True)
+    )
+    print(summary)
+
+
+async def create_staff(runtime: Runtime, *, phone: str, role: str, password: str | None, name: str | None) -> None:
+    from services.identity.staff import create_staff_member
+
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise SystemExit("error: passwords do not match")
+    customer_id = await create_staff_member(
+        db=runtime.db, clock=runtime.clock, phone=phone, role=role, password=password, full_name=name
+    )
+    print(f"staff member {customer_id} created with role {role}")
+
+
+async def run_worker(runtime: Runtime) -> None:
+    from services.platform.background import start_background, stop_background
+
+    tasks = await start_background(runtime)
+    print(f"worker running {len(tasks)} processors; Ctrl-C stops it", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await stop_background(runtime, tasks)
+
+
+def export_schema() -> None:
+    from schema.build import schema
+
+    path = PROJECT_ROOT / "schema.graphql"
+    path.write_text(schema.as_str() + "\n")
+    print(f"wrote {path}")

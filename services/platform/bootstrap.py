@@ -1,0 +1,93 @@
+"""Getting a process ready: the database (embedded or configured), migrations, demo data, the runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from dataclasses import dataclass
+
+import asyncpg
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from services.platform.clock import Clock, SystemClock
+from services.platform.database import Database
+from services.platform.migrate import upgrade_to_head
+from services.platform.runtime import Runtime
+from services.platform.settings import Settings
+
+
+class StartupError(RuntimeError):
+    """A reason not to start, said in one line."""
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    phone: str
+    password: str
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL when set, else the embedded PostgreSQL under the data directory (started or joined)."""
+    if settings.database_url:
+        return settings.database_url
+    from services.platform.embedded import EmbeddedPostgresError, start_embedded_postgres
+
+    try:
+        url = start_embedded_postgres(settings.data_dir)
+    except EmbeddedPostgresError as error:
+        raise StartupError(str(error)) from error
+    # Child processes (uvicorn workers) join the same server instead of starting their own.
+    os.environ["DATABASE_URL"] = url
+    return url
+
+
+def describe_connection_error(error: BaseException) -> str:
+    root = error
+    while root.__cause__ is not None:
+        root = root.__cause__
+    orig = getattr(error, "orig", None)
+    text = str(orig or root).strip().splitlines()[0] if str(orig or root).strip() else type(root).__name__
+    return f"cannot connect to the database: {text}"
+
+
+async def open_database(url: str, *, pool_size: int = 10) -> Database:
+    db = Database.from_url(url, pool_size=pool_size)
+    try:
+        await asyncio.wait_for(db.ping(), timeout=10)
+    except (OSError, TimeoutError, DBAPIError, InterfaceError, OperationalError, asyncpg.PostgresError) as error:
+        await db.dispose()
+        raise StartupError(describe_connection_error(error)) from error
+    return db
+
+
+async def prepare_database(db: Database, *, clock: Clock, load_demo: bool) -> bool:
+    """Migrate; load the demo data set when the database is empty. True when demo data was loaded now."""
+    async with db.connection() as connection:
+        await upgrade_to_head(connection)
+    if not load_demo:
+        return False
+    from services.demo import database_is_empty, load_demo_data
+
+    if await database_is_empty(db=db):
+        await load_demo_data(db=db, clock=clock)
+        return True
+    return False
+
+
+def build_runtime(settings: Settings, db: Database, *, clock: Clock | None = None) -> Runtime:
+    redis = None
+    if settings.redis_url:
+        import redis.asyncio as aioredis
+
+        redis = aioredis.from_url(settings.redis_url)
+    return Runtime(settings=settings, db=db, clock=clock or SystemClock(), redis=redis)
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise StartupError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error

@@ -1,0 +1,118 @@
+"""A GraphQL client over the real ASGI app: HTTP requests and `graphql-transport-ws` websockets."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from httpx_ws import WebSocketDisconnect, aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
+
+GRAPHQL_TRANSPORT_WS = "graphql-transport-ws"
+
+
+class GraphQLResponseError(AssertionError):
+    pass
+
+
+class GraphQLClient:
+    def __init__(self, http: httpx.AsyncClient, *, app: Any, token: str | None = None) -> None:
+        self.http = http
+        self.app = app
+        self.token = token
+
+    def as_token(self, token: str | None) -> GraphQLClient:
+        return GraphQLClient(self.http, app=self.app, token=token)
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The whole response body (`data` and `errors`)."""
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=self._headers()
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`data` of a response that must have no errors."""
+        body = await self.post(query, variables)
+        if body.get("errors"):
+            raise GraphQLResponseError(body["errors"])
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def error_codes(self, query: str, variables: dict[str, Any] | None = None) -> list[str]:
+        """The `extensions.code` of each GraphQL error of a response."""
+        body = await self.post(query, variables)
+        return [(error.get("extensions") or {}).get("code", "") for error in body.get("errors") or []]
+
+    @asynccontextmanager
+    async def websocket(self, *, token: str | None = None, init: bool = True) -> AsyncIterator[Subscriber]:
+        # The websocket transport runs the app in a task group of its own, entered and left in this task.
+        transport = ASGIWebSocketTransport(app=self.app)
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+            aconnect_ws("http://test/graphql", client, subprotocols=[GRAPHQL_TRANSPORT_WS]) as ws,
+        ):
+            subscriber = Subscriber(ws)
+            if init:
+                await subscriber.init(token=token if token is not None else self.token)
+            yield subscriber
+
+
+class Subscriber:
+    """One `graphql-transport-ws` connection."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    async def init(self, *, token: str | None) -> dict[str, Any]:
+        payload = {"Authorization": f"Bearer {token}"} if token else {}
+        await self.ws.send_json({"type": "connection_init", "payload": payload})
+        return await self.receive(timeout=5)
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        operation_id = uuid.uuid4().hex
+        await self.ws.send_json(
+            {"id": operation_id, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}}
+        )
+        return operation_id
+
+    async def receive(self, *, timeout: float = 5) -> dict[str, Any]:
+        """The next message that is not a keep-alive ping."""
+        while True:
+            message: dict[str, Any] = await asyncio.wait_for(self.ws.receive_json(), timeout=timeout)
+            if message.get("type") == "ping":
+                await self.ws.send_json({"type": "pong"})
+                continue
+            return message
+
+    async def next_data(self, *, timeout: float = 5) -> dict[str, Any]:
+        message = await self.receive(timeout=timeout)
+        assert message["type"] == "next", message
+        if message["payload"].get("errors"):
+            raise GraphQLResponseError(message["payload"]["errors"])
+        data: dict[str, Any] = message["payload"]["data"]
+        return data
+
+    async def expect_silence(self, *, seconds: float = 0.5) -> None:
+        try:
+            message = await self.receive(timeout=seconds)
+        except TimeoutError:
+            return
+        raise AssertionError(f"expected nothing, received {message}")
+
+    async def close_code(self, *, timeout: float = 5) -> int:
+        """Wait until the server closes the socket; its close code."""
+        try:
+            while True:
+                await asyncio.wait_for(self.ws.receive_json(), timeout=timeout)
+        except WebSocketDisconnect as closed:
+            return int(closed.code)

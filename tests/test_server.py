@@ -1,0 +1,61 @@
+"""The app answers GraphQL over HTTP (POST and GET), serves GraphiQL, health and readiness, and tags requests."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.support.graphql import GraphQLClient
+
+pytestmark = pytest.mark.smoke
+
+
+async def test_typename_is_answered_over_post(gql: GraphQLClient) -> None:
+    data = await gql.execute("{ __typename }")
+
+    assert data == {"__typename": "Query"}
+
+
+async def test_queries_are_answered_over_get(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/graphql", params={"query": "{ __typename }"})
+
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_graphiql_is_served_to_a_browser(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/graphql", headers={"Accept": "text/html"})
+
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_health_and_readiness(app_client: httpx.AsyncClient) -> None:
+    health = await app_client.get("/healthz")
+    ready = await app_client.get("/readyz")
+
+    assert (health.status_code, health.text) == (200, "ok")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok"}
+
+
+async def test_every_response_carries_a_request_id(app_client: httpx.AsyncClient) -> None:
+    given = await app_client.get("/healthz", headers={"X-Request-ID": "abc123"})
+    generated = await app_client.get("/healthz")
+
+    assert given.headers["x-request-id"] == "abc123"
+    assert len(generated.headers["x-request-id"]) == 32
+
+
+async def test_a_syntax_error_is_a_graphql_error_not_a_crash(gql: GraphQLClient) -> None:
+    body = await gql.post("{ __typename ")
+
+    assert body["data"] is None
+    assert "Syntax Error" in body["errors"][0]["message"]
+
+
+async def test_mutations_over_get_are_refused(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/graphql", params={"query": "mutation { __typename }"})
+
+    assert response.status_code == 405
+    assert "not allowed" in response.text
