@@ -1,12 +1,12 @@
 """The customer-portal GraphQL API server, and its command-line tasks.
 
-    uv run server.py                      serve (embedded PostgreSQL and demo data when DATABASE_URL is unset)
-    uv run server.py migrate              apply migrations
-    uv run server.py demo-accounts        unlinked demo accounts with their activation codes, as JSON
-    uv run server.py seed --accounts N    a large data set for benchmarks
-    uv run server.py create-staff …       a member of staff
-    uv run server.py worker               background processors without HTTP
-    uv run server.py export-schema        write schema.graphql
+uv run server.py                      serve (embedded PostgreSQL and demo data when DATABASE_URL is unset)
+uv run server.py migrate              apply migrations
+uv run server.py demo-accounts        unlinked demo accounts with their activation codes, as JSON
+uv run server.py seed --accounts N    a large data set for benchmarks
+uv run server.py create-staff …       a member of staff
+uv run server.py worker               background processors without HTTP
+uv run server.py export-schema        write schema.graphql
 """
 
 from __future__ import annotations
@@ -213,7 +213,9 @@ def main(argv: list[str] | None = None) -> None:
         "create-staff": lambda: asyncio.run(
             _with_database(
                 settings,
-                lambda rt: cli.create_staff(rt, phone=args.phone, role=args.role, password=args.password, name=args.name),
+                lambda rt: cli.create_staff(
+                    rt, phone=args.phone, role=args.role, password=args.password, name=args.name
+                ),
                 demo=False,
             )
         ),

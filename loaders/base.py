@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy import Select
 
-from services.platform.database import Database
+from services.platform.database import Database, run
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -25,14 +25,12 @@ class Loader(DataLoader[K, V], Generic[K, V]):
     async def rows(self, statement: Select[Any]) -> Sequence[Any]:
         """Run one Core statement on a session of its own; plain rows, no ORM objects (cheap for many rows)."""
         async with self.db.session() as session:
-            result = await session.execute(statement)
-            return result.all()
+            return (await run(session, statement)).all()
 
     async def objects(self, statement: Select[Any]) -> Sequence[Any]:
         """Run one ORM statement and return the first entity of each row."""
         async with self.db.session() as session:
-            result = await session.execute(statement)
-            return result.scalars().all()
+            return (await run(session, statement)).scalars().all()
 
 
 def by_key(keys: Iterable[K], items: Iterable[Any], key: str) -> list[Any]:

@@ -69,4 +69,3 @@ def json_field(*, nullable: bool = True) -> Any:
     from sqlalchemy.dialects.postgresql import JSONB
 
     return Field(default=None, sa_type=JSONB, nullable=nullable)
-

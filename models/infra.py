@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, fk, id_field, json_field, timestamp_field
@@ -32,21 +32,24 @@ class StoredFile(SQLModel, table=True):
 class OutboxEvent(SQLModel, table=True):
     """An event written in the same transaction as the change it reports.
 
-    `channels` names who may receive it (e.g. `account:17`, `customer:5`, `appeal:9`, `operators`); a subscriber
-    that reconnects asks for events after the last id it saw on its channels.
+    `channels` names who may receive it (e.g. `account:17`, `customer:5`, `appeal:9`, `operators`). The relay gives
+    each event a `position` when it publishes it, strictly increasing in publishing order (ids are not: they are
+    taken at insert and committed in any order). A subscriber that reconnects asks for the events after the last
+    position it saw, so it cannot miss one that committed late.
     """
 
     __tablename__ = "outbox_event"
     __table_args__ = (
         sa.Index("ix_outbox_event_channels", "channels", postgresql_using="gin"),
-        sa.Index("ix_outbox_event_unpublished", "id", postgresql_where=sa.text("published_at IS NULL")),
+        sa.Index("ix_outbox_event_unpublished", "id", postgresql_where=sa.text("position IS NULL")),
     )
 
     id: int | None = id_field()
     type: str = Field(max_length=64)
     channels: list[str] = Field(sa_type=ARRAY(sa.String(64)))
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.dialects.postgresql.JSONB)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
     created_at: datetime = timestamp_field()
+    position: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
     published_at: datetime | None = timestamp_field(nullable=True)
 
 

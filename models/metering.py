@@ -24,9 +24,7 @@ class Meter(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint("zone_count IN (1, 2, 3)", name="zone_count"),
         sa.CheckConstraint("digits BETWEEN 4 AND 9", name="digits"),
-        sa.CheckConstraint(
-            "(account_id IS NULL) <> (delivery_point_id IS NULL)", name="one_owner"
-        ),
+        sa.CheckConstraint("(account_id IS NULL) <> (delivery_point_id IS NULL)", name="one_owner"),
     )
 
     id: int | None = id_field()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.schema.config import StrawberryConfig
 from strawberry import relay
 from strawberry.extensions import MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.scalars import SCALAR_MAP

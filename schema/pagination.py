@@ -15,7 +15,7 @@ from services.errors import ErrorCode
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 
-N = TypeVar("N")
+N = TypeVar("N", bound=relay.Node)
 
 
 def page_size(first: int | None) -> int:

@@ -60,9 +60,7 @@ class GraphQLView(GraphQL[Context, None]):
     def authenticate(self, token: str | None) -> Viewer | None:
         if token is None:
             return None
-        return decode_access_token(
-            secret=self.runtime.settings.secret_key, token=token, now=self.runtime.clock.now()
-        )
+        return decode_access_token(secret=self.runtime.settings.secret_key, token=token, now=self.runtime.clock.now())
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         viewer = None
@@ -105,8 +103,9 @@ class GraphQLView(GraphQL[Context, None]):
                 await asyncio.sleep(max(remaining, 0))
             await websocket.close(code=WS_CLOSE_FORBIDDEN, reason="Token expired or revoked")
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # A str, not bytes: websockets must carry graphql-transport-ws messages as text frames.
+        return orjson.dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)

@@ -48,7 +48,10 @@ async def create_staff(runtime: Runtime, *, phone: str, role: str, password: str
 async def run_worker(runtime: Runtime) -> None:
     from services.platform.background import start_background, stop_background
 
-    tasks = await start_background(runtime)
+    # Without Redis, events published here would reach only this process, which has no subscribers: the server's own
+    # relay publishes them instead.
+    exclude = () if runtime.redis is not None else ("outbox-relay",)
+    tasks = await start_background(runtime, exclude=exclude)
     print(f"worker running {len(tasks)} processors; Ctrl-C stops it", flush=True)
     try:
         await asyncio.Event().wait()

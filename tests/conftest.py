@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,13 +39,17 @@ def _server_url() -> str:
 
 
 def _asyncpg_dsn(url: str, database: str) -> str:
-    return make_url(to_async_url(url)).set(drivername="postgresql", database=database).render_as_string(
-        hide_password=False
+    return (
+        make_url(to_async_url(url))
+        .set(drivername="postgresql", database=database)
+        .render_as_string(hide_password=False)
     )
 
 
 async def _create_database(server_url: str, name: str) -> None:
-    connection = await asyncpg.connect(_asyncpg_dsn(server_url, make_url(to_async_url(server_url)).database or "postgres"))
+    connection = await asyncpg.connect(
+        _asyncpg_dsn(server_url, make_url(to_async_url(server_url)).database or "postgres")
+    )
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -53,7 +57,9 @@ async def _create_database(server_url: str, name: str) -> None:
 
 
 async def _drop_database(server_url: str, name: str) -> None:
-    connection = await asyncpg.connect(_asyncpg_dsn(server_url, make_url(to_async_url(server_url)).database or "postgres"))
+    connection = await asyncpg.connect(
+        _asyncpg_dsn(server_url, make_url(to_async_url(server_url)).database or "postgres")
+    )
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -143,7 +149,7 @@ def _redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
+def redis_url() -> str:
     import redis
 
     url = _redis_url()
@@ -151,4 +157,4 @@ def redis_url() -> Iterator[str]:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError as error:
         pytest.skip(f"Redis at {url} does not answer ({error}); set REDIS_URL")
-    yield url
+    return url

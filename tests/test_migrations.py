@@ -28,7 +28,8 @@ async def test_the_migrated_database_equals_the_models_metadata(db: Transactiona
 async def test_every_table_of_the_domain_exists(db: TransactionalDatabase) -> None:
     async with db.connection() as connection:
         result = await connection.exec_driver_sql(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'alembic_version'"
+            "SELECT count(*) FROM information_schema.tables"
+            " WHERE table_schema = 'public' AND table_name <> 'alembic_version'"
         )
         count = result.scalar_one()
 

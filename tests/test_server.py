@@ -57,5 +57,25 @@ async def test_a_syntax_error_is_a_graphql_error_not_a_crash(gql: GraphQLClient)
 async def test_mutations_over_get_are_refused(app_client: httpx.AsyncClient) -> None:
     response = await app_client.get("/graphql", params={"query": "mutation { __typename }"})
 
-    assert response.status_code == 405
-    assert "not allowed" in response.text
+    assert response.status_code == 400
+    assert response.text == "mutations are not allowed when using GET"
+
+
+async def test_a_websocket_speaks_graphql_transport_ws(gql: GraphQLClient) -> None:
+    async with gql.websocket() as socket:
+        await socket.subscribe("{ __typename }")
+        data = await socket.next_data()
+
+    assert data == {"__typename": "Query"}
+
+
+async def test_the_legacy_graphql_ws_protocol_is_refused(gql: GraphQLClient) -> None:
+    from httpx_ws import WebSocketDisconnect, aconnect_ws
+    from httpx_ws.transport import ASGIWebSocketTransport
+
+    async with httpx.AsyncClient(transport=ASGIWebSocketTransport(app=gql.app), base_url="http://test") as client:
+        async with aconnect_ws("http://test/graphql", client, subprotocols=["graphql-ws"]) as socket:
+            with pytest.raises(WebSocketDisconnect) as closed:
+                await socket.receive_text(timeout=5)
+
+    assert closed.value.code == 4406

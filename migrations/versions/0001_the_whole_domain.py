@@ -1,8 +1,8 @@
 """the whole domain
 
-Revision ID: 76f914390c02
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 15:16:00.771587
+Create Date: 2026-11-26 15:23:03.646763
 """
 
 from collections.abc import Sequence
@@ -85,11 +85,13 @@ def upgrade() -> None:
     sa.Column('channels', postgresql.ARRAY(sa.String(length=64)), nullable=False),
     sa.Column('payload', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('position', sa.BigInteger(), nullable=True),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_event'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_event')),
+    sa.UniqueConstraint('position', name=op.f('uq_outbox_event_position'))
     )
     op.create_index('ix_outbox_event_channels', 'outbox_event', ['channels'], unique=False, postgresql_using='gin')
-    op.create_index('ix_outbox_event_unpublished', 'outbox_event', ['id'], unique=False, postgresql_where=sa.text('published_at IS NULL'))
+    op.create_index('ix_outbox_event_unpublished', 'outbox_event', ['id'], unique=False, postgresql_where=sa.text('position IS NULL'))
     op.create_table('rate_limit_counter',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
@@ -689,7 +691,7 @@ def downgrade() -> None:
     op.drop_table('service_token')
     op.drop_index(op.f('ix_rate_limit_counter_window_ends_at'), table_name='rate_limit_counter')
     op.drop_table('rate_limit_counter')
-    op.drop_index('ix_outbox_event_unpublished', table_name='outbox_event', postgresql_where=sa.text('published_at IS NULL'))
+    op.drop_index('ix_outbox_event_unpublished', table_name='outbox_event', postgresql_where=sa.text('position IS NULL'))
     op.drop_index('ix_outbox_event_channels', table_name='outbox_event', postgresql_using='gin')
     op.drop_table('outbox_event')
     op.drop_table('key_rate')

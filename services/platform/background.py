@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 import structlog
@@ -40,21 +40,27 @@ async def run_job_forever(runtime: Runtime, job: Job) -> None:
             done = await job.run_once(runtime)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a failing tick is logged and retried, never kills the process
+        except Exception:
             log.exception("job failed", job=job.name)
             done = 0
         if not done:
             await asyncio.sleep(job.idle_seconds)
 
 
-async def start_background(runtime: Runtime, *, serve_jobs: bool = True) -> list[asyncio.Task[None]]:
+async def start_background(
+    runtime: Runtime, *, serve_jobs: bool = True, exclude: Collection[str] = ()
+) -> list[asyncio.Task[None]]:
     import services.jobs  # noqa: F401  (registers the domain jobs and hooks)
 
     for hook in STARTUP_HOOKS:
         await hook(runtime)
     if not serve_jobs:
         return []
-    return [asyncio.create_task(run_job_forever(runtime, job), name=f"job:{job.name}") for job in JOBS]
+    return [
+        asyncio.create_task(run_job_forever(runtime, job), name=f"job:{job.name}")
+        for job in JOBS
+        if job.name not in exclude
+    ]
 
 
 async def stop_background(runtime: Runtime, tasks: list[asyncio.Task[None]]) -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Executable, Result, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -124,3 +124,9 @@ class TransactionalDatabase(Database):
 
     async def dispose(self) -> None:
         """The owner disposes the engine; the shared connection outlives the apps built on it."""
+
+
+async def run(session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None) -> Result[Any]:
+    """Run a Core or text statement on a SQLModel session (its typed `exec` overloads cover ORM selects only)."""
+    result: Result[Any] = await session.exec(statement, params=params)  # type: ignore[call-overload]
+    return result

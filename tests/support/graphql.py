@@ -59,7 +59,7 @@ class GraphQLClient:
         transport = ASGIWebSocketTransport(app=self.app)
         async with (
             httpx.AsyncClient(transport=transport, base_url="http://test") as client,
-            aconnect_ws("http://test/graphql", client, subprotocols=[GRAPHQL_TRANSPORT_WS]) as ws,
+            aconnect_ws("http://test/graphql", client, subprotocols=[GRAPHQL_TRANSPORT_WS]) as ws,  # type: ignore[var-annotated]
         ):
             subscriber = Subscriber(ws)
             if init:
