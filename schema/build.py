@@ -18,6 +18,14 @@ class NodeQuery:
     )
 
 
+def _node_types() -> tuple[type, ...]:
+    """Every Node type, so that `node(id)` can answer for types no root field reaches directly."""
+    from schema.account import PersonalAccount
+    from schema.contract import Contract
+
+    return (PersonalAccount, Contract)
+
+
 def _query_types() -> tuple[type, ...]:
     return (NodeQuery,)
 
@@ -37,6 +45,7 @@ def build_schema() -> strawberry.Schema:
         query=merge_types("Query", _query_types()),
         mutation=merge_types("Mutation", mutations) if mutations else None,
         subscription=merge_types("Subscription", subscriptions) if subscriptions else None,
+        types=_node_types(),
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=[
             # Bounded caches: a flood of distinct documents cannot grow memory without limit.

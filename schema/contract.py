@@ -1,0 +1,49 @@
+"""`Contract` (договор) of an organisation or ИП. The cabinet adds delivery points and tabs' fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Self
+
+import strawberry
+from strawberry import relay
+
+from loaders.objects import ContractById
+from models import Contract as ContractModel
+from schema.access import visible_contract_ids
+from schema.context import Info
+
+
+@strawberry.type(name="Contract", description="A supply contract (договор) of an organisation or individual entrepreneur (ИП).")
+class Contract(relay.Node):
+    model: strawberry.Private[ContractModel]
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: Info) -> str:
+        return str(root.model.id)
+
+    @strawberry.field(description="The contract number, e.g. 15-000123.")
+    def number(self) -> str:
+        return self.model.number
+
+    @strawberry.field(description="The holder's INN (ИНН): 10 digits for organisations, 12 for individuals.")
+    def inn(self) -> str:
+        return self.model.inn
+
+    @strawberry.field(description="The holder's name.")
+    def holder_name(self) -> str:
+        return self.model.holder_name
+
+    @classmethod
+    def from_model(cls, model: ContractModel) -> Self:
+        return cls(model=model)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        ids = [int(node_id) for node_id in node_ids if node_id.isdigit()]
+        visible = await visible_contract_ids(info, ids)
+        models = await info.context.loaders.get(ContractById).load_many([i for i in ids if i in visible])
+        found = {model.id: cls.from_model(model) for model in models if model is not None}
+        return [found.get(int(node_id)) if node_id.isdigit() else None for node_id in node_ids]
