@@ -1,0 +1,25 @@
+"""`me`: the signed-in user."""
+
+from __future__ import annotations
+
+import strawberry
+
+from loaders.identity import CustomerById
+from resolvers.identity.common import signed_in
+from schema.context import Info
+from schema.customer import Customer
+from schema.errors import UnauthenticatedError
+from schema.permissions import IsAuthenticated
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="The signed-in user. Anonymous requests get an UNAUTHENTICATED error.",
+    )
+    async def me(self, info: Info) -> Customer | None:
+        model = await info.context.loaders.get(CustomerById).load(signed_in(info).customer_id)
+        if model is None:
+            raise UnauthenticatedError()
+        return Customer.from_model(model)

@@ -1,0 +1,162 @@
+"""Rate limits and lockouts: one interface, counters in Redis when it is configured, in PostgreSQL otherwise.
+
+Counters are fixed windows aligned to the clock: the window id (derived from the injected clock) is part of the key,
+so the count does not depend on when Redis expires a key, and tests standing at a frozen moment stay deterministic.
+A lock stores the moment it ends and is compared with the clock; the Redis TTL only collects garbage.
+Counters are written in a unit of work of their own: a refused attempt must count even though its business
+transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
+
+from models.identity import RateLimitCounter
+from services.platform.database import Database, run
+from services.platform.runtime import Runtime
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def window_bounds(now: datetime, window: timedelta) -> tuple[int, datetime]:
+    """The id of the fixed window holding `now`, and the moment it ends."""
+    seconds = int(window.total_seconds())
+    window_id = int((now - _EPOCH).total_seconds()) // seconds
+    return window_id, _EPOCH + timedelta(seconds=(window_id + 1) * seconds)
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, *, window: timedelta, now: datetime) -> int:
+        """Count one more event in the current window of `key`; the count so far, this one included."""
+        ...
+
+    async def count(self, key: str, *, window: timedelta, now: datetime) -> int: ...
+
+    async def lock(self, key: str, *, until: datetime, now: datetime) -> None: ...
+
+    async def locked_until(self, key: str, *, now: datetime) -> datetime | None:
+        """When the lock on `key` ends, if it is locked at `now`."""
+        ...
+
+    async def clear(self, key: str, *, window: timedelta, now: datetime) -> None:
+        """Forget the current window's count (e.g. failed sign-ins after a successful one)."""
+        ...
+
+
+class PostgresRateLimiter:
+    """`rate_limit_counter` rows keyed by name and window id; expired rows are deleted by `delete_expired`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def hit(self, key: str, *, window: timedelta, now: datetime) -> int:
+        window_id, ends_at = window_bounds(now, window)
+        table = RateLimitCounter.__table__  # type: ignore[attr-defined]
+        statement = (
+            insert(table)
+            .values(key=f"{key}:{window_id}", count=1, window_ends_at=ends_at)
+            .on_conflict_do_update(index_elements=["key"], set_={"count": table.c.count + 1})
+            .returning(table.c.count)
+        )
+        async with self.db.session() as session:
+            count = (await run(session, statement)).scalar_one()
+            await session.commit()
+        return int(count)
+
+    async def count(self, key: str, *, window: timedelta, now: datetime) -> int:
+        window_id, _ = window_bounds(now, window)
+        return await self._count_of(f"{key}:{window_id}")
+
+    async def lock(self, key: str, *, until: datetime, now: datetime) -> None:
+        table = RateLimitCounter.__table__  # type: ignore[attr-defined]
+        statement = (
+            insert(table)
+            .values(key=f"lock:{key}", count=1, window_ends_at=until)
+            .on_conflict_do_update(index_elements=["key"], set_={"window_ends_at": until})
+        )
+        async with self.db.session() as session:
+            await run(session, statement)
+            await session.commit()
+
+    async def locked_until(self, key: str, *, now: datetime) -> datetime | None:
+        async with self.db.session() as session:
+            until: datetime | None = (
+                await run(
+                    session,
+                    sa.select(col(RateLimitCounter.window_ends_at)).where(col(RateLimitCounter.key) == f"lock:{key}"),
+                )
+            ).scalar_one_or_none()
+        return until if until is not None and until > now else None
+
+    async def clear(self, key: str, *, window: timedelta, now: datetime) -> None:
+        window_id, _ = window_bounds(now, window)
+        async with self.db.session() as session:
+            await run(session, sa.delete(RateLimitCounter).where(RateLimitCounter.key == f"{key}:{window_id}"))  # type: ignore[arg-type]
+            await session.commit()
+
+    async def delete_expired(self, *, now: datetime) -> int:
+        async with self.db.session() as session:
+            result: Any = await run(
+                session,
+                sa.delete(RateLimitCounter).where(RateLimitCounter.window_ends_at <= now),  # type: ignore[arg-type]
+            )
+            await session.commit()
+        return int(result.rowcount or 0)
+
+    async def _count_of(self, full_key: str) -> int:
+        async with self.db.session() as session:
+            count = (
+                await run(session, sa.select(col(RateLimitCounter.count)).where(col(RateLimitCounter.key) == full_key))
+            ).scalar_one_or_none()
+        return int(count or 0)
+
+
+class RedisRateLimiter:
+    """INCR + EXPIRE on keys carrying the window id; shared by every process using the same Redis."""
+
+    def __init__(self, redis: Any, *, prefix: str = "lk:limit:") -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    async def hit(self, key: str, *, window: timedelta, now: datetime) -> int:
+        window_id, _ = window_bounds(now, window)
+        full_key = f"{self.prefix}{key}:{window_id}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(full_key)
+            pipe.expire(full_key, int(window.total_seconds()) + 60)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def count(self, key: str, *, window: timedelta, now: datetime) -> int:
+        window_id, _ = window_bounds(now, window)
+        value = await self.redis.get(f"{self.prefix}{key}:{window_id}")
+        return int(value or 0)
+
+    async def lock(self, key: str, *, until: datetime, now: datetime) -> None:
+        ttl = max(int((until - now).total_seconds()), 1)
+        await self.redis.set(f"{self.prefix}lock:{key}", until.isoformat(), ex=ttl + 60)
+
+    async def locked_until(self, key: str, *, now: datetime) -> datetime | None:
+        value = await self.redis.get(f"{self.prefix}lock:{key}")
+        if value is None:
+            return None
+        until = datetime.fromisoformat(value.decode() if isinstance(value, bytes) else value)
+        return until if until > now else None
+
+    async def clear(self, key: str, *, window: timedelta, now: datetime) -> None:
+        window_id, _ = window_bounds(now, window)
+        await self.redis.delete(f"{self.prefix}{key}:{window_id}")
+
+
+def rate_limiter(runtime: Runtime) -> RateLimiter:
+    """The process's limiter: Redis when configured, else PostgreSQL (tests may put their own in `extras`)."""
+    limiter: RateLimiter | None = runtime.extras.get("rate_limiter")
+    if limiter is None:
+        limiter = RedisRateLimiter(runtime.redis) if runtime.redis is not None else PostgresRateLimiter(runtime.db)
+        runtime.extras["rate_limiter"] = limiter
+    return limiter
