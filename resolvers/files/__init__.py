@@ -1,0 +1,1 @@
+"""Plain HTTP routes for files: signed downloads and the public application template."""

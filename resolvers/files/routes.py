@@ -1,0 +1,96 @@
+"""`GET /files/{id}` (a signed link, for the viewer it was issued to) and the public application template.
+
+A download needs both: the link's signature (issued by a resolver that checked the viewer may see the file, binding
+the viewer's id and a 5-minute expiry) and `Authorization: Bearer` of that same viewer. Anything wrong with the link
+or the token's owner answers 404, like a missing file; an expired link answers 410 so the client knows to ask for a
+fresh one; no or a dead token answers 401.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from models.infra import StoredFile
+from schema.view import bearer_token
+from services.auth_tokens import decode_access_token
+from services.files.signing import LinkCheck, check_download_link
+from services.files.storage import file_storage
+from services.identity.guard import session_guard
+from services.objects.application_template import TEMPLATE_FILENAME, TEMPLATE_PATH, application_template_pdf
+from services.platform.runtime import Runtime
+
+
+def _problem(status: int, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _attachment(filename: str) -> str:
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+async def download(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    now = runtime.clock.now()
+    raw_id = request.path_params["file_id"]
+    params = request.query_params
+    expires, viewer_id, signature = params.get("expires", ""), params.get("viewer", ""), params.get("signature", "")
+    if not (all(value.isdigit() and len(value) <= 18 for value in (raw_id, expires, viewer_id)) and signature):
+        return _problem(404, "not found")
+    viewer = None
+    token = bearer_token(request.headers.get("authorization"))
+    if token is not None:
+        viewer = decode_access_token(secret=runtime.settings.secret_key, token=token, now=now)
+        if viewer is not None and await session_guard(runtime).is_revoked(viewer.session_id):
+            viewer = None
+    if viewer is None:
+        return _problem(401, "sign in to download this file")
+    check = check_download_link(
+        secret=runtime.settings.secret_key,
+        file_id=int(raw_id),
+        viewer_id=int(viewer_id),
+        expires=int(expires),
+        signature=signature,
+        now=now,
+    )
+    if check is LinkCheck.INVALID or viewer.customer_id != int(viewer_id):
+        return _problem(404, "not found")
+    if check is LinkCheck.EXPIRED:
+        return _problem(410, "the link has expired: ask for a new one")
+    async with runtime.db.session() as session:
+        stored = await session.get(StoredFile, int(raw_id))
+    if stored is None:
+        return _problem(404, "not found")
+    try:
+        data = await file_storage(runtime).open(stored.storage_key)
+    except FileNotFoundError:
+        return _problem(404, "not found")
+    return Response(
+        data,
+        media_type=stored.content_type,
+        headers={
+            "Content-Disposition": _attachment(stored.filename),
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def application_template(_: Request) -> Response:
+    return Response(
+        application_template_pdf(),
+        media_type="application/pdf",
+        headers={"Content-Disposition": _attachment(TEMPLATE_FILENAME), "Cache-Control": "public, max-age=86400"},
+    )
+
+
+def file_routes() -> list[BaseRoute]:
+    return [
+        Route("/files/{file_id}", download, methods=["GET"]),
+        Route(TEMPLATE_PATH, application_template, methods=["GET"]),
+    ]

@@ -1,0 +1,43 @@
+"""Grid companies push tech connections («Техприс») with a service token."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.context import Info
+from schema.errors import user_errors
+from schema.objects import UpsertTechConnectionsInput, UpsertTechConnectionsPayload
+from schema.service_auth import CanWriteTechConnections
+from services.errors import DomainError
+from services.objects.tech_connections import TechConnectionItem, upsert_tech_connections
+
+
+@strawberry.type
+class TechConnectionMutation:
+    @strawberry.mutation(
+        permission_classes=[CanWriteTechConnections],
+        description="Integrations (service token with `tech_connections:write`): create or update tech connections "
+        "by the grid company's own ids; sending a record again is harmless. All records or none are stored.",
+    )
+    async def upsert_tech_connections(
+        self, info: Info, input: UpsertTechConnectionsInput
+    ) -> UpsertTechConnectionsPayload:
+        items = [
+            TechConnectionItem(
+                external_id=item.external_id,
+                request_number=item.request_number,
+                applicant_phone=item.applicant_phone,
+                address=item.address,
+                capacity_kw=item.capacity_kw,
+                status=item.status,
+                connected_on=item.connected_on,
+            )
+            for item in input.items
+        ]
+        try:
+            result = await upsert_tech_connections(
+                info.context.runtime, grid_company_inn=input.grid_company_inn, items=items
+            )
+        except DomainError as error:
+            return UpsertTechConnectionsPayload(errors=user_errors(error))
+        return UpsertTechConnectionsPayload(created=result.created, updated=result.updated)

@@ -1,0 +1,53 @@
+"""Short-lived download links bound to one viewer.
+
+A link is `/files/{id}?expires=…&viewer=…&signature=HMAC(secret, id, viewer, expires)`. It is issued by a resolver
+only after it checked that the viewer may see the file (its owner, or staff), and the download handler serves it only
+to a request signed in as that same viewer (`Authorization: Bearer`). So a link that leaks (browser history, a log,
+a forwarded message) is useless to anyone else, and useless to everyone after `DOWNLOAD_TTL`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+from urllib.parse import urlencode
+
+from services.platform.hashing import constant_time_equals, keyed_hash
+
+DOWNLOAD_TTL = timedelta(minutes=5)
+DOWNLOAD_PATH = "/files/{file_id}"
+
+
+class LinkCheck(Enum):
+    VALID = "valid"
+    INVALID = "invalid"  # forged, altered, or for another viewer
+    EXPIRED = "expired"
+
+
+def _signature(secret: str, *, file_id: int, viewer_id: int, expires: int) -> str:
+    return keyed_hash(secret, f"file-download|{file_id}|{viewer_id}|{expires}")
+
+
+def signed_download_url(
+    *, secret: str, public_url: str, file_id: int, viewer_id: int, now: datetime, ttl: timedelta = DOWNLOAD_TTL
+) -> str:
+    expires = int((now + ttl).timestamp())
+    query = urlencode(
+        {
+            "expires": expires,
+            "viewer": viewer_id,
+            "signature": _signature(secret, file_id=file_id, viewer_id=viewer_id, expires=expires),
+        }
+    )
+    return f"{public_url.rstrip('/')}{DOWNLOAD_PATH.format(file_id=file_id)}?{query}"
+
+
+def check_download_link(
+    *, secret: str, file_id: int, viewer_id: int, expires: int, signature: str, now: datetime
+) -> LinkCheck:
+    expected = _signature(secret, file_id=file_id, viewer_id=viewer_id, expires=expires)
+    if not constant_time_equals(expected, signature):
+        return LinkCheck.INVALID
+    if now.timestamp() >= expires:
+        return LinkCheck.EXPIRED
+    return LinkCheck.VALID

@@ -1,0 +1,1 @@
+"""Integrations (billing, grid companies, the ИСУ head-end) and the service tokens they authenticate with."""
