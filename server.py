@@ -69,6 +69,7 @@ class RequestIdMiddleware:
 def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
     """The ASGI app on a ready runtime (tests build it on a transactional database)."""
     from schema.build import schema
+    from resolvers.files.routes import file_routes
     from schema.view import GraphQLView
     from services.platform.background import start_background, stop_background
 
@@ -98,6 +99,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *file_routes(),  # signed file downloads, the contract access application template
         ],
         lifespan=lifespan,
     )
@@ -143,17 +145,17 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     check_port_free(settings.host, settings.port)
-    url = resolve_database_url(settings)
 
-    async def prepare(runtime: Runtime) -> None:
+    async def nothing_more(_: Runtime) -> None:
         return None
 
-    asyncio.run(_with_database(settings, prepare, demo=True))
+    # Migrate and load the demo data before the workers start, so that they find the database ready.
+    asyncio.run(_with_database(settings, nothing_more, demo=True))
     from services.demo import DEMO_PASSWORD, DEMO_PHONE
 
-    embedded = "embedded PostgreSQL" if not settings.database_url or settings.database_url == url else "PostgreSQL"
+    database = "PostgreSQL at DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
     print(f"Customer portal API: http://{settings.host}:{settings.port}/graphql  (GraphiQL in a browser)", flush=True)
-    print(f"Database: {embedded}; events: {'Redis' if settings.redis_url else 'in-process'}", flush=True)
+    print(f"Database: {database}; events: {'Redis' if settings.redis_url else 'in-process'}", flush=True)
     print(f"Demo customer: phone {DEMO_PHONE}, password {DEMO_PASSWORD}", flush=True)
     uvicorn.run(
         "server:app_from_environment",

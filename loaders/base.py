@@ -7,7 +7,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import Select
+from sqlalchemy import Executable, ScalarResult, Select
 
 from services.platform.database import Database, run
 
@@ -22,7 +22,7 @@ class Loader(DataLoader[K, V], Generic[K, V]):
         super().__init__()
         self.db = db
 
-    async def rows(self, statement: Select[Any]) -> Sequence[Any]:
+    async def rows(self, statement: Executable) -> Sequence[Any]:
         """Run one Core statement on a session of its own; plain rows, no ORM objects (cheap for many rows)."""
         async with self.db.session() as session:
             return (await run(session, statement)).all()
@@ -30,7 +30,9 @@ class Loader(DataLoader[K, V], Generic[K, V]):
     async def objects(self, statement: Select[Any]) -> Sequence[Any]:
         """Run one ORM statement and return the first entity of each row."""
         async with self.db.session() as session:
-            return (await run(session, statement)).scalars().all()
+            result: Any = await run(session, statement)
+            # SQLModel's `exec` already yields entities for its own `select` of one model; Core selects yield rows.
+            return result.all() if isinstance(result, ScalarResult) else result.scalars().all()
 
 
 def by_key(keys: Iterable[K], items: Iterable[Any], key: str) -> list[Any]:

@@ -55,3 +55,11 @@ async def can_see_account(info: Info, account_id: int) -> bool:
 
 async def can_see_contract(info: Info, contract_id: int) -> bool:
     return contract_id in await visible_contract_ids(info, [contract_id])
+
+
+def can_see_customer_owned(info: Info, owner_id: int | None) -> bool:
+    """Objects that belong to one customer (contract access requests, tech connections): the owner and staff readers."""
+    viewer = info.context.viewer
+    if viewer is None:
+        return False
+    return viewer.role in STAFF_READERS or (owner_id is not None and owner_id == viewer.customer_id)

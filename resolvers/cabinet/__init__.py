@@ -1,0 +1,1 @@
+"""The cabinet («Личный кабинет»): account details, charges, statements, payments and readings history."""

@@ -1,0 +1,50 @@
+"""Readings tabs («Показания»): accepted and submitted readings of an account, a contract or one meter."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from strawberry import relay
+
+from loaders.pages import PageLoader
+from resolvers.cabinet.pages import DATE_ID, TIME_ID, load_page, page_args
+from schema.context import Info
+from schema.period import PeriodFilter
+from schema.reading import Reading, ReadingSubmission
+
+
+def _reading_cursor(row: Any) -> tuple[date, int]:
+    return row.taken_on, row.id
+
+
+def _submission_cursor(row: Any) -> tuple[datetime, int]:
+    return row.submitted_at, row.id
+
+
+async def reading_page(
+    info: Info,
+    loader: type[PageLoader],
+    parent: int,
+    *,
+    first: int | None,
+    after: str | None,
+    period: PeriodFilter | None,
+    meter: relay.GlobalID | None = None,
+) -> relay.Connection[Reading]:
+    args = page_args(first=first, after=after, cursor=DATE_ID, period=period, meter=meter)
+    return await load_page(info, loader, parent, args, to_node=Reading.from_row, cursor_of=_reading_cursor)
+
+
+async def submission_page(
+    info: Info,
+    loader: type[PageLoader],
+    parent: int,
+    *,
+    first: int | None,
+    after: str | None,
+    period: PeriodFilter | None,
+    meter: relay.GlobalID | None = None,
+) -> relay.Connection[ReadingSubmission]:
+    args = page_args(first=first, after=after, cursor=TIME_ID, period=period, meter=meter)
+    return await load_page(info, loader, parent, args, to_node=ReadingSubmission.from_row, cursor_of=_submission_cursor)

@@ -1,0 +1,207 @@
+"""Billing as the cabinet shows it: statements («Расчёты»), their charges, payments («Оплаты») and the debt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Self
+
+import strawberry
+from strawberry import relay
+
+from loaders.billing import ChargeById, ChargesByStatement, PaymentById, PaymentsInMonth, StatementById
+from models.enums import ChargeKind as ChargeKindEnum
+from schema.context import Info
+from schema.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
+from schema.ownership import load_visible
+from schema.scalars import KilowattHours, Kopecks
+
+if TYPE_CHECKING:
+    from schema.account import PersonalAccount
+
+
+async def _account(info: Info, account_id: int) -> PersonalAccount | None:
+    from loaders.objects import AccountById
+    from schema.account import PersonalAccount
+
+    model = await info.context.loaders.get(AccountById).load(account_id)
+    return PersonalAccount.from_model(model) if model is not None else None
+
+
+@strawberry.type(
+    name="Charge",
+    description="A charge (начисление): volume × rate for one zone of a month, or a recalculation of an earlier month.",
+)
+class Charge(relay.Node):
+    row_id: strawberry.Private[int]
+    period: date = strawberry.field(description="The billing month of the statement carrying it (its first day).")
+    zone: TariffZone
+    kind: ChargeKind
+    basis: ChargeBasis
+    volume: KilowattHours
+    rate: Kopecks = strawberry.field(description="Kopecks per kWh.")
+    amount: Kopecks = strawberry.field(
+        description="volume × rate; negative for a recalculation in the customer's favour."
+    )
+    recalculated_period: date | None = strawberry.field(description="For a recalculation: the month it corrects.")
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: Info) -> str:
+        return str(root.row_id)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            row_id=row.id,
+            period=row.period,
+            zone=row.zone,
+            kind=row.kind,
+            basis=row.basis,
+            volume=row.volume_kwh,
+            rate=row.rate_kopecks,
+            amount=row.amount,
+            recalculated_period=row.recalculated_period,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = await load_visible(info, node_ids, ChargeById)
+        return [cls.from_row(row) if row is not None else None for row in rows]
+
+
+@strawberry.type(name="Payment", description="A payment (оплата) split into electricity, penalty and state duty.")
+class Payment(relay.Node):
+    row_id: strawberry.Private[int]
+    account_id: strawberry.Private[int]
+    amount: Kopecks = strawberry.field(description="electricity + penalty + stateDuty.")
+    electricity: Kopecks
+    penalty: Kopecks = strawberry.field(description="Penalty (пени).")
+    state_duty: Kopecks = strawberry.field(description="State duty (госпошлина).")
+    method: PaymentMethod
+    status: PaymentStatus
+    created_at: datetime = strawberry.field(description="When the payment was made or started.")
+    paid_at: datetime | None = strawberry.field(description="When the provider confirmed it.")
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: Info) -> str:
+        return str(root.row_id)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            row_id=row.id,
+            account_id=row.account_id,
+            amount=row.amount,
+            electricity=row.electricity,
+            penalty=row.penalty,
+            state_duty=row.state_duty,
+            method=row.method,
+            status=row.status,
+            created_at=row.created_at,
+            paid_at=row.paid_at,
+        )
+
+    @strawberry.field(description="The personal account paid for.")
+    async def account(self, info: Info) -> Annotated[PersonalAccount, strawberry.lazy("schema.account")] | None:
+        return await _account(info, self.account_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = await load_visible(info, node_ids, PaymentById)
+        return [cls.from_row(row) if row is not None else None for row in rows]
+
+
+@strawberry.type(
+    name="Statement",
+    description="The payment document of an account for one month (платёжный документ). "
+    "closingBalance = openingBalance + charged + recalculated + penalty − paid; a positive balance is a debt.",
+)
+class Statement(relay.Node):
+    row_id: strawberry.Private[int]
+    account_id: strawberry.Private[int]
+    period: date = strawberry.field(description="The billing month (its first day).")
+    opening_balance: Kopecks
+    charged: Kopecks
+    recalculated: Kopecks
+    paid: Kopecks
+    penalty: Kopecks = strawberry.field(description="Penalty (пени) accrued in the month.")
+    closing_balance: Kopecks
+    issued_on: date
+    due_on: date = strawberry.field(description="Pay by this day.")
+    pdf_available: bool = strawberry.field(description="Whether its PDF can be downloaded.")
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: Info) -> str:
+        return str(root.row_id)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            row_id=row.id,
+            account_id=row.account_id,
+            period=row.period,
+            opening_balance=row.opening_balance,
+            charged=row.charged,
+            recalculated=row.recalculated,
+            paid=row.paid,
+            penalty=row.penalty,
+            closing_balance=row.closing_balance,
+            issued_on=row.issued_on,
+            due_on=row.due_on,
+            pdf_available=row.pdf_file_id is not None,
+        )
+
+    @strawberry.field(description="Consumption charges of the month, one per zone.")
+    async def charges(self, info: Info) -> list[Charge]:
+        rows = await info.context.loaders.get(ChargesByStatement).load(self.row_id)
+        return [Charge.from_row(row) for row in rows if row.kind is ChargeKindEnum.CONSUMPTION]
+
+    @strawberry.field(description="Recalculations of earlier months (перерасчёты) carried by this statement.")
+    async def recalculations(self, info: Info) -> list[Charge]:
+        rows = await info.context.loaders.get(ChargesByStatement).load(self.row_id)
+        return [Charge.from_row(row) for row in rows if row.kind is ChargeKindEnum.RECALCULATION]
+
+    @strawberry.field(description="The succeeded payments credited in the month (local time), as `paid` counts them.")
+    async def payments(self, info: Info) -> list[Payment]:
+        rows = await info.context.loaders.get(PaymentsInMonth).load((self.account_id, self.period))
+        return [Payment.from_row(row) for row in rows]
+
+    @strawberry.field(description="The personal account billed.")
+    async def account(self, info: Info) -> Annotated[PersonalAccount, strawberry.lazy("schema.account")] | None:
+        return await _account(info, self.account_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = await load_visible(info, node_ids, StatementById)
+        return [cls.from_row(row) if row is not None else None for row in rows]
+
+
+@strawberry.type(
+    name="Debt", description="What an account owes now (задолженность), split as the payment form splits it."
+)
+class Debt:
+    electricity: Kopecks
+    penalty: Kopecks = strawberry.field(description="Penalty (пени).")
+    state_duty: Kopecks = strawberry.field(description="State duty (госпошлина).")
+    total: Kopecks
+    updated_at: datetime | None = strawberry.field(description="When billing last updated it; null: never billed.")
+
+    @classmethod
+    def from_row(cls, row: Any | None) -> Self:
+        if row is None:
+            return cls(
+                electricity=Kopecks(0), penalty=Kopecks(0), state_duty=Kopecks(0), total=Kopecks(0), updated_at=None
+            )
+        return cls(
+            electricity=row.electricity,
+            penalty=row.penalty,
+            state_duty=row.state_duty,
+            total=row.electricity + row.penalty + row.state_duty,
+            updated_at=row.updated_at,
+        )

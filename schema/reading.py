@@ -1,0 +1,127 @@
+"""Accepted readings («Принятые» показания) and what customers submitted («Переданные»)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Self
+
+import strawberry
+from strawberry import relay
+
+from loaders.metering import MeterById, ReadingById, SubmissionById, SubmittedValuesBySubmission
+from schema.context import Info
+from schema.enums import ReadingSource, ReadingStatus, SubmissionStatus, TariffZone
+from schema.ownership import Owner, load_visible
+from schema.scalars import KilowattHours
+
+if TYPE_CHECKING:
+    from schema.meter import Meter
+
+
+async def _meter(info: Info, meter_id: int) -> Meter | None:
+    from schema.meter import Meter
+
+    row = await info.context.loaders.get(MeterById).load(meter_id)
+    return Meter.from_row(row) if row is not None else None
+
+
+@strawberry.type(name="Reading", description="An accepted reading of one zone of a meter (принятое показание).")
+class Reading(relay.Node):
+    row_id: strawberry.Private[int]
+    meter_id: strawberry.Private[int]
+    zone: TariffZone
+    value: int = strawberry.field(description="The register value, whole kWh.")
+    taken_on: date = strawberry.field(description="The date of the reading (дата показания).")
+    period: date = strawberry.field(description="The billing month it counts toward (its first day).")
+    source: ReadingSource
+    status: ReadingStatus
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: Info) -> str:
+        return str(root.row_id)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            row_id=row.id,
+            meter_id=row.meter_id,
+            zone=row.zone,
+            value=row.value,
+            taken_on=row.taken_on,
+            period=row.period,
+            source=row.source,
+            status=row.status,
+        )
+
+    @strawberry.field(description="The meter the reading was taken from.")
+    async def meter(self, info: Info) -> Annotated[Meter, strawberry.lazy("schema.meter")] | None:
+        return await _meter(info, self.meter_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = await load_visible(info, node_ids, ReadingById)
+        return [cls.from_row(row) if row is not None else None for row in rows]
+
+
+@strawberry.type(name="SubmittedValue", description="One zone's value of a submitted reading.")
+class SubmittedValue:
+    zone: TariffZone
+    value: int = strawberry.field(description="The register value as submitted, whole kWh.")
+    consumption: KilowattHours = strawberry.field(description="kWh since the previous accepted value (расход).")
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(zone=row.zone, value=row.value, consumption=row.consumption)
+
+
+def _submission_owner(row: Any) -> Owner:
+    return row.meter_account_id, row.contract_id
+
+
+@strawberry.type(
+    name="ReadingSubmission",
+    description="A reading a customer submitted for a meter (переданное показание): one value per zone.",
+)
+class ReadingSubmission(relay.Node):
+    row_id: strawberry.Private[int]
+    meter_id: strawberry.Private[int]
+    status: SubmissionStatus
+    reason: str | None = strawberry.field(description="Why it was rejected or sent to review.")
+    period: date = strawberry.field(description="The billing month it counts toward (its first day).")
+    submitted_at: datetime = strawberry.field(description="When it was submitted (дата создания).")
+    status_changed_at: datetime
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: Info) -> str:
+        return str(root.row_id)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            row_id=row.id,
+            meter_id=row.meter_id,
+            status=row.status,
+            reason=row.reason,
+            period=row.period,
+            submitted_at=row.submitted_at,
+            status_changed_at=row.status_changed_at,
+        )
+
+    @strawberry.field(description="The submitted value of each zone.")
+    async def values(self, info: Info) -> list[SubmittedValue]:
+        rows = await info.context.loaders.get(SubmittedValuesBySubmission).load(self.row_id)
+        return [SubmittedValue.from_row(row) for row in rows]
+
+    @strawberry.field(description="The meter the reading was submitted for.")
+    async def meter(self, info: Info) -> Annotated[Meter, strawberry.lazy("schema.meter")] | None:
+        return await _meter(info, self.meter_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = await load_visible(info, node_ids, SubmissionById, _submission_owner)
+        return [cls.from_row(row) if row is not None else None for row in rows]
