@@ -14,6 +14,7 @@ from models.enums import ChargeKind as ChargeKindEnum
 from schema.context import Info
 from schema.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
 from schema.ownership import load_visible
+from schema.selection import selects
 from schema.scalars import KilowattHours, Kopecks
 
 if TYPE_CHECKING:
@@ -133,10 +134,28 @@ class Statement(relay.Node):
     issued_on: date
     due_on: date = strawberry.field(description="Pay by this day.")
     pdf_available: bool = strawberry.field(description="Whether its PDF can be downloaded.")
+    # Filled by `with_lines` for every statement of a page at once (the fields below read them synchronously).
+    # None: not fetched, the field then falls back to its loader (an awaitable for this statement alone).
+    line_rows: strawberry.Private[list[Any] | None] = None
+    payment_rows: strawberry.Private[list[Any] | None] = None
 
     @classmethod
     def resolve_id(cls, root: Self, *, info: Info) -> str:
         return str(root.row_id)
+
+    @classmethod
+    async def with_lines(cls, info: Info, statements: list[Self], *, under: tuple[str, ...] = ()) -> list[Self]:
+        """Fetch the charges and payments the client selected for all `statements` (one statement each)."""
+        loaders = info.context.loaders
+        if selects(info, *under, "charges") or selects(info, *under, "recalculations"):
+            lines = await loaders.get(ChargesByStatement).load_many([s.row_id for s in statements])
+            for statement, rows in zip(statements, lines, strict=True):
+                statement.line_rows = rows
+        if selects(info, *under, "payments"):
+            paid = await loaders.get(PaymentsInMonth).load_many([(s.account_id, s.period) for s in statements])
+            for statement, rows in zip(statements, paid, strict=True):
+                statement.payment_rows = rows
+        return statements
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -155,20 +174,35 @@ class Statement(relay.Node):
             pdf_available=row.pdf_file_id is not None,
         )
 
+    # Sync resolvers: a prefetched value costs no task; otherwise they hand graphql-core the loader's awaitable.
     @strawberry.field(description="Consumption charges of the month, one per zone.")
-    async def charges(self, info: Info) -> list[Charge]:
-        rows = await info.context.loaders.get(ChargesByStatement).load(self.row_id)
-        return [Charge.from_row(row) for row in rows if row.kind is ChargeKindEnum.CONSUMPTION]
+    def charges(self, info: Info) -> list[Charge]:
+        return self._lines(info, ChargeKindEnum.CONSUMPTION)
 
     @strawberry.field(description="Recalculations of earlier months (перерасчёты) carried by this statement.")
-    async def recalculations(self, info: Info) -> list[Charge]:
-        rows = await info.context.loaders.get(ChargesByStatement).load(self.row_id)
-        return [Charge.from_row(row) for row in rows if row.kind is ChargeKindEnum.RECALCULATION]
+    def recalculations(self, info: Info) -> list[Charge]:
+        return self._lines(info, ChargeKindEnum.RECALCULATION)
 
     @strawberry.field(description="The succeeded payments credited in the month (local time), as `paid` counts them.")
-    async def payments(self, info: Info) -> list[Payment]:
-        rows = await info.context.loaders.get(PaymentsInMonth).load((self.account_id, self.period))
-        return [Payment.from_row(row) for row in rows]
+    def payments(self, info: Info) -> list[Payment]:
+        if self.payment_rows is not None:
+            return [Payment.from_row(row) for row in self.payment_rows]
+
+        async def load() -> list[Payment]:
+            rows = await info.context.loaders.get(PaymentsInMonth).load((self.account_id, self.period))
+            return [Payment.from_row(row) for row in rows]
+
+        return load()  # type: ignore[return-value]
+
+    def _lines(self, info: Info, kind: ChargeKindEnum) -> list[Charge]:
+        if self.line_rows is not None:
+            return [Charge.from_row(row) for row in self.line_rows if row.kind is kind]
+
+        async def load() -> list[Charge]:
+            rows = await info.context.loaders.get(ChargesByStatement).load(self.row_id)
+            return [Charge.from_row(row) for row in rows if row.kind is kind]
+
+        return load()  # type: ignore[return-value]
 
     @strawberry.field(description="The personal account billed.")
     async def account(self, info: Info) -> Annotated[PersonalAccount, strawberry.lazy("schema.account")] | None:
@@ -179,7 +213,9 @@ class Statement(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         rows = await load_visible(info, node_ids, StatementById)
-        return [cls.from_row(row) if row is not None else None for row in rows]
+        found = await cls.with_lines(info, [cls.from_row(row) for row in rows if row is not None])
+        by_id = {statement.row_id: statement for statement in found}
+        return [by_id.get(row.id) if row is not None else None for row in rows]
 
 
 @strawberry.type(

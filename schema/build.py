@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.scalars import SCALAR_MAP
+
+
+DEPTH_RULE = create_validator(12, None, None)
 
 
 @strawberry.type
@@ -73,7 +77,8 @@ def build_schema() -> strawberry.Schema:
             # (The LRU caches live at module level, shared by the per-request extension instances.)
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
-            lambda: QueryDepthLimiter(max_depth=12),
+            # One rule class for the process: a new class per request would change the validation cache's key.
+            lambda: AddValidationRules([DEPTH_RULE]),
             lambda: MaxTokensLimiter(max_token_count=5000),
         ],
     )

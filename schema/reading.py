@@ -14,6 +14,7 @@ from schema.context import Info
 from schema.enums import ReadingSource, ReadingStatus, SubmissionStatus, TariffZone
 from schema.ownership import Owner, load_visible
 from schema.scalars import KilowattHours
+from schema.selection import selects
 
 if TYPE_CHECKING:
     from schema.meter import Meter
@@ -36,6 +37,7 @@ class Reading(relay.Node):
     period: date = strawberry.field(description="The billing month it counts toward (its first day).")
     source: ReadingSource
     status: ReadingStatus
+    meter_row: strawberry.Private[Any | None] = None  # prefetched by `with_meters`
 
     @classmethod
     def resolve_id(cls, root: Self, *, info: Info) -> str:
@@ -55,8 +57,24 @@ class Reading(relay.Node):
         )
 
     @strawberry.field(description="The meter the reading was taken from.")
-    async def meter(self, info: Info) -> Annotated[Meter, strawberry.lazy("schema.meter")] | None:
-        return await _meter(info, self.meter_id)
+    def meter(self, info: Info) -> Annotated[Meter, strawberry.lazy("schema.meter")] | None:
+        # Sync: a page's meters are usually prefetched (no task per reading); else the loader's awaitable.
+        if self.meter_row is not None:
+            from schema.meter import Meter
+
+            return Meter.from_row(self.meter_row)
+        return _meter(info, self.meter_id)  # type: ignore[return-value]
+
+    @classmethod
+    async def with_meters(cls, info: Info, readings: list[Self], *, under: tuple[str, ...] = ()) -> list[Self]:
+        """Fetch the meters of all `readings` at once when the client selected them."""
+        if readings and selects(info, *under, "meter"):
+            meter_ids = sorted({reading.meter_id for reading in readings})
+            rows = await info.context.loaders.get(MeterById).load_many(meter_ids)
+            by_id = {row.id: row for row in rows if row is not None}
+            for reading in readings:
+                reading.meter_row = by_id.get(reading.meter_id)
+        return readings
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

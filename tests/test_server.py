@@ -79,3 +79,14 @@ async def test_the_legacy_graphql_ws_protocol_is_refused(gql: GraphQLClient) -> 
                 await socket.receive_text(timeout=5)
 
     assert closed.value.code == 4406
+
+
+async def test_a_query_nested_deeper_than_twelve_levels_is_refused(gql: GraphQLClient) -> None:
+    # me → personalAccounts → (meters → account) × 5 → meters → serial: 14 levels
+    cycle = "meters { account { " * 5
+    deep = "{ me { personalAccounts { " + cycle + "meters { serial }" + " } }" * 5 + " } } }"
+
+    body = await gql.post(deep)
+
+    assert body["data"] is None
+    assert "exceeds maximum operation depth of 12" in body["errors"][0]["message"]

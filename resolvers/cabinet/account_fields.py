@@ -68,7 +68,13 @@ async def statements(
 ) -> relay.Connection[Statement]:
     args = page_args(first=first, after=after, cursor=DATE_ID, period=period)
     return await load_page(
-        info, StatementPagesByAccount, account_id, args, to_node=Statement.from_row, cursor_of=_statement_cursor
+        info,
+        StatementPagesByAccount,
+        account_id,
+        args,
+        to_node=Statement.from_row,
+        cursor_of=_statement_cursor,
+        prefetch=lambda page: Statement.with_lines(info, page, under=("edges", "node")),
     )
 
 

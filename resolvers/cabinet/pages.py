@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -65,9 +65,14 @@ async def load_page(
     *,
     to_node: Callable[[Any], N],
     cursor_of: Callable[[Any], Sequence[Any]],
+    prefetch: Callable[[list[N]], Awaitable[object]] | None = None,
 ) -> relay.Connection[N]:
+    """A page of a parent's list; `prefetch` fills the page's nodes' children for all of them at once."""
     key: PageKey = (parent, args)
     rows = await info.context.loaders.get(loader).load(key)
-    return make_connection(
+    connection = make_connection(
         rows, first=args.first, to_node=to_node, cursor_of=cursor_of, has_previous=args.after is not None
     )
+    if prefetch is not None:
+        await prefetch([edge.node for edge in connection.edges])
+    return connection

@@ -33,7 +33,15 @@ async def reading_page(
     meter: relay.GlobalID | None = None,
 ) -> relay.Connection[Reading]:
     args = page_args(first=first, after=after, cursor=DATE_ID, period=period, meter=meter)
-    return await load_page(info, loader, parent, args, to_node=Reading.from_row, cursor_of=_reading_cursor)
+    return await load_page(
+        info,
+        loader,
+        parent,
+        args,
+        to_node=Reading.from_row,
+        cursor_of=_reading_cursor,
+        prefetch=lambda page: Reading.with_meters(info, page, under=("edges", "node")),
+    )
 
 
 async def submission_page(
