@@ -34,3 +34,16 @@ async def test_every_table_of_the_domain_exists(db: TransactionalDatabase) -> No
         count = result.scalar_one()
 
     assert count == len(SQLModel.metadata.tables)
+
+
+def test_the_quick_head_check_agrees_with_alembic() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from services.platform.migrate import head_revisions
+    from services.platform.settings import PROJECT_ROOT
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+
+    assert head_revisions() == set(ScriptDirectory.from_config(config).get_heads())
