@@ -166,6 +166,8 @@ def serve(settings: Settings) -> None:
         log_config=None,
         access_log=False,
         ws="websockets-sansio",
+        loop="uvloop",
+        http="httptools",
         lifespan="on",
     )
 
