@@ -9,6 +9,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.fast_fields import read_basic_fields_directly
 from schema.scalars import SCALAR_MAP
 
 
@@ -85,3 +86,4 @@ def build_schema() -> strawberry.Schema:
 
 
 schema = build_schema()
+read_basic_fields_directly(schema)
