@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -39,6 +40,7 @@ from services.platform.runtime import Runtime
 from services.platform.settings import Settings, get_settings
 
 log = structlog.get_logger("server")
+access_log = structlog.get_logger("access")
 
 
 class RequestIdMiddleware:
@@ -54,22 +56,29 @@ class RequestIdMiddleware:
         headers = dict(scope.get("headers") or [])
         request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 0
 
         async def send_with_id(message: Any) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            if scope["type"] == "http" and scope.get("path") not in ("/healthz", "/readyz"):
+                elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+                access_log.info("request", method=scope["method"], path=scope["path"], status=status, ms=elapsed_ms)
             structlog.contextvars.unbind_contextvars("request_id")
 
 
 def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
     """The ASGI app on a ready runtime (tests build it on a transactional database)."""
-    from schema.build import schema
     from resolvers.files.routes import file_routes
+    from schema.build import schema
     from schema.view import GraphQLView
     from services.platform.background import start_background, stop_background
 

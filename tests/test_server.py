@@ -73,10 +73,13 @@ async def test_the_legacy_graphql_ws_protocol_is_refused(gql: GraphQLClient) -> 
     from httpx_ws import WebSocketDisconnect, aconnect_ws
     from httpx_ws.transport import ASGIWebSocketTransport
 
-    async with httpx.AsyncClient(transport=ASGIWebSocketTransport(app=gql.app), base_url="http://test") as client:
-        async with aconnect_ws("http://test/graphql", client, subprotocols=["graphql-ws"]) as socket:  # type: ignore[var-annotated]
-            with pytest.raises(WebSocketDisconnect) as closed:
-                await socket.receive_text(timeout=5)
+    transport = ASGIWebSocketTransport(app=gql.app)
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+        aconnect_ws("http://test/graphql", client, subprotocols=["graphql-ws"]) as socket,  # type: ignore[var-annotated]
+    ):
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await socket.receive_text(timeout=5)
 
     assert closed.value.code == 4406
 
@@ -90,3 +93,14 @@ async def test_a_query_nested_deeper_than_twelve_levels_is_refused(gql: GraphQLC
 
     assert body["data"] is None
     assert "exceeds maximum operation depth of 12" in body["errors"][0]["message"]
+
+
+async def test_every_request_is_logged_with_its_status_and_duration(app_client: httpx.AsyncClient) -> None:
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        await app_client.post("/graphql", json={"query": "{ __typename }"})
+
+    [line] = [entry for entry in logs if entry["event"] == "request"]
+    assert (line["method"], line["path"], line["status"]) == ("POST", "/graphql", 200)
+    assert line["ms"] >= 0
