@@ -26,6 +26,7 @@ class NodeQuery:
 def _node_types() -> tuple[type, ...]:
     """Every Node type, so that `node(id)` can answer for types no root field reaches directly."""
     from schema.account import PersonalAccount
+    from schema.appeal import Appeal, AppealMessage
     from schema.billing import Charge, Payment, Statement
     from schema.contract import Contract
     from schema.contract_access import ContractAccessRequest
@@ -38,30 +39,40 @@ def _node_types() -> tuple[type, ...]:
 
     cabinet = (Meter, Reading, ReadingSubmission, Charge, Statement, Payment, Tariff, DeliveryPoint)
     objects = (ContractAccessRequest, TechConnection)
-    return (PersonalAccount, Contract, Customer, *cabinet, *objects)
+    appeals = (Appeal, AppealMessage)
+    return (PersonalAccount, Contract, Customer, *cabinet, *objects, *appeals)
 
 
 def _query_types() -> tuple[type, ...]:
+    from resolvers.appeals.inbox import AppealInboxQuery
     from resolvers.cabinet.queries import CabinetQuery
     from resolvers.identity.queries import IdentityQuery
     from resolvers.objects.contract_access import ContractAccessQuery
+    from resolvers.readings.queries import ReadingsQuery
 
-    return (NodeQuery, IdentityQuery, CabinetQuery, ContractAccessQuery)
+    return (NodeQuery, IdentityQuery, CabinetQuery, ContractAccessQuery, AppealInboxQuery, ReadingsQuery)
 
 
 def _mutation_types() -> tuple[type, ...]:
+    from resolvers.appeals.conversation import AppealMutation
+    from resolvers.appeals.inbox import AppealAssignmentMutation
     from resolvers.identity.profile import ProfileMutation
     from resolvers.identity.sessions import SessionMutation
     from resolvers.objects.accounts import AccountLinkMutation
     from resolvers.objects.contract_access import ContractAccessMutation
     from resolvers.objects.tech_connections import TechConnectionMutation
+    from resolvers.readings.mutations import ReadingsMutation
 
     objects = (AccountLinkMutation, ContractAccessMutation, TechConnectionMutation)
-    return (SessionMutation, ProfileMutation, *objects)
+    appeals = (AppealMutation, AppealAssignmentMutation)
+    return (SessionMutation, ProfileMutation, *objects, *appeals, ReadingsMutation)
 
 
 def _subscription_types() -> tuple[type, ...]:
-    return ()
+    from subscriptions.appeals import AppealSubscription
+    from subscriptions.readings import ReadingSubscription
+
+    return (AppealSubscription, ReadingSubscription)
 
 
 def build_schema() -> strawberry.Schema:

@@ -15,11 +15,14 @@ from strawberry import relay
 from loaders.identity import CustomerById
 from models import Customer as CustomerModel
 from models.enums import Role as RoleEnum
+from resolvers.appeals import customer_fields as appeal_fields
 from resolvers.cabinet import customer_fields
 from schema.access import viewer_is_analyst, viewer_is_staff_reader
 from schema.account import PersonalAccount
-from schema.contract import Contract
+from schema.appeal import Appeal, AppealStatus, AppealTopic
+from schema.appeal_inputs import AppealTopicGroup
 from schema.context import Info
+from schema.contract import Contract
 from schema.contract_access import ContractAccessRequest, contract_access_requests_of
 from schema.tech_connection import TechConnection, tech_connections_of
 from services.identity.contacts import mask_email, mask_phone
@@ -80,6 +83,26 @@ class Customer(relay.Node):
     )
     async def tech_connections(self, info: Info) -> list[TechConnection]:
         return await tech_connections_of(info, self.model.id, self.model.phone)
+
+    @strawberry.field(
+        description="The «Обращения» section: all six topics in the portal's order with the customer's appeal "
+        "counts and unread messages (topics without appeals too: the new-appeal form lists them)."
+    )
+    async def appeal_topics(self, info: Info) -> list[AppealTopicGroup]:
+        return await appeal_fields.appeal_topics(info, self.model.id or 0)
+
+    @strawberry.field(description="The customer's appeals (обращения), latest activity first; filter by topic/status.")
+    async def appeals(
+        self,
+        info: Info,
+        topic: AppealTopic | None = None,  # type: ignore[valid-type]
+        status: AppealStatus | None = None,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+    ) -> relay.Connection[Appeal]:
+        return await appeal_fields.appeals(
+            info, self.model.id or 0, topic=topic, status=status, first=first, after=after
+        )
 
     @classmethod
     def from_model(cls, model: CustomerModel, *, masked: bool = False) -> Self:

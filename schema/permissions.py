@@ -51,3 +51,10 @@ class IsStaffReader(_HasRole):
 
 class IsAdmin(_HasRole):
     roles = frozenset({Role.ADMIN})
+
+
+class IsCustomerOrOperator(_HasRole):
+    """Writing to something a customer owns: the customer themself (ownership checked by the service) or an
+    operator; analysts only read."""
+
+    roles = frozenset({Role.CUSTOMER, Role.OPERATOR, Role.ADMIN})

@@ -1,0 +1,1 @@
+"""Appeals: customers write to the supplier, operators answer from a shared inbox."""

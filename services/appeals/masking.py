@@ -1,0 +1,24 @@
+"""Message texts as analysts read them: phone numbers and email addresses people typed into a chat are hidden.
+
+Names in free text cannot be found reliably by a pattern, so analysts see no author contacts either (the `Customer`
+type masks those); what is left is what analysis needs: topics, statuses, timings and the substance of a question.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "***"
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# A Russian phone in any usual spelling: +7 / 8 then 10 digits with spaces, hyphens, dots or brackets between.
+_PHONE = re.compile(r"(?<![\d\w])(?:\+7|8)[\s\-.(]*\d{3}[\s\-.)]*\d{3}[\s\-.]*\d{2}[\s\-.]*\d{2}(?!\d)")
+# Other long digit runs that may be a phone written without a country code (a 9-digit account number stays:
+# it is what analysts group by, and not personal data on its own).
+_LOCAL_PHONE = re.compile(r"(?<!\d)\d{3}[\s\-]\d{2}[\s\-]\d{2}(?!\d)")
+
+
+def mask_personal_data(text: str) -> str:
+    text = _EMAIL.sub(MASK, text)
+    text = _PHONE.sub(MASK, text)
+    return _LOCAL_PHONE.sub(MASK, text)

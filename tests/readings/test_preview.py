@@ -1,0 +1,101 @@
+"""readingPreview: per zone the previous value, consumption, estimated cost and problems; nothing is stored."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.platform.clock import FrozenClock
+from services.platform.runtime import Runtime
+from tests.support.factories import create_account, create_customer
+from tests.support.graphql import GraphQLClient
+from tests.support.identity import token_for
+from tests.support.readings import PREVIEW, SUBMIT, add_readings, meter_gid, row_counts, submit_input
+
+
+async def test_the_preview_shows_consumption_and_cost_by_the_current_tariff(
+    runtime: Runtime, gql: GraphQLClient, clock: FrozenClock
+) -> None:
+    # given
+    owner = await create_customer(runtime.db, now=clock.now())
+    _, meter = await create_account(runtime.db, now=clock.now(), owner=owner, zone_count=2)
+    await add_readings(runtime.db, meter, [(date(2026, 10, 20), [16000, 7000])], now=clock.now())
+    customer = gql.as_token(await token_for(runtime, owner))
+    before = await row_counts(runtime)
+
+    # when
+    data = await customer.execute(
+        PREVIEW,
+        {
+            "meterId": meter_gid(meter),
+            "values": [{"zone": "DAY", "value": "16150"}, {"zone": "NIGHT", "value": "7040"}],
+        },
+    )
+
+    # then
+    preview = data["readingPreview"]
+    assert preview["errors"] == []
+    assert (preview["period"], preview["inWindow"], preview["goesToReview"]) == ("2026-12-01", False, False)
+    day, night = preview["zones"]
+    assert (day["zone"], day["previousValue"], day["previousTakenOn"], day["consumption"]) == (
+        "DAY", 16000, "2026-10-20", 150,
+    )  # fmt: skip
+    assert night["consumption"] == 40
+    for zone in (day, night):
+        assert zone["rate"] > 0
+        assert zone["estimatedCost"] == zone["consumption"] * zone["rate"]
+    assert await row_counts(runtime) == before
+
+
+async def test_the_preview_reports_each_zones_problems(
+    runtime: Runtime, gql: GraphQLClient, clock: FrozenClock
+) -> None:
+    owner = await create_customer(runtime.db, now=clock.now())
+    _, meter = await create_account(runtime.db, now=clock.now(), owner=owner, zone_count=2)
+    await add_readings(runtime.db, meter, [(date(2026, 10, 20), [16000, 7000])], now=clock.now())
+    customer = gql.as_token(await token_for(runtime, owner))
+
+    data = await customer.execute(
+        PREVIEW,
+        {
+            "meterId": meter_gid(meter),
+            "values": [{"zone": "DAY", "value": "1600"}, {"zone": "NIGHT", "value": "07040"}],
+        },
+    )
+
+    preview = data["readingPreview"]
+    assert [[error["code"] for error in zone["errors"]] for zone in preview["zones"]] == [
+        ["BELOW_PREVIOUS"],
+        ["LEADING_ZEROS"],
+    ]
+    assert [error["code"] for error in preview["errors"]] == ["BELOW_PREVIOUS", "LEADING_ZEROS"]
+
+
+async def test_the_preview_compares_with_a_submission_not_processed_yet(
+    runtime: Runtime, gql: GraphQLClient, clock: FrozenClock
+) -> None:
+    # given
+    owner = await create_customer(runtime.db, now=clock.now())
+    _, meter = await create_account(runtime.db, now=clock.now(), owner=owner)
+    await add_readings(runtime.db, meter, [(date(2026, 10, 20), 16360)], now=clock.now())
+    customer = gql.as_token(await token_for(runtime, owner))
+    await customer.execute(SUBMIT, submit_input(meter, {"SINGLE": "16500"}))
+
+    # when
+    data = await customer.execute(
+        PREVIEW, {"meterId": meter_gid(meter), "values": [{"zone": "SINGLE", "value": "16510"}]}
+    )
+
+    # then
+    (zone,) = data["readingPreview"]["zones"]
+    assert (zone["previousValue"], zone["previousPending"], zone["consumption"]) == (16500, True, 10)
+
+
+async def test_a_first_reading_has_no_previous_value(runtime: Runtime, gql: GraphQLClient, clock: FrozenClock) -> None:
+    owner = await create_customer(runtime.db, now=clock.now())
+    _, meter = await create_account(runtime.db, now=clock.now(), owner=owner)
+    customer = gql.as_token(await token_for(runtime, owner))
+
+    data = await customer.execute(PREVIEW, {"meterId": meter_gid(meter), "values": [{"zone": "SINGLE", "value": "42"}]})
+
+    (zone,) = data["readingPreview"]["zones"]
+    assert (zone["previousValue"], zone["consumption"], zone["estimatedCost"], zone["errors"]) == (None, None, None, [])
