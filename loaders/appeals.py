@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col, select
 
 from loaders.base import Loader, by_key, grouped
-from loaders.pages import RowLoader, after_keyset, first_per_parent, table_of
+from loaders.pages import after_keyset, first_per_parent, table_of
 from models import Appeal, AppealAttachment, AppealMessage
 from models.enums import AppealStatus, AppealTopic, Role
 from models.infra import StoredFile
@@ -22,12 +22,12 @@ APPEAL = table_of(Appeal)
 MESSAGE = table_of(AppealMessage)
 
 
-class AppealById(RowLoader[int, Any]):
+class AppealById(Loader[int, Any]):
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
         return by_key(ids, await self.rows(sa.select(*APPEAL.c).where(APPEAL.c.id.in_(ids))), "id")
 
 
-class AppealMessageById(RowLoader[int, Any]):
+class AppealMessageById(Loader[int, Any]):
     """A message with its appeal's owner (who may see it is decided by the appeal)."""
 
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
@@ -52,7 +52,7 @@ class Page:
 PageKey = tuple[int, Page]
 
 
-class _Pages(RowLoader[PageKey, list[Any]]):
+class _Pages(Loader[PageKey, list[Any]]):
     """Keys of one tick sharing their page arguments are answered by one statement (rows carry `parent`)."""
 
     async def batch_load_fn(self, keys: list[PageKey]) -> list[list[Any]]:
@@ -107,7 +107,7 @@ class Unread:
     by_operators: int  # the customer's messages no operator has read
 
 
-class UnreadByAppeal(RowLoader[int, Unread]):
+class UnreadByAppeal(Loader[int, Unread]):
     async def batch_load_fn(self, ids: list[int]) -> list[Unread]:
         rows = await self.rows(
             sa.select(
@@ -123,7 +123,7 @@ class UnreadByAppeal(RowLoader[int, Unread]):
         return [found.get(appeal_id, Unread(0, 0)) for appeal_id in ids]
 
 
-class LastMessageByAppeal(RowLoader[int, Any]):
+class LastMessageByAppeal(Loader[int, Any]):
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
         rows = await self.rows(
             sa.select(*MESSAGE.c)
@@ -136,7 +136,7 @@ class LastMessageByAppeal(RowLoader[int, Any]):
 
 class AttachmentsByMessage(Loader[int, list[StoredFile]]):
     async def batch_load_fn(self, message_ids: list[int]) -> list[list[StoredFile]]:
-        rows = await self.rows(
+        rows = await self.entity_rows(
             select(StoredFile, AppealAttachment.message_id)
             .join(AppealAttachment, col(AppealAttachment.file_id) == StoredFile.id)
             .where(col(AppealAttachment.message_id).in_(message_ids))
@@ -149,7 +149,7 @@ class AttachmentsByMessage(Loader[int, list[StoredFile]]):
 TopicKey = tuple[int, bool]  # (customer id, counted for staff)
 
 
-class TopicGroupsOfCustomer(RowLoader[TopicKey, list[Any]]):
+class TopicGroupsOfCustomer(Loader[TopicKey, list[Any]]):
     """Per topic of a customer's appeals: how many, how many unread messages, the latest activity."""
 
     async def batch_load_fn(self, keys: list[TopicKey]) -> list[list[Any]]:

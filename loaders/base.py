@@ -23,7 +23,13 @@ class Loader(DataLoader[K, V], Generic[K, V]):
         self.db = db
 
     async def rows(self, statement: Executable) -> Sequence[Any]:
-        """Run one Core statement on a session of its own; plain rows, no ORM objects (cheap for many rows)."""
+        """Run one Core statement on a connection of its own: plain rows, no ORM session to set up and tear down."""
+        async with self.db.connection() as connection:
+            rows: Sequence[Any] = (await connection.execute(statement)).all()
+            return rows
+
+    async def entity_rows(self, statement: Executable) -> Sequence[Any]:
+        """Run an ORM select that mixes models and columns (`select(Model, Other.column)`): rows of models."""
         async with self.db.session() as session:
             return (await run(session, statement)).all()
 

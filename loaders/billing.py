@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Select
 
-from loaders.base import by_key, grouped
-from loaders.pages import PageArgs, PageLoader, RowLoader, after_keyset, first_per_parent, table_of
+from loaders.base import Loader, by_key, grouped
+from loaders.pages import PageArgs, PageLoader, after_keyset, first_per_parent, table_of
 from models import AccountDebt, Charge, Payment, Statement
 from models.enums import ChargeKind, PaymentStatus
 from services.cabinet.periods import MonthRange, month_start
@@ -23,17 +23,17 @@ PAYMENT = table_of(Payment)
 DEBT = table_of(AccountDebt)
 
 
-class StatementById(RowLoader[int, Any]):
+class StatementById(Loader[int, Any]):
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
         return by_key(ids, await self.rows(sa.select(*STATEMENT.c).where(STATEMENT.c.id.in_(ids))), "id")
 
 
-class ChargeById(RowLoader[int, Any]):
+class ChargeById(Loader[int, Any]):
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
         return by_key(ids, await self.rows(sa.select(*CHARGE.c).where(CHARGE.c.id.in_(ids))), "id")
 
 
-class PaymentById(RowLoader[int, Any]):
+class PaymentById(Loader[int, Any]):
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
         return by_key(ids, await self.rows(sa.select(*PAYMENT.c).where(PAYMENT.c.id.in_(ids))), "id")
 
@@ -66,7 +66,7 @@ class PaymentPagesByAccount(PageLoader):
         )
 
 
-class ChargesByStatement(RowLoader[int, list[Any]]):
+class ChargesByStatement(Loader[int, list[Any]]):
     """The lines of a statement: consumption per zone, then recalculations."""
 
     async def batch_load_fn(self, statement_ids: list[int]) -> list[list[Any]]:
@@ -79,7 +79,7 @@ class ChargesByStatement(RowLoader[int, list[Any]]):
 AccountMonth = tuple[int, date]
 
 
-class PaymentsInMonth(RowLoader[AccountMonth, list[Any]]):
+class PaymentsInMonth(Loader[AccountMonth, list[Any]]):
     """(account id, period) → the succeeded payments credited in that month (local time), as a statement counts them.
 
     One range scan over all asked accounts and months; rows are then sorted into their months here.
@@ -103,7 +103,7 @@ class PaymentsInMonth(RowLoader[AccountMonth, list[Any]]):
         return [found.get(key, []) for key in keys]
 
 
-class LastChargesByAccount(RowLoader[int, list[Any]]):
+class LastChargesByAccount(Loader[int, list[Any]]):
     """The consumption lines of an account's latest billed month («Начислено в …»)."""
 
     async def batch_load_fn(self, account_ids: list[int]) -> list[list[Any]]:
@@ -126,7 +126,7 @@ class LastChargesByAccount(RowLoader[int, list[Any]]):
         return grouped(account_ids, rows, "account_id")
 
 
-class DebtByAccount(RowLoader[int, Any]):
+class DebtByAccount(Loader[int, Any]):
     async def batch_load_fn(self, account_ids: list[int]) -> list[Any]:
         return by_key(
             account_ids, await self.rows(sa.select(*DEBT.c).where(DEBT.c.account_id.in_(account_ids))), "account_id"

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select
 from sqlalchemy.dialects.postgresql import distinct_on
 
-from loaders.base import by_key, grouped
-from loaders.pages import PageArgs, PageLoader, RowLoader, after_keyset, first_per_parent, table_of
+from loaders.base import Loader, by_key, grouped
+from loaders.pages import PageArgs, PageLoader, after_keyset, first_per_parent, table_of
 from models import DeliveryPoint, Meter, Reading, ReadingSubmission, SubmittedValue, Tariff
 from models.enums import ReadingStatus, TariffCategory
 
@@ -27,13 +27,13 @@ _METER_COLUMNS = (*METER.c, POINT.c.contract_id)
 _METER_FROM = METER.outerjoin(POINT, POINT.c.id == METER.c.delivery_point_id)
 
 
-class MeterById(RowLoader[int, Any]):
+class MeterById(Loader[int, Any]):
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
         rows = await self.rows(sa.select(*_METER_COLUMNS).select_from(_METER_FROM).where(METER.c.id.in_(ids)))
         return by_key(ids, rows, "id")
 
 
-class MetersByAccount(RowLoader[int, list[Any]]):
+class MetersByAccount(Loader[int, list[Any]]):
     """Meters in service on an account (a replaced meter's readings stay in the account's history)."""
 
     async def batch_load_fn(self, account_ids: list[int]) -> list[list[Any]]:
@@ -46,7 +46,7 @@ class MetersByAccount(RowLoader[int, list[Any]]):
         return grouped(account_ids, rows, "account_id")
 
 
-class MetersByDeliveryPoint(RowLoader[int, list[Any]]):
+class MetersByDeliveryPoint(Loader[int, list[Any]]):
     async def batch_load_fn(self, point_ids: list[int]) -> list[list[Any]]:
         rows = await self.rows(
             sa.select(*_METER_COLUMNS)
@@ -57,7 +57,7 @@ class MetersByDeliveryPoint(RowLoader[int, list[Any]]):
         return grouped(point_ids, rows, "delivery_point_id")
 
 
-class LastReadingsByMeter(RowLoader[int, list[Any]]):
+class LastReadingsByMeter(Loader[int, list[Any]]):
     """The last accepted reading of each zone of a meter (an index scan per meter and zone)."""
 
     async def batch_load_fn(self, meter_ids: list[int]) -> list[list[Any]]:
@@ -78,7 +78,7 @@ _READING_OWNERS: dict[str, ColumnElement[Any]] = {
 }
 
 
-class ReadingById(RowLoader[int, Any]):
+class ReadingById(Loader[int, Any]):
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
         rows = await self.rows(
             sa.select(*READING.c, METER.c.account_id, POINT.c.contract_id)
@@ -126,7 +126,7 @@ class ReadingPagesByMeter(_ReadingPages):
     owner = "meter"
 
 
-class SubmissionById(RowLoader[int, Any]):
+class SubmissionById(Loader[int, Any]):
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
         rows = await self.rows(
             sa.select(*SUBMISSION.c, METER.c.account_id.label("meter_account_id"), POINT.c.contract_id)
@@ -170,7 +170,7 @@ class SubmissionPagesByMeter(_SubmissionPages):
     owner = "meter"
 
 
-class SubmittedValuesBySubmission(RowLoader[int, list[Any]]):
+class SubmittedValuesBySubmission(Loader[int, list[Any]]):
     async def batch_load_fn(self, submission_ids: list[int]) -> list[list[Any]]:
         rows = await self.rows(
             sa.select(*SUBMITTED_VALUE.c)
@@ -180,7 +180,7 @@ class SubmittedValuesBySubmission(RowLoader[int, list[Any]]):
         return grouped(submission_ids, rows, "submission_id")
 
 
-class TariffById(RowLoader[int, Any]):
+class TariffById(Loader[int, Any]):
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
         return by_key(ids, await self.rows(sa.select(*TARIFF.c).where(TARIFF.c.id.in_(ids))), "id")
 
@@ -188,7 +188,7 @@ class TariffById(RowLoader[int, Any]):
 TariffKey = tuple[TariffCategory, int, date]
 
 
-class TariffsInForce(RowLoader[TariffKey, list[Any]]):
+class TariffsInForce(Loader[TariffKey, list[Any]]):
     """(tariff group, zone count, day) → the rate of each zone in force that day."""
 
     async def batch_load_fn(self, keys: list[TariffKey]) -> list[list[Any]]:

@@ -11,7 +11,7 @@ from abc import abstractmethod
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select
@@ -29,16 +29,6 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-class RowLoader(Loader[K, V], Generic[K, V]):
-    """A loader of Core rows on a bare connection: no ORM session to build and tear down for each batch."""
-
-    async def rows(self, statement: Select[Any]) -> Sequence[Any]:
-        async with self.db.connection() as connection:
-            result = await connection.execute(statement)
-            rows: Sequence[Any] = result.all()
-            return rows
-
-
 @dataclass(frozen=True, slots=True)
 class PageArgs:
     """A connection page: `first` rows after the keyset `after` (the sort key of the last row seen)."""
@@ -52,7 +42,7 @@ class PageArgs:
 PageKey = tuple[int, PageArgs]
 
 
-class PageLoader(RowLoader[PageKey, list[Any]]):
+class PageLoader(Loader[PageKey, list[Any]]):
     """Subclasses build the statement of one page per parent; rows carry the parent id as `parent`.
 
     They fetch `first + 1` rows per parent: the extra one only says that there is a next page.

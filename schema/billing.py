@@ -14,8 +14,8 @@ from models.enums import ChargeKind as ChargeKindEnum
 from schema.context import Info
 from schema.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
 from schema.ownership import load_visible
-from schema.selection import selects
 from schema.scalars import KilowattHours, Kopecks
+from schema.selection import selects
 
 if TYPE_CHECKING:
     from schema.account import PersonalAccount

@@ -12,7 +12,6 @@ from strawberry.tools import merge_types
 from schema.fast_fields import read_basic_fields_directly
 from schema.scalars import SCALAR_MAP
 
-
 DEPTH_RULE = create_validator(12, None, None)
 
 

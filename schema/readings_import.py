@@ -9,11 +9,11 @@ from strawberry import relay
 
 from schema.enums import ReadingSource, TariffZone
 from schema.errors import UserError
-from schema.service_auth import _HasServiceScope
+from schema.service_auth import HasServiceScope
 from services.readings.imports import READINGS_WRITE
 
 
-class CanImportReadings(_HasServiceScope):
+class CanImportReadings(HasServiceScope):
     scope = READINGS_WRITE
 
 

@@ -11,7 +11,7 @@ from schema.errors import ForbiddenError, UnauthenticatedError
 from services.integrations.service_tokens import TECH_CONNECTIONS_WRITE
 
 
-class _HasServiceScope(BasePermission):
+class HasServiceScope(BasePermission):
     """No token: UNAUTHENTICATED; a person's token, or a service token without the scope: FORBIDDEN."""
 
     scope: ClassVar[str] = ""
@@ -28,5 +28,5 @@ class _HasServiceScope(BasePermission):
         return True
 
 
-class CanWriteTechConnections(_HasServiceScope):
+class CanWriteTechConnections(HasServiceScope):
     scope = TECH_CONNECTIONS_WRITE

@@ -52,7 +52,8 @@ def decode_access_token(*, secret: str, token: str, now: datetime) -> Viewer | N
             secret,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["exp", "sub", "sid", "role"], "verify_exp": False},
+            # Expiry is checked below against the injected clock; PyJWT would compare exp and iat with the wall clock.
+            options={"require": ["exp", "sub", "sid", "role"], "verify_exp": False, "verify_iat": False},
         )
         expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
         if expires_at <= now:

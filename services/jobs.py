@@ -1,6 +1,8 @@
 """Imports the modules that register background jobs and startup hooks (see `services.platform.background`)."""
 
-import subscriptions.setup  # noqa: F401  (event broker and outbox relay)
-import services.identity.jobs  # noqa: F401  (session guard, rate-limit sweep)
-import services.messaging.delivery  # noqa: F401  (SMS and email delivery)
-import services.readings.jobs  # noqa: F401  (reading processor)
+from services.identity import jobs as identity_jobs  # session guard, rate-limit sweep
+from services.messaging import delivery  # SMS and email delivery
+from services.readings import jobs as reading_jobs  # reading processor
+from subscriptions import setup as event_setup  # event broker and outbox relay
+
+__all__ = ["delivery", "event_setup", "identity_jobs", "reading_jobs"]

@@ -26,6 +26,10 @@ def account_channel(account_id: int) -> str:
     return f"account:{account_id}"
 
 
+def contract_channel(contract_id: int) -> str:
+    return f"contract:{contract_id}"
+
+
 def customer_channel(customer_id: int) -> str:
     return f"customer:{customer_id}"
 

@@ -23,8 +23,8 @@ from schema.errors import BadUserInputError
 from schema.permissions import IsAuthenticated
 from schema.reading import ReadingSubmission
 from schema.readings import ReadingStatusChange
-from services.outbox import account_channel
-from services.readings.events import STATUS_CHANGED, contract_channel
+from services.outbox import account_channel, contract_channel
+from services.readings.events import STATUS_CHANGED
 from subscriptions.stream import event_stream
 
 

@@ -28,9 +28,7 @@ _REPLAY = sa.text(
 
 async def replay_after(db: Database, *, channels: Collection[str], after: int) -> list[Event]:
     async with db.session() as session:
-        rows = (
-            await run(session, _REPLAY, {"after": after, "channels": list(channels), "limit": REPLAY_LIMIT})
-        ).all()
+        rows = (await run(session, _REPLAY, {"after": after, "channels": list(channels), "limit": REPLAY_LIMIT})).all()
     return [
         Event(
             id=row.id,

@@ -6,6 +6,7 @@ Redis comes from REDIS_URL or 127.0.0.1:6379; tests that need it are skipped, wi
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -100,9 +101,11 @@ async def db(engine: AsyncEngine) -> AsyncIterator[TransactionalDatabase]:
     """The test's database: everything it (and the app under test) writes is rolled back at the end."""
     async with engine.connect() as connection:
         transaction = await connection.begin()
+        db = TransactionalDatabase(engine, connection)
         try:
-            yield TransactionalDatabase(engine, connection)
+            yield db
         finally:
+            await asyncio.wait_for(db.quiesce(), timeout=10)
             await transaction.rollback()
 
 

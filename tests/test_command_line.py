@@ -44,9 +44,7 @@ def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def test_an_unreachable_database_is_one_line_and_a_failure(tmp_path: Path) -> None:
-    result = run_server(
-        "migrate", env=base_env(tmp_path, DATABASE_URL="postgresql://postgres@127.0.0.1:1/nothing")
-    )
+    result = run_server("migrate", env=base_env(tmp_path, DATABASE_URL="postgresql://postgres@127.0.0.1:1/nothing"))
 
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0, result.stderr

@@ -13,10 +13,12 @@ from tests.support.processes import server_processes
 async def test_two_processes_share_one_database(
     server_url: str, redis_url: str, tmp_path: Path, clock: FrozenClock
 ) -> None:
-    async with server_processes(server_url=server_url, redis_url=redis_url, clock=clock, tmp_path=tmp_path) as servers:
-        async with httpx.AsyncClient() as client:
-            answers = [
-                (await client.post(servers.graphql_url(i), json={"query": "{ __typename }"})).json() for i in range(2)
-            ]
+    async with (
+        server_processes(server_url=server_url, redis_url=redis_url, clock=clock, tmp_path=tmp_path) as servers,
+        httpx.AsyncClient() as client,
+    ):
+        answers = [
+            (await client.post(servers.graphql_url(i), json={"query": "{ __typename }"})).json() for i in range(2)
+        ]
 
     assert answers == [{"data": {"__typename": "Query"}}] * 2

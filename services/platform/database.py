@@ -122,6 +122,13 @@ class TransactionalDatabase(Database):
         async with self._turn:
             await self.outer_connection.exec_driver_sql("SELECT 1")
 
+    async def quiesce(self) -> None:
+        """Wait until no session uses the shared connection, then keep it: the owner is about to roll back.
+
+        A websocket subscription of a test may still be loading an event when the test ends.
+        """
+        await self._turn.acquire()
+
     async def dispose(self) -> None:
         """The owner disposes the engine; the shared connection outlives the apps built on it."""
 

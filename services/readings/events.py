@@ -8,13 +8,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import ReadingSubmission
 from models.enums import SubmissionStatus
-from services.outbox import account_channel, record_event
+from services.outbox import account_channel, contract_channel, record_event
 
 STATUS_CHANGED = "reading.status_changed"
-
-
-def contract_channel(contract_id: int) -> str:
-    return f"contract:{contract_id}"
 
 
 def owner_channels(*, account_id: int | None, contract_id: int | None) -> list[str]:

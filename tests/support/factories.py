@@ -72,7 +72,8 @@ async def create_account(
         )
         session.add(meter)
         if owner is not None:
-            assert owner.id is not None and account.id is not None
+            assert owner.id is not None
+            assert account.id is not None
             session.add(AccountLink(customer_id=owner.id, account_id=account.id, linked_at=now))
         await session.commit()
     return account, meter

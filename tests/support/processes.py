@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -41,13 +40,13 @@ class ServerProcesses:
     database_url: str
     urls: list[str]  # http://127.0.0.1:PORT of each process
     runtime: Runtime  # on the same (committed) database, on real time like the processes: for arranging data
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    processes: list[asyncio.subprocess.Process] = field(default_factory=list)
 
     def graphql_url(self, index: int) -> str:
         return f"{self.urls[index]}/graphql"
 
 
-async def _admin(server_url: str, statement: str) -> None:
+async def admin_execute(server_url: str, statement: str) -> None:
     dsn = make_url(to_async_url(server_url)).set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(dsn)
     try:
@@ -56,12 +55,12 @@ async def _admin(server_url: str, statement: str) -> None:
         await connection.close()
 
 
-async def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+async def _wait_ready(url: str, process: asyncio.subprocess.Process, timeout: float = 60) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     async with httpx.AsyncClient() as client:
         while True:
-            if process.poll() is not None:
+            if process.returncode is not None:
                 raise RuntimeError(f"server process exited with {process.returncode}")
             try:
                 if (await client.get(f"{url}/readyz", timeout=2)).status_code == 200:
@@ -81,10 +80,10 @@ async def server_processes(
     from services.platform.bootstrap import prepare_database
 
     name = f"lk_proc_{uuid.uuid4().hex[:10]}"
-    await _admin(server_url, f'CREATE DATABASE "{name}"')
+    await admin_execute(server_url, f'CREATE DATABASE "{name}"')
     url = make_url(to_async_url(server_url)).set(database=name).render_as_string(hide_password=False)
     db = Database.from_url(url, pool_size=2)
-    processes: list[subprocess.Popen[bytes]] = []
+    processes: list[asyncio.subprocess.Process] = []
     try:
         await prepare_database(db, clock=clock, load_demo=True)
         settings = Settings(database_url=url, redis_url=redis_url, secret_key=SECRET_KEY, data_dir=tmp_path / "data")
@@ -102,12 +101,15 @@ async def server_processes(
         for _ in range(count):
             port = free_port()
             processes.append(
-                subprocess.Popen(
-                    [sys.executable, "server.py", "--port", str(port)],
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "server.py",
+                    "--port",
+                    str(port),
                     cwd=PROJECT_ROOT,
                     env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.DEVNULL,
                 )
             )
             urls.append(f"http://127.0.0.1:{port}")
@@ -116,11 +118,13 @@ async def server_processes(
         yield ServerProcesses(database_url=url, urls=urls, runtime=runtime, processes=processes)
     finally:
         for process in processes:
-            process.terminate()
+            if process.returncode is None:
+                process.terminate()
         for process in processes:
             try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
+                await asyncio.wait_for(process.wait(), timeout=15)
+            except TimeoutError:
                 process.kill()
+                await process.wait()
         await db.dispose()
-        await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -18,7 +18,7 @@ from services.cabinet.periods import month_start
 from services.platform.database import Database, run, to_async_url
 from services.platform.migrate import upgrade_to_head
 from services.platform.runtime import Runtime
-from tests.support.processes import _admin
+from tests.support.processes import admin_execute
 
 ERRORS = "errors { field code message }"
 SUBMISSION_FIELDS = "id status reason period submittedAt values { zone value consumption }"
@@ -116,7 +116,7 @@ async def committed_database(server_url: str) -> AsyncIterator[Database]:
     """A fresh, migrated, empty database whose commits are real: for what only separate connections can show
     (row locks, SKIP LOCKED). Dropped at the end."""
     name = f"lk_readings_{uuid.uuid4().hex[:10]}"
-    await _admin(server_url, f'CREATE DATABASE "{name}"')
+    await admin_execute(server_url, f'CREATE DATABASE "{name}"')
     url = make_url(to_async_url(server_url)).set(database=name).render_as_string(hide_password=False)
     db = Database.from_url(url, pool_size=4)
     try:
@@ -125,7 +125,7 @@ async def committed_database(server_url: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.dispose()
-        await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def subscription_error(socket: Any) -> dict[str, Any]:
