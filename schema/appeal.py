@@ -39,6 +39,7 @@ from schema.errors import BadUserInputError
 from schema.files import StoredFile
 from schema.ownership import parse_id
 from schema.pagination import decode_cursor, make_connection, page_size
+from schema.row_node import RowNode
 from schema.tech_connection import TechConnection
 from services.appeals.masking import mask_personal_data
 from services.appeals.topics import TOPIC_TITLES
@@ -111,8 +112,7 @@ class AppealTarget:
 
 
 @strawberry.type(name="AppealMessage", description="A message of an appeal's chat (сообщение в обращении).")
-class AppealMessage(relay.Node):
-    row_id: strawberry.Private[int]
+class AppealMessage(RowNode):
     appeal_id: strawberry.Private[int]
     author_id: strawberry.Private[int]
     raw_text: strawberry.Private[str]
@@ -120,10 +120,6 @@ class AppealMessage(relay.Node):
         description="CUSTOMER for the customer's messages; OPERATOR or ADMIN for the supplier's answers."
     )
     created_at: datetime
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.row_id)
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -182,8 +178,7 @@ def message_cursor(after: str | None) -> tuple[int] | None:
 
 
 @strawberry.type(name="Appeal", description="An appeal (обращение): a chat with the supplier about one object.")
-class Appeal(relay.Node):
-    row_id: strawberry.Private[int]
+class Appeal(RowNode):
     customer_id: strawberry.Private[int]
     assigned_operator_id: strawberry.Private[int | None]
     topic: AppealTopic  # type: ignore[valid-type]
@@ -195,10 +190,6 @@ class Appeal(relay.Node):
         description="Since when the customer awaits an answer; null once answered or closed."
     )
     closed_at: datetime | None
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.row_id)
 
     @classmethod
     def from_row(cls, row: Any) -> Self:

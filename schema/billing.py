@@ -7,13 +7,13 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
-from strawberry import relay
 
 from loaders.billing import ChargeById, ChargesByStatement, PaymentById, PaymentsInMonth, StatementById
 from models.enums import ChargeKind as ChargeKindEnum
 from schema.context import Info
 from schema.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
 from schema.ownership import load_visible
+from schema.row_node import RowNode
 from schema.scalars import KilowattHours, Kopecks
 from schema.selection import selects
 
@@ -33,8 +33,8 @@ async def _account(info: Info, account_id: int) -> PersonalAccount | None:
     name="Charge",
     description="A charge (начисление): volume × rate for one zone of a month, or a recalculation of an earlier month.",
 )
-class Charge(relay.Node):
-    row_id: strawberry.Private[int]
+class Charge(RowNode):
+    node_loader = ChargeById
     period: date = strawberry.field(description="The billing month of the statement carrying it (its first day).")
     zone: TariffZone
     kind: ChargeKind
@@ -45,10 +45,6 @@ class Charge(relay.Node):
         description="volume × rate; negative for a recalculation in the customer's favour."
     )
     recalculated_period: date | None = strawberry.field(description="For a recalculation: the month it corrects.")
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.row_id)
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -64,17 +60,10 @@ class Charge(relay.Node):
             recalculated_period=row.recalculated_period,
         )
 
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        rows = await load_visible(info, node_ids, ChargeById)
-        return [cls.from_row(row) if row is not None else None for row in rows]
-
 
 @strawberry.type(name="Payment", description="A payment (оплата) split into electricity, penalty and state duty.")
-class Payment(relay.Node):
-    row_id: strawberry.Private[int]
+class Payment(RowNode):
+    node_loader = PaymentById
     account_id: strawberry.Private[int]
     amount: Kopecks = strawberry.field(description="electricity + penalty + stateDuty.")
     electricity: Kopecks
@@ -84,10 +73,6 @@ class Payment(relay.Node):
     status: PaymentStatus
     created_at: datetime = strawberry.field(description="When the payment was made or started.")
     paid_at: datetime | None = strawberry.field(description="When the provider confirmed it.")
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.row_id)
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -108,21 +93,13 @@ class Payment(relay.Node):
     async def account(self, info: Info) -> Annotated[PersonalAccount, strawberry.lazy("schema.account")] | None:
         return await _account(info, self.account_id)
 
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        rows = await load_visible(info, node_ids, PaymentById)
-        return [cls.from_row(row) if row is not None else None for row in rows]
-
 
 @strawberry.type(
     name="Statement",
     description="The payment document of an account for one month (платёжный документ). "
     "closingBalance = openingBalance + charged + recalculated + penalty − paid; a positive balance is a debt.",
 )
-class Statement(relay.Node):
-    row_id: strawberry.Private[int]
+class Statement(RowNode):
     account_id: strawberry.Private[int]
     period: date = strawberry.field(description="The billing month (its first day).")
     opening_balance: Kopecks
@@ -138,10 +115,6 @@ class Statement(relay.Node):
     # None: not fetched, the field then falls back to its loader (an awaitable for this statement alone).
     line_rows: strawberry.Private[list[Any] | None] = None
     payment_rows: strawberry.Private[list[Any] | None] = None
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.row_id)
 
     @classmethod
     async def with_lines(cls, info: Info, statements: list[Self], *, under: tuple[str, ...] = ()) -> list[Self]:

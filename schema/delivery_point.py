@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
-from strawberry import relay
 
 from loaders.metering import MetersByDeliveryPoint
 from loaders.supply import DeliveryPointById
 from schema.context import Info
 from schema.meter import Meter
-from schema.ownership import Owner, load_visible
+from schema.ownership import Owner
+from schema.row_node import RowNode
 
 if TYPE_CHECKING:
     from schema.contract import Contract
@@ -24,16 +23,13 @@ def _point_owner(row: Any) -> Owner:
 
 
 @strawberry.type(name="DeliveryPoint", description="A delivery point (точка поставки) of a contract.")
-class DeliveryPoint(relay.Node):
-    row_id: strawberry.Private[int]
+class DeliveryPoint(RowNode):
+    node_loader = DeliveryPointById
+    node_owner = _point_owner
     contract_id: strawberry.Private[int]
     name: str
     address: str = strawberry.field(description="The address of an organisation's premises (not masked).")
     max_capacity_kw: Decimal | None = strawberry.field(description="Maximum capacity, kW.")
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.row_id)
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -56,10 +52,3 @@ class DeliveryPoint(relay.Node):
 
         model = await info.context.loaders.get(ContractById).load(self.contract_id)
         return Contract.from_model(model) if model is not None else None
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        rows = await load_visible(info, node_ids, DeliveryPointById, _point_owner)
-        return [cls.from_row(row) if row is not None else None for row in rows]

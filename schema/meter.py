@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
@@ -15,9 +14,9 @@ from models.enums import TariffZone as TariffZoneEnum
 from resolvers.cabinet.readings import reading_page, submission_page
 from schema.context import Info
 from schema.enums import TariffZone
-from schema.ownership import load_visible
 from schema.period import PeriodFilter
 from schema.reading import Reading, ReadingSubmission
+from schema.row_node import RowNode
 
 if TYPE_CHECKING:
     from schema.account import PersonalAccount
@@ -25,8 +24,8 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(name="Meter", description="A meter (прибор учёта, ПУ), e.g. 007791062066340 - CE 101 R5 145.")
-class Meter(relay.Node):
-    row_id: strawberry.Private[int]
+class Meter(RowNode):
+    node_loader = MeterById
     account_id: strawberry.Private[int | None]
     delivery_point_id: strawberry.Private[int | None]
     serial: str = strawberry.field(description="The serial number (заводской номер).")
@@ -38,10 +37,6 @@ class Meter(relay.Node):
     is_smart: bool = strawberry.field(description="Whether it is a smart (ИСУ) meter.")
     installed_on: date
     removed_on: date | None
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.row_id)
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -108,10 +103,3 @@ class Meter(relay.Node):
             return None
         row = await info.context.loaders.get(DeliveryPointById).load(self.delivery_point_id)
         return DeliveryPoint.from_row(row) if row is not None else None
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        rows = await load_visible(info, node_ids, MeterById)
-        return [cls.from_row(row) if row is not None else None for row in rows]

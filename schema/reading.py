@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
-from strawberry import relay
 
 from loaders.metering import MeterById, ReadingById, SubmissionById, SubmittedValuesBySubmission
 from schema.context import Info
 from schema.enums import ReadingSource, ReadingStatus, SubmissionStatus, TariffZone
-from schema.ownership import Owner, load_visible
+from schema.ownership import Owner
+from schema.row_node import RowNode
 from schema.scalars import KilowattHours
 from schema.selection import selects
 
@@ -28,8 +27,8 @@ async def _meter(info: Info, meter_id: int) -> Meter | None:
 
 
 @strawberry.type(name="Reading", description="An accepted reading of one zone of a meter (принятое показание).")
-class Reading(relay.Node):
-    row_id: strawberry.Private[int]
+class Reading(RowNode):
+    node_loader = ReadingById
     meter_id: strawberry.Private[int]
     zone: TariffZone
     value: int = strawberry.field(description="The register value, whole kWh.")
@@ -38,10 +37,6 @@ class Reading(relay.Node):
     source: ReadingSource
     status: ReadingStatus
     meter_row: strawberry.Private[Any | None] = None  # prefetched by `with_meters`
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.row_id)
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -76,13 +71,6 @@ class Reading(relay.Node):
                 reading.meter_row = by_id.get(reading.meter_id)
         return readings
 
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        rows = await load_visible(info, node_ids, ReadingById)
-        return [cls.from_row(row) if row is not None else None for row in rows]
-
 
 @strawberry.type(name="SubmittedValue", description="One zone's value of a submitted reading.")
 class SubmittedValue:
@@ -103,18 +91,15 @@ def _submission_owner(row: Any) -> Owner:
     name="ReadingSubmission",
     description="A reading a customer submitted for a meter (переданное показание): one value per zone.",
 )
-class ReadingSubmission(relay.Node):
-    row_id: strawberry.Private[int]
+class ReadingSubmission(RowNode):
+    node_loader = SubmissionById
+    node_owner = _submission_owner
     meter_id: strawberry.Private[int]
     status: SubmissionStatus
     reason: str | None = strawberry.field(description="Why it was rejected or sent to review.")
     period: date = strawberry.field(description="The billing month it counts toward (its first day).")
     submitted_at: datetime = strawberry.field(description="When it was submitted (дата создания).")
     status_changed_at: datetime
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.row_id)
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -136,10 +121,3 @@ class ReadingSubmission(relay.Node):
     @strawberry.field(description="The meter the reading was submitted for.")
     async def meter(self, info: Info) -> Annotated[Meter, strawberry.lazy("schema.meter")] | None:
         return await _meter(info, self.meter_id)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        rows = await load_visible(info, node_ids, SubmissionById, _submission_owner)
-        return [cls.from_row(row) if row is not None else None for row in rows]

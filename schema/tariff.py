@@ -7,13 +7,13 @@ from datetime import date
 from typing import Any, Self
 
 import strawberry
-from strawberry import relay
 
 from loaders.metering import TariffById
 from models.enums import ZONES_BY_COUNT
 from schema.context import Info
 from schema.enums import TariffCategory, TariffZone
 from schema.ownership import parse_id
+from schema.row_node import RowNode
 from schema.scalars import Kopecks
 
 
@@ -21,18 +21,13 @@ from schema.scalars import Kopecks
     name="Tariff",
     description="The rate of one zone of a tariff group and zone scheme (тариф), valid on [validFrom, validTo).",
 )
-class Tariff(relay.Node):
-    row_id: strawberry.Private[int]
+class Tariff(RowNode):
     category: TariffCategory
     zone_count: int = strawberry.field(description="The zone scheme: 1, 2 or 3 zones.")
     zone: TariffZone
     rate: Kopecks = strawberry.field(description="Kopecks per kWh (6.06 ₽ is 606).")
     valid_from: date
     valid_to: date | None = strawberry.field(description="Exclusive; null: until further notice.")
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.row_id)
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
