@@ -14,14 +14,13 @@ from loaders.metering import ReadingPagesByAccount, SubmissionPagesByAccount
 from loaders.objects import AccountById
 from models import PersonalAccount as AccountModel
 from resolvers.cabinet import account_fields
-from resolvers.cabinet.readings import reading_page, submission_page
 from schema.access import viewer_is_analyst, visible_account_ids
 from schema.billing import Charge, Debt, Payment, Statement
 from schema.context import Info
 from schema.enums import ObjectKind, TariffCategory
 from schema.meter import Meter
 from schema.period import PeriodFilter
-from schema.reading import Reading, ReadingSubmission
+from schema.reading_tabs import ReadingTabs
 from schema.receipts import ReceiptDelivery, receipt_delivery_of
 from schema.tariff import Tariff
 from schema.utility_provider import UtilityProvider
@@ -29,7 +28,9 @@ from services.cabinet.masking import mask_address
 
 
 @strawberry.type(name="PersonalAccount", description="A personal account (лицевой счёт): a household's supply point.")
-class PersonalAccount(relay.Node):
+class PersonalAccount(ReadingTabs, relay.Node):
+    reading_pages = ReadingPagesByAccount
+    submission_pages = SubmissionPagesByAccount
     model: strawberry.Private[AccountModel]
 
     @classmethod
@@ -115,39 +116,6 @@ class PersonalAccount(relay.Node):
         self, info: Info, first: int | None = None, after: str | None = None, period: PeriodFilter | None = None
     ) -> relay.Connection[Payment]:
         return await account_fields.payments(info, self.pk, first=first, after=after, period=period)
-
-    @strawberry.field(description="Accepted readings («Принятые») of all meters, or of one `meter`, the latest first.")
-    async def readings(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        period: PeriodFilter | None = None,
-        meter: relay.GlobalID | None = None,
-    ) -> relay.Connection[Reading]:
-        return await reading_page(
-            info, ReadingPagesByAccount, self.pk, first=first, after=after, period=period, meter=meter
-        )
-
-    @strawberry.field(
-        description="Submitted readings («Переданные») of all meters, or of one `meter`, the latest first."
-    )
-    async def reading_submissions(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        period: PeriodFilter | None = None,
-        meter: relay.GlobalID | None = None,
-    ) -> relay.Connection[ReadingSubmission]:
-        return await submission_page(
-            info, SubmissionPagesByAccount, self.pk, first=first, after=after, period=period, meter=meter
-        )
-
-    @property
-    def pk(self) -> int:
-        assert self.model.id is not None
-        return self.model.id
 
     @strawberry.field(
         description="The viewer's own e-receipt setting for this account (each family member has their own); "

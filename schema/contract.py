@@ -13,19 +13,19 @@ from loaders.metering import ReadingPagesByContract, SubmissionPagesByContract
 from loaders.objects import ContractById
 from loaders.supply import DeliveryPointsByContract
 from models import Contract as ContractModel
-from resolvers.cabinet.readings import reading_page, submission_page
 from schema.access import visible_contract_ids
 from schema.context import Info
 from schema.delivery_point import DeliveryPoint
 from schema.enums import ContractHolderKind
-from schema.period import PeriodFilter
-from schema.reading import Reading, ReadingSubmission
+from schema.reading_tabs import ReadingTabs
 
 
 @strawberry.type(
     name="Contract", description="A supply contract (договор) of an organisation or individual entrepreneur (ИП)."
 )
-class Contract(relay.Node):
+class Contract(ReadingTabs, relay.Node):
+    reading_pages = ReadingPagesByContract
+    submission_pages = SubmissionPagesByContract
     model: strawberry.Private[ContractModel]
 
     @classmethod
@@ -62,39 +62,6 @@ class Contract(relay.Node):
     async def delivery_points(self, info: Info) -> list[DeliveryPoint]:
         rows = await info.context.loaders.get(DeliveryPointsByContract).load(self.pk)
         return [DeliveryPoint.from_row(row) for row in rows]
-
-    @strawberry.field(description="Accepted readings («Принятые») of all meters, or of one `meter`, the latest first.")
-    async def readings(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        period: PeriodFilter | None = None,
-        meter: relay.GlobalID | None = None,
-    ) -> relay.Connection[Reading]:
-        return await reading_page(
-            info, ReadingPagesByContract, self.pk, first=first, after=after, period=period, meter=meter
-        )
-
-    @strawberry.field(
-        description="Submitted readings («Переданные») of all meters, or of one `meter`, the latest first."
-    )
-    async def reading_submissions(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        period: PeriodFilter | None = None,
-        meter: relay.GlobalID | None = None,
-    ) -> relay.Connection[ReadingSubmission]:
-        return await submission_page(
-            info, SubmissionPagesByContract, self.pk, first=first, after=after, period=period, meter=meter
-        )
-
-    @property
-    def pk(self) -> int:
-        assert self.model.id is not None
-        return self.model.id
 
     @classmethod
     def from_model(cls, model: ContractModel) -> Self:
