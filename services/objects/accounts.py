@@ -121,8 +121,10 @@ async def link_personal_account(
             "activationCode",
         )  # fmt: skip
     async with runtime.db.session() as session:
-        # Concurrent tries on one number take turns, so the lock cannot be outrun by parallel requests.
-        await run(session, sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"activation:{number}"})
+        # Concurrent tries by one customer, and on one number, take turns, so neither limit can be outrun by
+        # parallel requests. Always customer first, then number: no two requests wait for each other in a circle.
+        for key in (f"activation-customer:{customer_id}", f"activation:{number}"):
+            await run(session, sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
         await _check_not_locked(session, number=number, customer_id=customer_id, now=now)
         customer = await session.get(Customer, customer_id)
         assert customer is not None, "a signed-in customer exists"

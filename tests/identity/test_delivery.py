@@ -134,3 +134,42 @@ async def test_the_http_gateway_posts_with_a_bearer_token() -> None:
         "text": "Код: 123456",
     }
     assert str(refused.value) == "SMS gateway answered 503: busy"
+
+
+class PickyGateway:
+    """Sends everything but messages containing "bad", on which it fails in an unforeseen way."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send_sms(self, message: Outgoing) -> None:
+        if "bad" in message.text:
+            raise ValueError("unexpected gateway answer")
+        self.sent.append(message.text)
+
+
+async def test_one_message_failing_unexpectedly_neither_blocks_nor_resends_the_others(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    # given: a message the gateway chokes on, queued between two good ones
+    gateway = PickyGateway()
+    runtime.extras["sms_gateway"] = gateway
+    first = await queue_one(runtime, text="good 1")
+    broken = await queue_one(runtime, text="bad")
+    last = await queue_one(runtime, text="good 2")
+
+    # when: the job runs three times
+    for _ in range(3):
+        await deliver_pending(runtime)
+        clock.advance(timedelta(hours=1))
+
+    # then: each good message went out once; the broken one counted its attempts
+    assert gateway.sent == ["good 1", "good 2"]
+    assert (await status_of(runtime, first)).status is DeliveryStatus.SENT
+    assert (await status_of(runtime, last)).status is DeliveryStatus.SENT
+    failing = await status_of(runtime, broken)
+    assert (failing.status, failing.attempts, failing.last_error) == (
+        DeliveryStatus.PENDING,
+        3,
+        "unexpected gateway answer",
+    )
