@@ -33,15 +33,16 @@ class OutboxEvent(SQLModel, table=True):
     """An event written in the same transaction as the change it reports.
 
     `channels` names who may receive it (e.g. `account:17`, `customer:5`, `appeal:9`, `operators`). The relay gives
-    each event a `position` when it publishes it, strictly increasing in publishing order (ids are not: they are
-    taken at insert and committed in any order). A subscriber that reconnects asks for the events after the last
-    position it saw, so it cannot miss one that committed late.
+    each committed event a `position`, strictly increasing in the order events are numbered and published (ids
+    are not: they are taken at insert and committed in any order). A subscriber that reconnects asks for the
+    events after the last position it saw, so it cannot miss one that committed late.
     """
 
     __tablename__ = "outbox_event"
     __table_args__ = (
         sa.Index("ix_outbox_event_channels", "channels", postgresql_using="gin"),
-        sa.Index("ix_outbox_event_unpublished", "id", postgresql_where=sa.text("position IS NULL")),
+        sa.Index("ix_outbox_event_unnumbered", "id", postgresql_where=sa.text("position IS NULL")),
+        sa.Index("ix_outbox_event_unpublished", "position", postgresql_where=sa.text("published_at IS NULL")),
     )
 
     id: int | None = id_field()
@@ -50,7 +51,7 @@ class OutboxEvent(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
     created_at: datetime = timestamp_field()
     position: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
-    published_at: datetime | None = timestamp_field(nullable=True)
+    published_at: datetime | None = timestamp_field(nullable=True)  # when the broker took it; None: to publish
 
 
 class OutboundMessage(SQLModel, table=True):

@@ -152,16 +152,14 @@ class RedisBroker(_SubscribeMixin):
             await pipe.execute()
 
     async def _read_forever(self) -> None:
-        connected_before = False
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
                 self._ready.set()
-                if connected_before:
-                    # Whatever was published while we were away is in the outbox: subscribers re-read it.
-                    self.fanout.signal_gap()
-                connected_before = True
+                # Whatever was published before this subscription took (a reconnect, or a first connection that
+                # came late) is in the outbox: subscribers re-read it.
+                self.fanout.signal_gap()
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         self.fanout.deliver(Event.from_json(message["data"]))

@@ -91,7 +91,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('position', name=op.f('uq_outbox_event_position'))
     )
     op.create_index('ix_outbox_event_channels', 'outbox_event', ['channels'], unique=False, postgresql_using='gin')
-    op.create_index('ix_outbox_event_unpublished', 'outbox_event', ['id'], unique=False, postgresql_where=sa.text('position IS NULL'))
+    op.create_index('ix_outbox_event_unnumbered', 'outbox_event', ['id'], unique=False, postgresql_where=sa.text('position IS NULL'))
+    op.create_index('ix_outbox_event_unpublished', 'outbox_event', ['position'], unique=False, postgresql_where=sa.text('published_at IS NULL'))
     op.create_table('rate_limit_counter',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
@@ -691,7 +692,8 @@ def downgrade() -> None:
     op.drop_table('service_token')
     op.drop_index(op.f('ix_rate_limit_counter_window_ends_at'), table_name='rate_limit_counter')
     op.drop_table('rate_limit_counter')
-    op.drop_index('ix_outbox_event_unpublished', table_name='outbox_event', postgresql_where=sa.text('position IS NULL'))
+    op.drop_index('ix_outbox_event_unpublished', table_name='outbox_event', postgresql_where=sa.text('published_at IS NULL'))
+    op.drop_index('ix_outbox_event_unnumbered', table_name='outbox_event', postgresql_where=sa.text('position IS NULL'))
     op.drop_index('ix_outbox_event_channels', table_name='outbox_event', postgresql_using='gin')
     op.drop_table('outbox_event')
     op.drop_table('key_rate')

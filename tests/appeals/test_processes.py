@@ -56,7 +56,7 @@ class Chat:
     async def published_position(self) -> int:
         """The outbox's end once the servers' relay has published everything committed so far."""
         for _ in range(200):
-            if not await count_where(self.servers.runtime, "outbox_event", "position IS NULL"):
+            if not await count_where(self.servers.runtime, "outbox_event", "published_at IS NULL"):
                 return await latest_position(self.servers.runtime.db)
             await asyncio.sleep(0.05)  # another process's relay: nothing here to wait on but the table
         raise TimeoutError("the servers did not publish the outbox")
@@ -148,7 +148,7 @@ async def test_no_message_is_lost_while_redis_restarts(server_url: str, tmp_path
                 first_redis.wait(timeout=10)
                 await chat.reply("Пока Redis лежит")  # committed with its event; publishing fails and is retried
                 await asyncio.sleep(0.5)  # the relay tries (and fails) to publish meanwhile
-                assert await count_where(servers.runtime, "outbox_event", "position IS NULL") == 1
+                assert await count_where(servers.runtime, "outbox_event", "published_at IS NULL") == 1
 
                 with private_redis(port):
                     after_restart = (await socket.next_data(timeout=15))["appealMessageAdded"]

@@ -16,7 +16,7 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 
 from services.outbox import record_event
-from services.platform.database import TransactionalDatabase
+from services.platform.database import Database, TransactionalDatabase
 from services.platform.runtime import Runtime
 from subscriptions.broker import Broker, InProcessBroker, RedisBroker
 from subscriptions.envelope import Event
@@ -64,7 +64,7 @@ def subscriber_runtime(runtime: Runtime, brokers: Brokers) -> Runtime:
     return runtime
 
 
-async def commit_event(db: TransactionalDatabase, runtime: Runtime, channel: str, n: int) -> None:
+async def commit_event(db: Database, runtime: Runtime, channel: str, n: int) -> None:
     async with db.session() as session:
         record_event(session, type="test.happened", channels=[channel], payload={"n": n}, now=runtime.clock.now())
         await session.commit()
@@ -255,3 +255,47 @@ async def _kill_connections_named(client: Any, name: str) -> int:
             await client.execute_command("CLIENT", "KILL", "ID", fields["id"])
             killed += 1
     return killed
+
+
+async def test_a_subscriber_resuming_while_the_relay_publishes_still_gets_the_event(
+    server_url: str, runtime: Runtime
+) -> None:
+    """The relay numbers events and commits before it publishes: whoever resumes in between finds them by replay."""
+    from tests.support.readings import committed_database
+
+    class HeldBroker(InProcessBroker):
+        def __init__(self) -> None:
+            super().__init__()
+            self.entered = asyncio.Event()
+            self.release = asyncio.Event()
+
+        async def publish(self, events: list[Event]) -> None:
+            self.entered.set()
+            await self.release.wait()
+            await super().publish(events)
+
+    async with committed_database(server_url) as db:
+        # given: event 1 published; event 2 numbered, its publication held up
+        live = InProcessBroker()
+        committed = Runtime(settings=runtime.settings, db=db, clock=runtime.clock, extras={"broker": live})
+        channel = channel_name()
+        await commit_event(db, committed, channel, 1)
+        await relay_once(committed, live)
+        await commit_event(db, committed, channel, 2)
+        held = HeldBroker()
+        relaying = asyncio.create_task(relay_once(committed, held))
+        await asyncio.wait_for(held.entered.wait(), timeout=5)
+
+        # when: a subscriber resumes after event 1 in that moment
+        resumed = event_stream(committed, channels=[channel], after=1)
+        missed = await take(resumed, 1)
+        held.release.set()
+        await relaying
+
+        # then: it got event 2 from the outbox, and later events live, with no repeat
+        assert [event.payload["n"] for event in missed] == [2]
+        following = await started(resumed)
+        await commit_event(db, committed, channel, 3)
+        await relay_once(committed, live)
+        assert (await asyncio.wait_for(following, timeout=5)).payload == {"n": 3}
+        await resumed.aclose()

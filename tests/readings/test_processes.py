@@ -27,7 +27,7 @@ async def published_position(servers: ServerProcesses) -> int:
     """The outbox's end once the servers' relay has published everything committed so far."""
     async with asyncio.timeout(10):
         # Another process publishes: nothing here to wait on but the table.
-        while await count_where(servers.runtime, "outbox_event", "position IS NULL"):  # noqa: ASYNC110
+        while await count_where(servers.runtime, "outbox_event", "published_at IS NULL"):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
     return await latest_position(servers.runtime.db)
 
