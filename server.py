@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
@@ -205,7 +206,12 @@ def main(argv: list[str] | None = None) -> None:
         overrides["host"] = args.host
     if args.port:
         overrides["port"] = args.port
-    settings = Settings(**overrides)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]).upper()
+        _fail(f"bad setting {where}: {problem['msg']}")
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
     problem = settings.production_problem()
     if problem:

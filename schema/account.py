@@ -19,6 +19,7 @@ from schema.billing import Charge, Debt, Payment, Statement
 from schema.context import Info
 from schema.enums import ObjectKind, TariffCategory
 from schema.meter import Meter
+from schema.ownership import parse_id
 from schema.period import PeriodFilter
 from schema.reading_tabs import ReadingTabs
 from schema.receipts import ReceiptDelivery, receipt_delivery_of
@@ -132,8 +133,9 @@ class PersonalAccount(ReadingTabs, relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        ids = [int(node_id) for node_id in node_ids if node_id.isdigit()]
+        node_ids = list(node_ids)
+        ids = [i for i in map(parse_id, node_ids) if i is not None]
         visible = await visible_account_ids(info, ids)
         models = await info.context.loaders.get(AccountById).load_many([i for i in ids if i in visible])
         found = {model.id: cls.from_model(model) for model in models if model is not None}
-        return [found.get(int(node_id)) if node_id.isdigit() else None for node_id in node_ids]
+        return [found.get(parse_id(node_id)) for node_id in node_ids]

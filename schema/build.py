@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.fast_fields import read_basic_fields_directly
+from schema.masking import mask_internal_errors
 from schema.scalars import SCALAR_MAP
 
 DEPTH_RULE = create_validator(12, None, None)
@@ -91,6 +92,7 @@ def build_schema() -> strawberry.Schema:
             # One rule class for the process: a new class per request would change the validation cache's key.
             lambda: AddValidationRules([DEPTH_RULE]),
             lambda: MaxTokensLimiter(max_token_count=5000),
+            mask_internal_errors,
         ],
     )
 

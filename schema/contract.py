@@ -17,6 +17,7 @@ from schema.access import visible_contract_ids
 from schema.context import Info
 from schema.delivery_point import DeliveryPoint
 from schema.enums import ContractHolderKind
+from schema.ownership import parse_id
 from schema.reading_tabs import ReadingTabs
 
 
@@ -71,8 +72,9 @@ class Contract(ReadingTabs, relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        ids = [int(node_id) for node_id in node_ids if node_id.isdigit()]
+        node_ids = list(node_ids)
+        ids = [i for i in map(parse_id, node_ids) if i is not None]
         visible = await visible_contract_ids(info, ids)
         models = await info.context.loaders.get(ContractById).load_many([i for i in ids if i in visible])
         found = {model.id: cls.from_model(model) for model in models if model is not None}
-        return [found.get(int(node_id)) if node_id.isdigit() else None for node_id in node_ids]
+        return [found.get(parse_id(node_id)) for node_id in node_ids]

@@ -24,6 +24,7 @@ from schema.appeal_inputs import AppealTopicGroup
 from schema.context import Info
 from schema.contract import Contract
 from schema.contract_access import ContractAccessRequest, contract_access_requests_of
+from schema.ownership import parse_id
 from schema.tech_connection import TechConnection, tech_connections_of
 from services.identity.contacts import mask_email, mask_phone
 
@@ -121,7 +122,7 @@ class Customer(relay.Node):
     ) -> list[Self | None]:
         node_ids = list(node_ids)
         viewer = info.context.viewer
-        ids = [int(node_id) for node_id in node_ids if node_id.isdigit()]
+        ids = [i for i in map(parse_id, node_ids) if i is not None]
         if viewer is None:
             visible: set[int] = set()
         elif viewer_is_staff_reader(info):
@@ -130,4 +131,4 @@ class Customer(relay.Node):
             visible = {viewer.customer_id} & set(ids)
         models = await info.context.loaders.get(CustomerById).load_many([i for i in ids if i in visible])
         found = {model.id: cls.for_viewer(model, info) for model in models if model is not None}
-        return [found.get(int(node_id)) if node_id.isdigit() else None for node_id in node_ids]
+        return [found.get(parse_id(node_id)) for node_id in node_ids]

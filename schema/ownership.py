@@ -18,7 +18,8 @@ Owner = tuple[int | None, int | None]  # (account id, contract id): one of them 
 
 def parse_id(node_id: str) -> int | None:
     """A database id from a global id's node part; None for anything a BIGINT cannot hold."""
-    return int(node_id) if node_id.isdigit() and len(node_id) <= 18 else None
+    # isascii: str.isdigit() also accepts digits like "²" that int() refuses.
+    return int(node_id) if node_id.isascii() and node_id.isdigit() and len(node_id) <= 18 else None
 
 
 def account_or_contract(row: Any) -> Owner:

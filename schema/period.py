@@ -10,6 +10,8 @@ from schema.errors import BadUserInputError
 from services.cabinet.periods import MonthRange
 from services.errors import ErrorCode
 
+EARLIEST_IMPOSSIBLE_YEAR = 9999
+
 
 @strawberry.input(
     description="Billing months from the month of `from` through the month of `to`, both included "
@@ -21,6 +23,9 @@ class PeriodFilter:
     to: date
 
     def months(self) -> MonthRange:
+        if self.to.year >= EARLIEST_IMPOSSIBLE_YEAR or self.from_.year >= EARLIEST_IMPOSSIBLE_YEAR:
+            # The month after December 9999 does not exist in Python's calendar.
+            raise BadUserInputError("Укажите период не позже 9998 года", ErrorCode.INVALID_INPUT)
         months = MonthRange.covering(self.from_, self.to)
         if months.is_empty:
             raise BadUserInputError("Начало периода должно быть не позже его конца", ErrorCode.INVALID_INPUT)

@@ -13,17 +13,24 @@ from strawberry.types.scalar import ScalarDefinition
 Kopecks = NewType("Kopecks", int)
 KilowattHours = NewType("KilowattHours", int)
 
+def whole_number(value: object) -> int:
+    """Money and energy arrive as whole numbers only: 12.7 kopecks or `true` is an error, never 12 or 1."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return value
+
+
 SCALAR_MAP: dict[object, ScalarDefinition] = {
     Kopecks: strawberry.scalar(
         name="Kopecks",
         description="An amount of money in kopecks (1/100 rouble): an integer that may exceed 32 bits.",
         serialize=int,
-        parse_value=int,
+        parse_value=whole_number,
     ),
     KilowattHours: strawberry.scalar(
         name="KilowattHours",
         description="An energy volume in whole kWh: an integer that may exceed 32 bits.",
         serialize=int,
-        parse_value=int,
+        parse_value=whole_number,
     ),
 }

@@ -153,3 +153,19 @@ def _wait_for_answer(port: int) -> object:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"PORT": "abc"}, "error: bad setting PORT: "),
+        ({"ENVIRONMENT": "staging"}, "error: bad setting ENVIRONMENT: "),
+        ({"DATABASE_URL": "mysql://user@host/db"}, "error: DATABASE_URL must be a postgresql:// URL, got mysql://"),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_a_failure(tmp_path: Path, settings: dict[str, str], expected: str) -> None:
+    result = run_server("migrate", env=base_env(tmp_path, **settings))
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(expected), result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr

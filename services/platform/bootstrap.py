@@ -52,7 +52,10 @@ def describe_connection_error(error: BaseException) -> str:
 
 
 async def open_database(url: str, *, pool_size: int = 10) -> Database:
-    db = Database.from_url(url, pool_size=pool_size)
+    try:
+        db = Database.from_url(url, pool_size=pool_size)
+    except ValueError as error:  # not a postgresql:// URL
+        raise StartupError(str(error)) from error
     try:
         await asyncio.wait_for(db.ping(), timeout=10)
     except (OSError, TimeoutError, DBAPIError, InterfaceError, OperationalError, asyncpg.PostgresError) as error:
@@ -67,10 +70,13 @@ async def prepare_database(db: Database, *, clock: Clock, load_demo: bool) -> bo
         await upgrade_to_head(connection)
     if not load_demo:
         return False
-    from services.demo import database_is_empty, load_demo_data
+    from services.demo import DatabaseNotEmptyError, database_is_empty, load_demo_data
 
     if await database_is_empty(db=db):
-        await load_demo_data(db=db, clock=clock)
+        try:
+            await load_demo_data(db=db, clock=clock)
+        except DatabaseNotEmptyError:  # another process started at the same moment and loaded it first
+            return False
         return True
     return False
 

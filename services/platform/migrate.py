@@ -63,6 +63,9 @@ async def upgrade_to_head(connection: AsyncConnection) -> None:
     try:
         await connection.run_sync(run)
         await connection.commit()
+    except BaseException:
+        await connection.rollback()  # so that the unlock below runs and the migration's own error is the one told
+        raise
     finally:
         await connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
         await connection.commit()
