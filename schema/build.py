@@ -9,6 +9,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.cost import QueryCostRule
 from schema.fast_fields import read_basic_fields_directly
 from schema.masking import mask_internal_errors
 from schema.scalars import SCALAR_MAP
@@ -90,7 +91,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             # One rule class for the process: a new class per request would change the validation cache's key.
-            lambda: AddValidationRules([DEPTH_RULE]),
+            lambda: AddValidationRules([DEPTH_RULE, QueryCostRule]),
             lambda: MaxTokensLimiter(max_token_count=5000),
             mask_internal_errors,
         ],

@@ -104,3 +104,22 @@ async def test_every_request_is_logged_with_its_status_and_duration(app_client: 
     [line] = [entry for entry in logs if entry["event"] == "request"]
     assert (line["method"], line["path"], line["status"]) == ("POST", "/graphql", 200)
     assert line["ms"] >= 0
+
+
+async def test_a_query_asking_for_too_many_objects_is_refused_before_it_runs(gql: GraphQLClient) -> None:
+    inner = "readings(first: 100) { edges { node { id } } }"
+    page = "readings(first: 100) { edges { node { id value meter { " + inner + " } } } }"
+    wide = "{ me { personalAccounts { " + " ".join(f"a{n}: {page}" for n in range(3)) + " } } }"
+
+    body = await gql.post(wide)
+
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_the_full_cabinet_query_is_within_the_cost_bound(gql: GraphQLClient) -> None:
+    from services.platform.settings import PROJECT_ROOT
+
+    body = await gql.post((PROJECT_ROOT / "bench" / "cabinet.graphql").read_text())
+
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]
