@@ -197,6 +197,9 @@ def main(argv: list[str] | None = None) -> None:
     staff.add_argument("--role", required=True, choices=["OPERATOR", "ANALYST", "ADMIN"])
     staff.add_argument("--password")
     staff.add_argument("--name")
+    token = commands.add_parser("create-service-token", help="create an integration's token (printed once)")
+    token.add_argument("--name", required=True)
+    token.add_argument("--scope", action="append", default=[], dest="scopes")
     commands.add_parser("worker", help="run the background processors without HTTP")
     commands.add_parser("export-schema", help="write schema.graphql")
     args = parser.parse_args(argv)
@@ -209,9 +212,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = Settings(**overrides)
     except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"]).upper()
-        _fail(f"bad setting {where}: {problem['msg']}")
+        invalid = error.errors()[0]
+        where = ".".join(str(part) for part in invalid["loc"]).upper()
+        _fail(f"bad setting {where}: {invalid['msg']}")
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
     problem = settings.production_problem()
     if problem:
@@ -236,6 +239,11 @@ def main(argv: list[str] | None = None) -> None:
                     rt, phone=args.phone, role=args.role, password=args.password, name=args.name
                 ),
                 demo=False,
+            )
+        ),
+        "create-service-token": lambda: asyncio.run(
+            _with_database(
+                settings, lambda rt: cli.create_service_token(rt, name=args.name, scopes=args.scopes), demo=False
             )
         ),
         "worker": lambda: asyncio.run(_with_database(settings, cli.run_worker, demo=False)),

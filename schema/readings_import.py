@@ -10,7 +10,7 @@ from strawberry import relay
 from schema.enums import ReadingSource, TariffZone
 from schema.errors import UserError
 from schema.service_auth import HasServiceScope
-from services.readings.imports import READINGS_WRITE
+from services.integrations.service_tokens import READINGS_WRITE
 
 
 class CanImportReadings(HasServiceScope):

@@ -50,6 +50,18 @@ async def create_staff(runtime: Runtime, *, phone: str, role: str, password: str
     print(f"staff member {customer_id} created with role {role}")
 
 
+async def create_service_token(runtime: Runtime, *, name: str, scopes: list[str]) -> None:
+    """Print a new integration token once; only its hash is stored."""
+    from services.integrations.service_tokens import KNOWN_SCOPES
+    from services.integrations.service_tokens import create_service_token as create
+
+    unknown = sorted(set(scopes) - KNOWN_SCOPES)
+    if unknown or not scopes:
+        raise SystemExit(f"error: scopes must be some of {', '.join(sorted(KNOWN_SCOPES))}; got {', '.join(unknown)}")
+    token = await create(runtime, name=name, scopes=scopes)
+    print(token)
+
+
 async def run_worker(runtime: Runtime) -> None:
     from services.platform.background import start_background, stop_background
 

@@ -169,3 +169,23 @@ def test_a_bad_setting_is_one_line_and_a_failure(tmp_path: Path, settings: dict[
     assert result.returncode == 1
     assert result.stderr.startswith(expected), result.stderr
     assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def test_an_integration_token_is_created_and_printed_once(tmp_path: Path, database_url: str) -> None:
+    result = run_server(
+        "create-service-token", "--name", f"grid-{tmp_path.name}", "--scope", "readings:write",
+        env=base_env(tmp_path, DATABASE_URL=database_url),
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("svc_")
+
+
+def test_an_unknown_integration_scope_is_refused(tmp_path: Path, database_url: str) -> None:
+    result = run_server(
+        "create-service-token", "--name", "anything", "--scope", "everything",
+        env=base_env(tmp_path, DATABASE_URL=database_url),
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: scopes must be some of readings:write, tech_connections:write")

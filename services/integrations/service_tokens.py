@@ -22,6 +22,8 @@ TOKEN_PREFIX = "svc_"
 CACHE_SECONDS = 30.0
 MAX_CACHED = 1000
 TECH_CONNECTIONS_WRITE = "tech_connections:write"
+READINGS_WRITE = "readings:write"
+KNOWN_SCOPES = frozenset({TECH_CONNECTIONS_WRITE, READINGS_WRITE})
 
 
 @dataclass(frozen=True, slots=True)

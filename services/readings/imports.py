@@ -23,7 +23,6 @@ from services.platform.database import run
 from services.platform.runtime import Runtime
 from services.readings.window import local_date
 
-READINGS_WRITE = "readings:write"
 MAX_ITEMS = 1000
 IMPORT_SOURCES = frozenset(source for source in ReadingSource if source is not ReadingSource.CUSTOMER)
 
