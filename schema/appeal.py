@@ -82,12 +82,20 @@ async def _customer(info: Info, customer_id: int | None) -> Customer | None:
 @strawberry.type(description="What an appeal is about: one of the customer's objects, or a number typed in.")
 class AppealTarget:
     kind: AppealTargetKind  # type: ignore[valid-type]
-    number: str = strawberry.field(
-        description="The account, contract or tech-connection request number, or what the customer typed."
-    )
+    typed_number: strawberry.Private[str]
     account_id: strawberry.Private[int | None]
     contract_id: strawberry.Private[int | None]
     tech_connection_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="The account, contract or tech-connection request number, or what the customer typed (masked "
+        "for analysts when it is a phone number)."
+    )
+    def number(self, info: Info) -> str:
+        # A typed number may be the customer's phone; the numbers of their objects are what analysts group by.
+        if self.kind is enums.AppealTargetKind.OTHER and viewer_is_analyst(info):
+            return mask_personal_data(self.typed_number)
+        return self.typed_number
 
     @strawberry.field(description="The personal account, while the viewer may see it.")
     async def personal_account(self, info: Info) -> PersonalAccount | None:
@@ -201,7 +209,7 @@ class Appeal(RowNode):
             status=row.status,
             target=AppealTarget(
                 kind=row.target_kind,
-                number=row.target_number,
+                typed_number=row.target_number,
                 account_id=row.account_id,
                 contract_id=row.contract_id,
                 tech_connection_id=row.tech_connection_id,

@@ -76,7 +76,12 @@ class ReadingsQuery:
                 zones=[],
                 errors=[UserError.from_problem(meter_not_found())],
             )
-        return _preview(await preview_readings(info.context.runtime, meter_id=pk, typed=typed_values(values)))
+        viewer = info.context.viewer
+        customer_id = viewer.customer_id if viewer is not None and not viewer.is_staff else None
+        preview = await preview_readings(
+            info.context.runtime, meter_id=pk, typed=typed_values(values), customer_id=customer_id
+        )
+        return _preview(preview)
 
     @strawberry.field(
         permission_classes=[IsStaffReader],

@@ -11,8 +11,12 @@ import re
 MASK = "***"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# A Russian phone in any usual spelling: +7 / 8 then 10 digits with spaces, hyphens, dots or brackets between.
-_PHONE = re.compile(r"(?<![\d\w])(?:\+7|8)[\s\-.(]*\d{3}[\s\-.)]*\d{3}[\s\-.]*\d{2}[\s\-.]*\d{2}(?!\d)")
+# A Russian phone in any usual spelling: +7 / 7 / 8 then 10 digits, or a mobile's 10 digits (9XX…) alone, with
+# spaces, hyphens, dots or brackets between. Ten digits without a prefix are masked only from a 9, so that other
+# numbers (contract, meter) stay readable; a 9-digit account number never matches.
+_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+7|7|8)[\s\-.]*\(?\s*\d{3}|(?:\(\s*)?9\d{2})\s*\)?[\s\-.]*\d{3}[\s\-.]*\d{2}[\s\-.]*\d{2}(?!\d)"
+)
 # Other long digit runs that may be a phone written without a country code (a 9-digit account number stays:
 # it is what analysts group by, and not personal data on its own).
 _LOCAL_PHONE = re.compile(r"(?<!\d)\d{3}[\s\-]\d{2}[\s\-]\d{2}(?!\d)")

@@ -89,10 +89,11 @@ async def assess(
     typed: Sequence[TypedValue],
     now: datetime,
     settings: Settings,
-    exclude_submission: int = 0,
+    customer_id: int | None = None,
 ) -> Assessment:
+    """`customer_id`: who is typing, whose own waiting submissions the new one would replace."""
     today = local_date(now)
-    previous = await previous_values(session, meter.id, exclude=exclude_submission)
+    previous = await previous_values(session, meter.id, customer_id=customer_id)
     zones_problem, checks = check_zones(
         zone_count=meter.zone_count, digits=meter.digits, typed=typed, previous=previous
     )

@@ -71,11 +71,11 @@ _LAST_ACCEPTED = sa.text(
     ORDER BY zone, taken_on DESC, id DESC
     """
 )
-_LAST_PENDING = sa.text(
+_LAST_RECEIVED = sa.text(
     """
     SELECT DISTINCT ON (v.zone) v.zone, v.value, s.submitted_at
     FROM reading_submission AS s JOIN submitted_value AS v ON v.submission_id = s.id
-    WHERE s.meter_id = :meter_id AND s.status = ANY(CAST(:pending AS varchar[])) AND s.id <> :exclude
+    WHERE s.meter_id = :meter_id AND s.status = :received AND s.customer_id IS DISTINCT FROM :customer_id
     ORDER BY v.zone, s.submitted_at DESC, s.id DESC
     """
 )
@@ -86,18 +86,23 @@ async def last_accepted(session: AsyncSession, meter_id: int) -> dict[TariffZone
     return {TariffZone(row.zone): Previous(value=row.value, taken_on=row.taken_on, pending=False) for row in rows}
 
 
-async def previous_values(session: AsyncSession, meter_id: int, *, exclude: int = 0) -> dict[TariffZone, Previous]:
-    """Per zone, the later of the last accepted reading and the last submission still waiting to be processed.
+async def previous_values(
+    session: AsyncSession, meter_id: int, *, customer_id: int | None = None
+) -> dict[TariffZone, Previous]:
+    """Per zone, the later of the last accepted reading and the last RECEIVED submission of another customer.
 
-    Counting waiting submissions keeps the history consistent when a customer sends twice before the first is
-    processed: the second is checked against the first, not against an older accepted value.
+    Counting another customer's waiting submission keeps the history consistent when two people of one family send
+    before the first is processed: the second is checked against the first. The customer's own waiting submissions
+    do not count: a new one replaces them (`submit_readings`), so a typo can be corrected at once. Submissions
+    UNDER_REVIEW do not count either: consumption far above the usual may well be a typo, and until an operator
+    accepts it nobody should have to type a value above it.
     """
     previous = await last_accepted(session, meter_id)
     pending_rows = (
         await run(
             session,
-            _LAST_PENDING,
-            {"meter_id": meter_id, "pending": [status.value for status in PENDING], "exclude": exclude},
+            _LAST_RECEIVED,
+            {"meter_id": meter_id, "received": SubmissionStatus.RECEIVED.value, "customer_id": customer_id},
         )
     ).all()
     for row in pending_rows:

@@ -44,15 +44,21 @@ class Preview:
         return self.choice.period if self.choice is not None else None
 
 
-async def preview_readings(runtime: Runtime, *, meter_id: int, typed: Sequence[TypedValue]) -> Preview:
-    """Nothing is written. The caller has checked that the viewer may see the meter."""
+async def preview_readings(
+    runtime: Runtime, *, meter_id: int, typed: Sequence[TypedValue], customer_id: int | None = None
+) -> Preview:
+    """Nothing is written. The caller has checked that the viewer may see the meter; `customer_id` is the customer
+    who would submit (their own waiting submissions are not the previous value, see `previous_values`)."""
     async with runtime.db.session() as session:
         meter = await load_meter(session, meter_id)
         if meter is None:
             return Preview(choice=None, zones=[], problems=[meter_not_found()])
         if meter.removed_on is not None:
             return Preview(choice=None, zones=[], problems=[meter_removed()])
-        found = await assess(session, meter=meter, typed=typed, now=runtime.clock.now(), settings=runtime.settings)
+        found = await assess(
+            session, meter=meter, typed=typed, now=runtime.clock.now(), settings=runtime.settings,
+            customer_id=customer_id,
+        )  # fmt: skip
     zones = [
         ZonePreview(
             zone=check.zone,

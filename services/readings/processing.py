@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Reading, ReadingSubmission, SubmittedValue
-from models.enums import ReadingSource, SubmissionStatus
+from models.enums import ReadingSource, SubmissionStatus, TariffZone
 from services.platform.runtime import Runtime
 from services.readings.events import record_status_change
 from services.readings.history import MeterInfo, last_accepted, load_meter
@@ -29,21 +29,30 @@ async def recheck_and_accept(
     """Create the accepted readings of `submission`; or, when it no longer fits the history, the reason it does not.
 
     Since it was sent, another source (a control inspection, the utility provider) may have brought a newer
-    reading; a value below that one cannot be accepted.
+    reading; a value below that one cannot be accepted. The stored consumption is counted again from the last
+    accepted value: when sent it may have been counted from another customer's submission that was then rejected.
     """
     if meter.removed_on is not None:
         return "Прибор учёта снят до обработки показаний; передайте показания нового счётчика"
     values = (await session.exec(select(SubmittedValue).where(SubmittedValue.submission_id == submission.id))).all()
     accepted = await last_accepted(session, meter.id)
+    consumption: dict[TariffZone, int] = {}
     for value in values:
         before = accepted.get(value.zone)
-        if before is not None and consumption_since(before.value, value.value, digits=meter.digits) is None:
+        if before is None:
+            consumption[value.zone] = 0  # the first reading of a meter has nothing to count from
+            continue
+        used = consumption_since(before.value, value.value, digits=meter.digits)
+        if used is None:
             return (
                 f"Показание {value.value} (зона «{ZONE_NAMES[value.zone]}») меньше принятого "
                 f"{before.value} от {before.taken_on:%d.%m.%Y}. Проверьте показания и передайте их повторно"
             )
+        consumption[value.zone] = used
     taken_on = local_date(submission.submitted_at)
     for value in values:
+        value.consumption = consumption[value.zone]
+        session.add(value)
         session.add(
             Reading(
                 meter_id=meter.id,

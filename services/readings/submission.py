@@ -1,20 +1,25 @@
 """`submitReadings`: check what was typed, store one submission with its values and its event, or nothing.
 
 Submissions for one meter take turns (the meter row is locked), and each is checked against the previous value
-including submissions not processed yet, so two sent at the same moment leave a consistent history.
+including other customers' submissions not processed yet, so two sent at the same moment leave a consistent history.
 
 Idempotency: a customer's key names one submission. Sending the same key again with the same meter and values
-returns that submission and creates nothing; the same key with another meter or other values is refused with
-DUPLICATE_SUBMISSION (a client bug: one key must name one intended submission).
+returns that submission (with the notice it was answered with) and creates nothing; the same key with another meter
+or other values is refused with DUPLICATE_SUBMISSION (a client bug: one key must name one intended submission).
+
+Corrections: a new submission replaces the customer's own submissions for the meter still waiting (RECEIVED or
+UNDER_REVIEW): they become REJECTED «заменено новыми показаниями», and the new one is checked against the history
+without them, so a typo that went to review can be corrected at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import ReadingSubmission, SubmittedValue
@@ -24,10 +29,12 @@ from services.platform.database import run
 from services.platform.runtime import Runtime
 from services.readings.assessment import assess, meter_not_found, meter_removed
 from services.readings.events import record_status_change
-from services.readings.history import load_meter
+from services.readings.history import PENDING, MeterInfo, load_meter
 from services.readings.validation import TypedValue, parse_value
+from services.readings.window import choice_made
 
 MAX_KEY_LENGTH = 64
+REPLACED = "Заменено новыми показаниями"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +76,31 @@ async def _same_request(
     return wanted == {value.zone: value.value for value in stored}
 
 
+async def _replace_waiting(session: AsyncSession, *, meter: MeterInfo, customer_id: int, now: datetime) -> None:
+    """The customer's own waiting submissions for the meter become REJECTED, each with its event.
+
+    SKIP LOCKED: a RECEIVED one the processor holds right now is left to it (the processor locks submissions before
+    meters, this function the other way round, so waiting here could deadlock); if it is accepted, the new one is
+    checked against it again when processed.
+    """
+    statement = (
+        select(ReadingSubmission)
+        .where(
+            ReadingSubmission.meter_id == meter.id,
+            ReadingSubmission.customer_id == customer_id,
+            col(ReadingSubmission.status).in_(PENDING),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    for waiting in (await session.exec(statement)).all():
+        old = waiting.status
+        waiting.status = SubmissionStatus.REJECTED
+        waiting.reason = REPLACED
+        waiting.status_changed_at = now
+        session.add(waiting)
+        record_status_change(session, submission=waiting, contract_id=meter.contract_id, old=old, now=now)
+
+
 def _duplicate() -> DomainError:
     return DomainError.single(
         ErrorCode.DUPLICATE_SUBMISSION,
@@ -100,12 +132,16 @@ async def submit_readings(
         if earlier is not None:
             if not await _same_request(session, earlier, meter_id=meter_id, digits=meter.digits, typed=typed):
                 raise _duplicate()
-            return SubmissionResult(submission=earlier, replayed=True, notice=None)
+            choice = choice_made(period=earlier.period, submitted_at=earlier.submitted_at, settings=runtime.settings)
+            return SubmissionResult(submission=earlier, replayed=True, notice=choice.notice)
         if meter.removed_on is not None:
             raise DomainError([meter_removed()])
-        found = await assess(session, meter=meter, typed=typed, now=now, settings=runtime.settings)
+        found = await assess(
+            session, meter=meter, typed=typed, now=now, settings=runtime.settings, customer_id=customer_id
+        )
         if found.problems:
             raise DomainError(found.problems)
+        await _replace_waiting(session, meter=meter, customer_id=customer_id, now=now)
         submission = ReadingSubmission(
             meter_id=meter.id,
             account_id=meter.account_id,

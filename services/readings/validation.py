@@ -18,6 +18,8 @@ from services.errors import ErrorCode, Problem
 
 _DIGITS = re.compile(r"[0-9]+")
 _FRACTION = re.compile(r"[0-9]*[.,][0-9]*")
+# A wrap is believed only from the top 1/WRAP_SHARE of the register to its bottom 1/WRAP_SHARE.
+WRAP_SHARE = 10
 HOW_TO_TYPE = "Введите показание целым числом, без первых нулей и цифр после запятой"
 
 
@@ -75,14 +77,16 @@ def parse_value(text: str, *, digits: int, index: int) -> int | Problem:
 def consumption_since(previous: int, value: int, *, digits: int) -> int | None:
     """kWh from `previous` to `value`, through zero when the register wrapped; None when `value` is below `previous`.
 
-    A lower value is read as a wrap only when going forward through zero is the shorter way round (less than half the
-    register): 999990 → 15 on six digits is 25 kWh, while 16360 → 1636 is a lost digit, not 985276 kWh.
+    A lower value is read as a wrap only when the register was in its top tenth and now shows its bottom tenth:
+    999990 → 15 on six digits is 25 kWh. Anything else lower is a mistake, however short the way round through zero
+    would be: 600000 → 60000 is a dropped digit, not 460000 kWh, and 16360 → 1636 is not 985276 kWh.
     """
     if value >= previous:
         return value - previous
-    modulus = 10**digits
-    wrapped = value + modulus - previous
-    return wrapped if wrapped < modulus // 2 else None
+    modulus: int = 10**digits
+    if previous * WRAP_SHARE < modulus * (WRAP_SHARE - 1) or value * WRAP_SHARE >= modulus:
+        return None
+    return value + modulus - previous
 
 
 def zones_problem(meter_zones: Sequence[TariffZone], typed: Sequence[TypedValue]) -> Problem | None:

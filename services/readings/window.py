@@ -41,6 +41,16 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
 
 
+def choice_made(*, period: date, submitted_at: datetime, settings: Settings) -> PeriodChoice:
+    """The choice `choose_period` made for a reading sent at `submitted_at` that counts toward `period`."""
+    return PeriodChoice(
+        period=period,
+        in_window=period == month_start(local_date(submitted_at)),
+        window_start_day=settings.readings_window_start_day,
+        window_end_day=settings.readings_window_end_day,
+    )
+
+
 def choose_period(now: datetime, settings: Settings) -> PeriodChoice:
     today = local_date(now)
     start, end = settings.readings_window_start_day, settings.readings_window_end_day

@@ -189,8 +189,11 @@ async def test_reading_status_changed_for_an_account(
             return
 
         # when
-        await gql.as_token(world.tokens["owner"]).execute(SUBMIT, submit_input(world.meter, {"SINGLE": "15810"}))
+        await gql.as_token(world.tokens["owner"]).execute(SUBMIT, submit_input(world.meter, {"SINGLE": "10900"}))
         await relay_once(runtime)
 
-        # then
-        assert (await socket.next_data())["readingStatusChanged"]["newStatus"] == "RECEIVED"
+        # then: the owner's submission under review is replaced by the new one
+        replaced = (await socket.next_data())["readingStatusChanged"]
+        received = (await socket.next_data())["readingStatusChanged"]
+        assert (replaced["oldStatus"], replaced["newStatus"]) == ("UNDER_REVIEW", "REJECTED")
+        assert (received["oldStatus"], received["newStatus"]) == (None, "RECEIVED")

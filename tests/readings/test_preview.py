@@ -9,7 +9,15 @@ from services.platform.runtime import Runtime
 from tests.support.factories import create_account, create_customer
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import token_for
-from tests.support.readings import PREVIEW, SUBMIT, add_readings, meter_gid, row_counts, submit_input
+from tests.support.readings import (
+    PREVIEW,
+    SUBMIT,
+    add_readings,
+    link_family_member,
+    meter_gid,
+    row_counts,
+    submit_input,
+)
 
 
 async def test_the_preview_shows_consumption_and_cost_by_the_current_tariff(
@@ -70,24 +78,47 @@ async def test_the_preview_reports_each_zones_problems(
     assert [error["code"] for error in preview["errors"]] == ["BELOW_PREVIOUS", "LEADING_ZEROS"]
 
 
-async def test_the_preview_compares_with_a_submission_not_processed_yet(
+async def test_the_preview_compares_with_a_family_members_submission_not_processed_yet(
     runtime: Runtime, gql: GraphQLClient, clock: FrozenClock
 ) -> None:
-    # given
+    # given: one family member submitted, the other previews
     owner = await create_customer(runtime.db, now=clock.now())
+    member = await create_customer(runtime.db, now=clock.now())
     _, meter = await create_account(runtime.db, now=clock.now(), owner=owner)
+    await link_family_member(runtime.db, meter, member, now=clock.now())
     await add_readings(runtime.db, meter, [(date(2026, 10, 20), 16360)], now=clock.now())
-    customer = gql.as_token(await token_for(runtime, owner))
-    await customer.execute(SUBMIT, submit_input(meter, {"SINGLE": "16500"}))
+    await gql.as_token(await token_for(runtime, owner)).execute(SUBMIT, submit_input(meter, {"SINGLE": "16500"}))
 
     # when
-    data = await customer.execute(
+    data = await gql.as_token(await token_for(runtime, member)).execute(
         PREVIEW, {"meterId": meter_gid(meter), "values": [{"zone": "SINGLE", "value": "16510"}]}
     )
 
     # then
     (zone,) = data["readingPreview"]["zones"]
     assert (zone["previousValue"], zone["previousPending"], zone["consumption"]) == (16500, True, 10)
+
+
+async def test_the_preview_ignores_the_customers_own_waiting_submission_which_a_new_one_replaces(
+    runtime: Runtime, gql: GraphQLClient, clock: FrozenClock
+) -> None:
+    owner = await create_customer(runtime.db, now=clock.now())
+    _, meter = await create_account(runtime.db, now=clock.now(), owner=owner)
+    await add_readings(runtime.db, meter, [(date(2026, 10, 20), 16360)], now=clock.now())
+    customer = gql.as_token(await token_for(runtime, owner))
+    await customer.execute(SUBMIT, submit_input(meter, {"SINGLE": "16500"}))
+
+    data = await customer.execute(
+        PREVIEW, {"meterId": meter_gid(meter), "values": [{"zone": "SINGLE", "value": "16400"}]}
+    )
+
+    (zone,) = data["readingPreview"]["zones"]
+    assert (zone["previousValue"], zone["previousPending"], zone["consumption"], zone["errors"]) == (
+        16360,
+        False,
+        40,
+        [],
+    )
 
 
 async def test_a_first_reading_has_no_previous_value(runtime: Runtime, gql: GraphQLClient, clock: FrozenClock) -> None:

@@ -25,7 +25,7 @@ from services.readings.validation import TypedValue
 from tests.support.factories import create_account, create_customer
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import token_for
-from tests.support.readings import SUBMIT, add_readings, committed_database, submit_input
+from tests.support.readings import SUBMIT, add_readings, committed_database, link_family_member, submit_input
 
 
 async def send(runtime: Runtime, meter: Meter, customer_id: int, value: str) -> int:
@@ -114,6 +114,35 @@ async def test_a_submission_below_a_newer_reading_from_another_source_is_rejecte
     assert readings == 0
 
 
+async def test_the_accepted_consumption_is_counted_from_the_last_accepted_value(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    # given: 16500 sent (140 kWh after 16360); before it was processed a control inspection read 16450
+    owner = await create_customer(runtime.db, now=clock.now())
+    _, meter = await create_account(runtime.db, now=clock.now(), owner=owner)
+    await add_readings(runtime.db, meter, [(date(2026, 10, 20), 16360)], now=clock.now())
+    assert owner.id is not None
+    submission_id = await send(runtime, meter, owner.id, "16500")
+    await add_readings(
+        runtime.db, meter, [(date(2026, 11, 26), 16450)], source=ReadingSource.CONTROL_INSPECTION, now=clock.now()
+    )
+
+    # when
+    await process_received(runtime)
+
+    # then
+    async with runtime.db.session() as session:
+        consumption = (
+            await run(
+                session,
+                sa.text("SELECT consumption FROM submitted_value WHERE submission_id = :id"),
+                {"id": submission_id},
+            )
+        ).scalar_one()
+    assert await statuses(runtime.db, [submission_id]) == ["PROCESSED"]
+    assert consumption == 50
+
+
 async def test_each_status_change_writes_an_event_for_the_account(runtime: Runtime, clock: FrozenClock) -> None:
     owner = await create_customer(runtime.db, now=clock.now())
     account, meter = await create_account(runtime.db, now=clock.now(), owner=owner)
@@ -151,16 +180,20 @@ async def committed(server_url: str, settings: Settings, clock: FrozenClock) -> 
 async def test_two_processors_never_process_one_submission_twice(
     committed: Runtime, settings: Settings, clock: FrozenClock
 ) -> None:
-    # given: 30 submissions on 6 meters
+    # given: 30 submissions on 6 meters, 5 each
     runtime = committed
     now = clock.now()
+    meters: list[Meter] = []
     submission_ids: list[int] = []
     for _ in range(6):
         owner = await create_customer(runtime.db, now=now)
         _, meter = await create_account(runtime.db, now=now, owner=owner)
-        assert owner.id is not None
+        meters.append(meter)
         for value in range(100, 600, 100):
-            submission_ids.append(await send(runtime, meter, owner.id, str(value)))
+            relative = await create_customer(runtime.db, now=now)  # one sender each: nothing replaces anything
+            await link_family_member(runtime.db, meter, relative, now=now)
+            assert relative.id is not None
+            submission_ids.append(await send(runtime, meter, relative.id, str(value)))
     second_db = Database.from_url(runtime.db.engine.url.render_as_string(hide_password=False), pool_size=2)
     second = Runtime(settings=settings, db=second_db, clock=clock)
 
@@ -170,14 +203,23 @@ async def test_two_processors_never_process_one_submission_twice(
             done += handled
         return done
 
-    # when
     try:
-        counts = await asyncio.gather(drain(runtime), drain(second))
+        async with runtime.db.session() as holder:
+            # the first meter is held, so the first processor stops midway with its claim on that meter's five open
+            await run(holder, sa.text("SELECT id FROM meter WHERE id = :id FOR UPDATE"), {"id": meters[0].id})
+            first = asyncio.create_task(process_received(runtime, limit=5))
+            await waiting_for_a_lock(runtime.db)
+
+            # when: the second processor runs meanwhile
+            drained_meanwhile = await drain(second)
+            await holder.rollback()
+        claimed_first = await first
     finally:
         await second_db.dispose()
 
-    # then
-    assert sum(counts) == len(submission_ids)
+    # then: each did its part, and every submission was processed exactly once
+    assert (claimed_first, drained_meanwhile) == (5, 25)
+    assert await drain(runtime) == 0
     assert await statuses(runtime.db, submission_ids) == ["PROCESSED"] * len(submission_ids)
     async with runtime.db.session() as session:
         per_submission = (
@@ -191,6 +233,25 @@ async def test_two_processors_never_process_one_submission_twice(
             )
         ).all()
     assert {(row.readings, row.changes) for row in per_submission} == {(1, 1)}
+
+
+async def waiting_for_a_lock(db: Database) -> None:
+    """Until some connection of the database waits for a row lock (polled, not timed)."""
+    for _ in range(1000):
+        async with db.session() as session:
+            waiting = (
+                await run(
+                    session,
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    ),
+                )
+            ).scalar_one()
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no connection started waiting for a lock")
 
 
 async def test_a_processor_skips_submissions_another_one_holds(
@@ -227,23 +288,28 @@ async def test_a_processor_skips_submissions_another_one_holds(
 async def test_submissions_for_one_meter_at_the_same_moment_leave_a_consistent_history(
     committed: Runtime, clock: FrozenClock
 ) -> None:
-    # given
+    # given: six people of one family, each about to send a reading of the same meter
     runtime = committed
     owner = await create_customer(runtime.db, now=clock.now())
     _, meter = await create_account(runtime.db, now=clock.now(), owner=owner)
     await add_readings(runtime.db, meter, [(date(2026, 10, 20), 16360)], now=clock.now())
-    assert owner.id is not None
     typed = ["16500", "16400", "16450", "16700", "16361", "16600"]
+    senders: list[int] = []
+    for _ in typed:
+        relative = await create_customer(runtime.db, now=clock.now())
+        await link_family_member(runtime.db, meter, relative, now=clock.now())
+        assert relative.id is not None
+        senders.append(relative.id)
 
-    async def attempt(value: str) -> str:
+    async def attempt(sender: int, value: str) -> str:
         try:
-            await send(runtime, meter, owner.id or 0, value)
+            await send(runtime, meter, sender, value)
         except DomainError as error:
             return ",".join(problem.code for problem in error.problems)
         return "stored"
 
     # when: all at once, each on its own connection
-    outcomes = await asyncio.gather(*(attempt(value) for value in typed))
+    outcomes = await asyncio.gather(*(attempt(sender, value) for sender, value in zip(senders, typed, strict=True)))
 
     # then: stored in some order, each counted from the one stored before it, never going down
     async with runtime.db.session() as session:

@@ -40,6 +40,10 @@ def test_what_is_wrong_is_named(typed: str, code: ErrorCode) -> None:
         (999_990, 15, 25),  # wrapped at 10^6
         (999_990, 0, 10),
         (600_000, 100_000, None),  # back by half the register: a mistake, not a wrap
+        (600_000, 60_000, None),  # a dropped digit, not 460000 kWh through zero
+        (899_999, 5, None),  # a wrap starts from the top tenth of the register
+        (999_990, 100_000, None),  # and ends in its bottom tenth
+        (900_000, 99_999, 199_999),
         (16360, 1636, None),  # a lost digit
         (16360, 16359, None),
     ],

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from strawberry.relay import to_base64
 
-from models import Meter, Reading
+from models import AccountLink, Customer, Meter, Reading
 from models.enums import ZONES_BY_COUNT, ReadingSource
 from services.cabinet.periods import month_start
 from services.platform.database import Database, run, to_async_url
@@ -96,6 +96,15 @@ async def add_readings(
                         created_at=now,
                     )
                 )
+        await session.commit()
+
+
+async def link_family_member(db: Database, meter: Meter, member: Customer, *, now: datetime) -> None:
+    """`member` links the meter's account too (one account, several customers)."""
+    assert meter.account_id is not None
+    assert member.id is not None
+    async with db.session() as session:
+        session.add(AccountLink(customer_id=member.id, account_id=meter.account_id, linked_at=now))
         await session.commit()
 
 
