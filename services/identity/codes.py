@@ -28,7 +28,8 @@ from services.platform.runtime import Runtime
 CODE_TTL = timedelta(minutes=10)
 RESEND_AFTER = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
-SENDS_PER_DAY = 10
+SENDS_PER_DAY = 10  # to one phone or email, per day of the limiter (fixed UTC days)
+SEND_DAY = timedelta(days=1)
 SENDS_PER_ADDRESS = 30  # per hour, from one client address
 SEND_WINDOW = timedelta(hours=1)
 FAILED_CHECKS_PER_ADDRESS = 50  # per hour, across challenges
@@ -66,26 +67,17 @@ def _invalid_code() -> DomainError:
     return DomainError.single(ErrorCode.INVALID_CODE, "Неверный код. Проверьте код из сообщения", "input", "code")
 
 
-async def check_sends_allowed(runtime: Runtime, *, ip: str, now: datetime) -> None:
-    """Per client address: at most `SENDS_PER_ADDRESS` code sends an hour. Counts this one (own unit of work)."""
-    if await rate_limiter(runtime).hit(f"code-send:ip:{ip}", window=SEND_WINDOW, now=now) > SENDS_PER_ADDRESS:
+async def check_sends_allowed(runtime: Runtime, *, ip: str, to: str, now: datetime) -> None:
+    """Count this code send (own unit of work) and refuse it over the limits: `SENDS_PER_ADDRESS` an hour from one
+    client address, `SENDS_PER_DAY` a day to one phone or email `to` (in any letter case). Call it before each send."""
+    limiter = rate_limiter(runtime)
+    if await limiter.hit(f"code-send:ip:{ip}", window=SEND_WINDOW, now=now) > SENDS_PER_ADDRESS:
         raise DomainError.single(
             ErrorCode.TOO_MANY_ATTEMPTS, "Слишком много запросов кода с вашего адреса. Попробуйте через час"
         )
-
-
-async def _check_daily_cap(session: AsyncSession, *, phone: str | None, email: str | None, now: datetime) -> None:
-    recipient = OneTimeCode.phone == phone if phone is not None else OneTimeCode.email == email
-    sent = (
-        await run(
-            session,
-            sa.select(sa.func.coalesce(sa.func.sum(OneTimeCode.sends), 0)).where(
-                recipient,  # type: ignore[arg-type]
-                OneTimeCode.created_at > now - timedelta(days=1),  # type: ignore[arg-type,operator]
-            ),
-        )
-    ).scalar_one()
-    if int(sent) >= SENDS_PER_DAY:
+    # Counted when each code goes out (resends too) in one atomic step: neither a resend on an old challenge nor
+    # concurrent requests get past the cap.
+    if await limiter.hit(f"code-send:to:{to.lower()}", window=SEND_DAY, now=now) > SENDS_PER_DAY:
         raise DomainError.single(ErrorCode.TOO_MANY_ATTEMPTS, "Превышено число кодов за сутки. Попробуйте завтра")
 
 
@@ -133,12 +125,12 @@ async def issue_challenge(
     payload: dict[str, Any] | None = None,
     deliver: bool = True,
 ) -> OneTimeCode:
-    """A new challenge with its code queued for delivery in the caller's transaction.
+    """A new challenge with its code queued for delivery in the caller's transaction, once `check_sends_allowed` let
+    the send through.
 
     `deliver=False` (recovery for an unknown phone) stores a challenge no code can complete and sends nothing, so the
     answer looks the same as for a registered phone.
     """
-    await _check_daily_cap(session, phone=phone, email=email, now=now)
     challenge_id = uuid.uuid4()
     code = new_code() if deliver else secrets.token_urlsafe(24)
     challenge = OneTimeCode(
@@ -189,6 +181,14 @@ async def _find_challenge(
     return challenge
 
 
+def _check_resend_due(challenge: OneTimeCode, now: datetime) -> None:
+    if now < challenge.resend_available_at:
+        seconds = int((challenge.resend_available_at - now).total_seconds()) + 1
+        raise DomainError.single(
+            ErrorCode.RESEND_TOO_EARLY, f"Новый код можно запросить через {seconds} с", "input", "challengeId"
+        )
+
+
 async def resend_code(runtime: Runtime, *, challenge_id: str, customer_id: int | None, ip: str) -> OneTimeCode:
     """A new code on the same challenge, 60 s after the last and within the daily cap; fresh 10 minutes and 5 tries."""
     now = runtime.clock.now()
@@ -197,19 +197,18 @@ async def resend_code(runtime: Runtime, *, challenge_id: str, customer_id: int |
     )
     async with runtime.db.session() as session:
         challenge = await _find_challenge(session, challenge_id, purposes=None, customer_id=customer_id)
-        if challenge is None:
+        # A day-old challenge is an abandoned one: resending would keep one challenge alive for good.
+        if challenge is None or challenge.created_at <= now - SEND_DAY:
             raise not_found
-        if now < challenge.resend_available_at:
-            seconds = int((challenge.resend_available_at - now).total_seconds()) + 1
-            raise DomainError.single(
-                ErrorCode.RESEND_TOO_EARLY, f"Новый код можно запросить через {seconds} с", "input", "challengeId"
-            )
-    await check_sends_allowed(runtime, ip=ip, now=now)
+        _check_resend_due(challenge, now)
+        recipient = challenge.phone or challenge.email
+        assert recipient is not None
+    await check_sends_allowed(runtime, ip=ip, to=recipient, now=now)
     async with runtime.db.session() as session:
         challenge = await _find_challenge(session, challenge_id, purposes=None, customer_id=customer_id)
         if challenge is None:
             raise not_found
-        await _check_daily_cap(session, phone=challenge.phone, email=challenge.email, now=now)
+        _check_resend_due(challenge, now)  # again under the row lock: a concurrent resend may have just sent one
         deliver = challenge.purpose is not CodePurpose.PASSWORD_RECOVERY or challenge.customer_id is not None
         code = new_code() if deliver else secrets.token_urlsafe(24)
         challenge.code_hash = code_hash(runtime.settings.secret_key, challenge.id, code)

@@ -35,6 +35,10 @@ class RateLimiter(Protocol):
         """Count one more event in the current window of `key`; the count so far, this one included."""
         ...
 
+    async def undo_hit(self, key: str, *, window: timedelta, now: datetime) -> None:
+        """Take back one event of the current window: an attempt counted up front that turned out not to count."""
+        ...
+
     async def count(self, key: str, *, window: timedelta, now: datetime) -> int: ...
 
     async def lock(self, key: str, *, until: datetime, now: datetime) -> None: ...
@@ -67,6 +71,17 @@ class PostgresRateLimiter:
             count = (await run(session, statement)).scalar_one()
             await session.commit()
         return int(count)
+
+    async def undo_hit(self, key: str, *, window: timedelta, now: datetime) -> None:
+        window_id, _ = window_bounds(now, window)
+        statement = (
+            sa.update(RateLimitCounter)
+            .where(col(RateLimitCounter.key) == f"{key}:{window_id}", col(RateLimitCounter.count) > 0)
+            .values(count=col(RateLimitCounter.count) - 1)
+        )
+        async with self.db.session() as session:
+            await run(session, statement)
+            await session.commit()
 
     async def count(self, key: str, *, window: timedelta, now: datetime) -> int:
         window_id, _ = window_bounds(now, window)
@@ -116,6 +131,12 @@ class PostgresRateLimiter:
         return int(count or 0)
 
 
+_DECREMENT_IF_POSITIVE = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
+
+
 class RedisRateLimiter:
     """INCR + EXPIRE on keys carrying the window id; shared by every process using the same Redis."""
 
@@ -131,6 +152,12 @@ class RedisRateLimiter:
             pipe.expire(full_key, int(window.total_seconds()) + 60)
             count, _ = await pipe.execute()
         return int(count)
+
+    async def undo_hit(self, key: str, *, window: timedelta, now: datetime) -> None:
+        window_id, _ = window_bounds(now, window)
+        full_key = f"{self.prefix}{key}:{window_id}"
+        # Only an existing counter: DECR would create a missing key at -1, a free attempt.
+        await self.redis.eval(_DECREMENT_IF_POSITIVE, 1, full_key)
 
     async def count(self, key: str, *, window: timedelta, now: datetime) -> int:
         window_id, _ = window_bounds(now, window)

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import CodePurpose
 from models.identity import Customer, OneTimeCode
 from services.errors import DomainError, ErrorCode, Problem
-from services.identity.codes import check_sends_allowed, issue_challenge, redeem_code
+from services.identity.codes import check_sends_allowed, issue_challenge, local_time, redeem_code
 from services.identity.contacts import normalize_email
+from services.identity.limits import rate_limiter
 from services.identity.passwords import password_problems
-from services.identity.registration import PHONE_TAKEN_MESSAGE, parse_phone, phone_is_registered
+from services.identity.registration import (
+    PHONE_TAKEN_MESSAGE,
+    flush_unless_phone_taken,
+    parse_phone,
+    phone_is_registered,
+)
 from services.identity.sessions import ClientInfo, revoke_sessions
 from services.messaging.outbound import queue_sms
 from services.platform.hashing import hash_password, verify_password
 from services.platform.runtime import Runtime
+
+# Someone holding a stolen access token must not guess the current password online.
+CURRENT_PASSWORD_FAILURES = 5
+CURRENT_PASSWORD_WINDOW = timedelta(minutes=15)
+CURRENT_PASSWORD_LOCK = timedelta(minutes=15)
 
 
 async def _customer(session: AsyncSession, customer_id: int) -> Customer:
@@ -36,7 +47,7 @@ async def start_phone_change(runtime: Runtime, *, customer_id: int, new_phone: s
             raise DomainError.single(ErrorCode.SAME_AS_CURRENT, "Это ваш текущий номер", "input", "newPhone")
         if await phone_is_registered(session, phone):
             raise DomainError.single(ErrorCode.PHONE_ALREADY_REGISTERED, PHONE_TAKEN_MESSAGE, "input", "newPhone")
-    await check_sends_allowed(runtime, ip=client.ip, now=now)
+    await check_sends_allowed(runtime, ip=client.ip, to=phone, now=now)
     async with runtime.db.session() as session:
         challenge = await issue_challenge(
             session,
@@ -62,6 +73,7 @@ async def confirm_phone_change(
         old_phone = customer.phone
         customer.phone = challenge.phone
         customer.updated_at = now
+        await flush_unless_phone_taken(session, "input", "challengeId")
         # The old number hears of it: if someone else did this, its owner learns at once.
         queue_sms(
             session,
@@ -96,7 +108,7 @@ async def start_email_change(runtime: Runtime, *, customer_id: int, new_email: s
         customer = await _customer(session, customer_id)
         if customer.email is not None and customer.email.lower() == email.lower() and customer.email_verified:
             raise DomainError.single(ErrorCode.SAME_AS_CURRENT, "Это ваш текущий адрес", "input", "newEmail")
-    await check_sends_allowed(runtime, ip=client.ip, now=now)
+    await check_sends_allowed(runtime, ip=client.ip, to=email, now=now)
     async with runtime.db.session() as session:
         challenge = await issue_challenge(
             session,
@@ -132,6 +144,15 @@ async def confirm_email_change(
     )
 
 
+def _password_checks_locked(until: datetime) -> DomainError:
+    return DomainError.single(
+        ErrorCode.TEMPORARILY_LOCKED,
+        f"Слишком много неверных попыток ввода текущего пароля. Попробуйте снова после {local_time(until)}",
+        "input",
+        "currentPassword",
+    )
+
+
 async def change_password(
     runtime: Runtime,
     *,
@@ -145,16 +166,29 @@ async def change_password(
     problems: list[Problem] = password_problems(
         new_password, new_password_confirmation, field="newPassword", confirmation_field="newPasswordConfirmation"
     )
+    now = runtime.clock.now()
+    limiter = rate_limiter(runtime)
+    lock_key, failures_key = f"password-check:customer:{customer_id}", f"password-check-fail:customer:{customer_id}"
+    locked = await limiter.locked_until(lock_key, now=now)
+    if locked is not None:
+        raise _password_checks_locked(locked)
+    # Counted before the check (a right password clears it), so that concurrent guesses cannot all slip through.
+    attempts = await limiter.hit(failures_key, window=CURRENT_PASSWORD_WINDOW, now=now)
     async with runtime.db.session() as session:
         customer = await _customer(session, customer_id)
-    if not verify_password(customer.password_hash, current_password):
+    if attempts > CURRENT_PASSWORD_FAILURES or not verify_password(customer.password_hash, current_password):
+        if attempts >= CURRENT_PASSWORD_FAILURES:
+            until = now + CURRENT_PASSWORD_LOCK
+            await limiter.lock(lock_key, until=until, now=now)
+            raise _password_checks_locked(until)
         problems.insert(
             0, Problem(ErrorCode.INVALID_CREDENTIALS, "Текущий пароль указан неверно", ("input", "currentPassword"))
         )
+    else:
+        await limiter.clear(failures_key, window=CURRENT_PASSWORD_WINDOW, now=now)
     if problems:
         raise DomainError(problems)
     password_hash = hash_password(new_password)
-    now = runtime.clock.now()
     async with runtime.db.session() as session:
         customer = await _customer(session, customer_id)
         customer.password_hash = password_hash

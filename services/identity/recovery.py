@@ -24,7 +24,7 @@ from services.platform.runtime import Runtime
 async def start_password_recovery(runtime: Runtime, *, phone: str, client: ClientInfo) -> OneTimeCode:
     normalized = parse_phone(phone, "input", "phone")
     now = runtime.clock.now()
-    await check_sends_allowed(runtime, ip=client.ip, now=now)
+    await check_sends_allowed(runtime, ip=client.ip, to=normalized, now=now)
     async with runtime.db.session() as session:
         customer_id = (
             await run(session, sa.select(col(Customer.id)).where(col(Customer.phone) == normalized))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,11 +22,23 @@ from services.platform.runtime import Runtime
 
 INVALID_PHONE_MESSAGE = "Введите номер мобильного телефона в формате +7-999-999-99-99"
 PHONE_TAKEN_MESSAGE = "Этот номер уже зарегистрирован. Войдите или восстановите пароль"
+_UNIQUE_PHONE = "uq_customer_phone"
 
 
 async def phone_is_registered(session: AsyncSession, phone: str) -> bool:
     found = await run(session, sa.select(col(Customer.id)).where(col(Customer.phone) == phone))
     return found.first() is not None
+
+
+async def flush_unless_phone_taken(session: AsyncSession, *field: str) -> None:
+    """Flush a customer's new phone; PHONE_ALREADY_REGISTERED when another customer took it at the same moment
+    (after `phone_is_registered` said it was free, only the unique constraint tells)."""
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        if getattr(error.driver_exception, "constraint_name", None) != _UNIQUE_PHONE:
+            raise
+        raise DomainError.single(ErrorCode.PHONE_ALREADY_REGISTERED, PHONE_TAKEN_MESSAGE, *field) from error
 
 
 def parse_phone(raw: str, *field: str) -> str:
@@ -66,7 +79,7 @@ async def start_registration(
     async with runtime.db.session() as session:
         if await phone_is_registered(session, normalized):
             raise DomainError.single(ErrorCode.PHONE_ALREADY_REGISTERED, PHONE_TAKEN_MESSAGE, "input", "phone")
-    await check_sends_allowed(runtime, ip=client.ip, now=now)
+    await check_sends_allowed(runtime, ip=client.ip, to=normalized, now=now)
     password_hash = hash_password(password)
     async with runtime.db.session() as session:
         challenge = await issue_challenge(
@@ -98,7 +111,7 @@ async def confirm_registration(runtime: Runtime, *, challenge_id: str, code: str
             updated_at=now,
         )
         session.add(customer)
-        await session.flush()
+        await flush_unless_phone_taken(session, "input", "challengeId")
         challenge.customer_id = customer.id
         challenge.payload = {}  # the pending password hash is not kept beyond its use
         return await start_session(session, runtime, customer=customer, client=client, now=now)

@@ -130,6 +130,18 @@ async def _token_with_family(session: AsyncSession, refresh_token: str) -> tuple
     return token, family
 
 
+async def _spend(session: AsyncSession, token: RefreshToken, now: datetime) -> bool:
+    """Mark the token rotated unless it already is. One statement checks and writes: a concurrent refresh with the
+    same token has read it unrotated before waiting for the family's lock, and only the row's current version tells."""
+    statement = (
+        sa.update(RefreshToken)
+        .where(col(RefreshToken.id) == token.id, col(RefreshToken.rotated_at).is_(None))
+        .values(rotated_at=now)
+        .returning(col(RefreshToken.id))
+    )
+    return (await run(session, statement)).first() is not None
+
+
 async def refresh_session(runtime: Runtime, *, refresh_token: str) -> IssuedSession:
     """Rotate: the presented token is spent and a new pair issued. Raises `RefreshTokenReused` after revoking."""
     now = runtime.clock.now()
@@ -140,7 +152,7 @@ async def refresh_session(runtime: Runtime, *, refresh_token: str) -> IssuedSess
         token, family = found
         if family.revoked_at is not None or family.expires_at <= now or token.expires_at <= now:
             raise _invalid_refresh_token()
-        if token.rotated_at is not None:
+        if not await _spend(session, token, now):
             family.revoked_at = now
             family.revoked_reason = "refresh_token_reuse"
             await session.commit()
@@ -148,7 +160,6 @@ async def refresh_session(runtime: Runtime, *, refresh_token: str) -> IssuedSess
         customer = await session.get(Customer, family.customer_id)
         if customer is None:
             raise _invalid_refresh_token()
-        token.rotated_at = now
         family.last_used_at = now
         family.expires_at = now + REFRESH_TOKEN_TTL
         new_token = _new_refresh_token(session, family.id, now)

@@ -41,17 +41,30 @@ def _locked(until: datetime) -> DomainError:
     )
 
 
-async def _count_failure(limiter: RateLimiter, *, phone: str, ip: str, now: datetime) -> datetime | None:
-    """Count a failed sign-in; when it locks the phone or the address, until when."""
+async def _lock(
+    limiter: RateLimiter, *, phone: str, ip: str, phone_attempts: int, address_attempts: int, now: datetime
+) -> datetime | None:
+    """Lock the phone and the address whose attempts reached their limit; until when, if either was locked."""
     until = None
-    if await limiter.hit(f"signin-fail:phone:{phone}", window=PHONE_WINDOW, now=now) >= PHONE_FAILURES:
+    if phone_attempts >= PHONE_FAILURES:
         until = now + PHONE_LOCK
         await limiter.lock(f"signin:phone:{phone}", until=until, now=now)
-    if await limiter.hit(f"signin-fail:ip:{ip}", window=ADDRESS_WINDOW, now=now) >= ADDRESS_FAILURES:
+    if address_attempts >= ADDRESS_FAILURES:
         _, address_until = window_bounds(now, ADDRESS_WINDOW)
         await limiter.lock(f"signin:ip:{ip}", until=address_until, now=now)
         until = max(until or address_until, address_until)
     return until
+
+
+async def _verified_customer(runtime: Runtime, *, phone: str, password: str) -> Customer | None:
+    async with runtime.db.session() as session:
+        customer: Customer | None = (
+            await run(session, sa.select(Customer).where(Customer.phone == phone))  # type: ignore[arg-type]
+        ).scalar_one_or_none()
+    password_hash = customer.password_hash if customer is not None else _decoy_hash()
+    # Checked for an unknown phone too, so that the answer takes as long as for a registered one.
+    verified = verify_password(password_hash, password)
+    return customer if verified else None
 
 
 async def sign_in(runtime: Runtime, *, phone: str, password: str, client: ClientInfo) -> IssuedSession:
@@ -62,17 +75,27 @@ async def sign_in(runtime: Runtime, *, phone: str, password: str, client: Client
         until = await limiter.locked_until(key, now=now)
         if until is not None:
             raise _locked(until)
-    async with runtime.db.session() as session:
-        customer = (
-            await run(session, sa.select(Customer).where(Customer.phone == normalized))  # type: ignore[arg-type]
-        ).scalar_one_or_none()
-    password_hash = customer.password_hash if customer is not None else _decoy_hash()
-    if customer is None or not verify_password(password_hash, password):
-        locked_until = await _count_failure(limiter, phone=normalized, ip=client.ip, now=now)
+    # Every attempt counts before its password is checked (a success takes its count back): concurrent guesses
+    # would all pass a limit on failures counted afterwards.
+    phone_attempts = await limiter.hit(f"signin-fail:phone:{normalized}", window=PHONE_WINDOW, now=now)
+    address_attempts = await limiter.hit(f"signin-fail:ip:{client.ip}", window=ADDRESS_WINDOW, now=now)
+    customer = None
+    if phone_attempts <= PHONE_FAILURES and address_attempts <= ADDRESS_FAILURES:
+        customer = await _verified_customer(runtime, phone=normalized, password=password)
+    if customer is None:
+        locked_until = await _lock(
+            limiter,
+            phone=normalized,
+            ip=client.ip,
+            phone_attempts=phone_attempts,
+            address_attempts=address_attempts,
+            now=now,
+        )
         if locked_until is not None:
             raise _locked(locked_until)
         raise DomainError.single(ErrorCode.INVALID_CREDENTIALS, "Неверный номер телефона или пароль")
     await limiter.clear(f"signin-fail:phone:{normalized}", window=PHONE_WINDOW, now=now)
+    await limiter.undo_hit(f"signin-fail:ip:{client.ip}", window=ADDRESS_WINDOW, now=now)
     async with runtime.db.session() as session:
         customer = await session.get(Customer, customer.id)
         assert customer is not None

@@ -14,7 +14,15 @@ from services.platform.runtime import Runtime
 from services.platform.settings import EmailGateway, Settings
 from tests.support.factories import create_customer
 from tests.support.graphql import GraphQLClient
-from tests.support.identity import SmtpInbox, code_in, deliver, error_codes_of, local_smtp_server, token_for
+from tests.support.identity import (
+    SmtpInbox,
+    code_in,
+    count_rows,
+    deliver,
+    error_codes_of,
+    local_smtp_server,
+    token_for,
+)
 
 START_EMAIL_CHANGE = """
 mutation($input: StartEmailChangeInput!) {
@@ -99,3 +107,24 @@ async def test_the_current_verified_email_is_not_a_change(
     )
 
     assert error_codes_of(data["startEmailChange"]) == ["SAME_AS_CURRENT"]
+
+
+async def test_at_most_ten_codes_a_day_go_to_one_email_however_it_is_spelt(
+    gql: GraphQLClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    # given: ten codes, each to another spelling of one address
+    customer = await create_customer(runtime.db, now=clock.now())
+    me = gql.as_token(await token_for(runtime, customer))
+    spellings = ["petrov@mail.ru", "Petrov@mail.ru", "PETROV@mail.ru", "pEtrov@mail.ru", "peTrov@mail.ru"]
+    spellings += [spelling.replace("ov@", "OV@") for spelling in spellings]
+    for spelling in spellings:
+        sent = await me.execute(START_EMAIL_CHANGE, {"input": {"newEmail": spelling}})
+        assert sent["startEmailChange"]["errors"] == []
+    codes_before = await count_rows(runtime, "one_time_code")
+
+    # when
+    eleventh = await me.execute(START_EMAIL_CHANGE, {"input": {"newEmail": "PetroV@Mail.ru"}})
+
+    # then
+    assert error_codes_of(eleventh["startEmailChange"]) == ["TOO_MANY_ATTEMPTS"]
+    assert await count_rows(runtime, "one_time_code") == codes_before

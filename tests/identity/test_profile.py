@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from strawberry.relay import to_base64
@@ -147,6 +149,39 @@ async def test_a_bad_password_change_changes_nothing(
     assert error_codes_of(data["changePassword"]) == codes
     assert (await stored(runtime, customer.id)).password_hash == customer.password_hash
     assert (await other_device.execute(ME))["me"]["phone"] == customer.phone
+
+
+async def test_five_wrong_current_passwords_lock_the_password_change_for_15_minutes(
+    gql: GraphQLClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    # given
+    customer = await create_customer(runtime.db, now=clock.now())
+    me = gql.as_token(await token_for(runtime, customer))
+
+    def change(current: str) -> dict[str, Any]:
+        return {
+            "input": {
+                "currentPassword": current,
+                "newPassword": "Changed2027",
+                "newPasswordConfirmation": "Changed2027",
+            }
+        }
+
+    failures = [
+        error_codes_of((await me.execute(CHANGE_PASSWORD, change(f"Guess{n}pass")))["changePassword"]) for n in range(5)
+    ]
+
+    # when: even the right one
+    locked = (await me.execute(CHANGE_PASSWORD, change(DEFAULT_PASSWORD)))["changePassword"]
+    clock.advance(timedelta(minutes=15))
+    me = gql.as_token(await token_for(runtime, customer))  # the access token has expired meanwhile
+    unlocked = (await me.execute(CHANGE_PASSWORD, change(DEFAULT_PASSWORD)))["changePassword"]
+
+    # then
+    assert failures == [["INVALID_CREDENTIALS"]] * 4 + [["TEMPORARILY_LOCKED"]]
+    assert error_codes_of(locked) == ["TEMPORARILY_LOCKED"]
+    assert "12:15" in locked["errors"][0]["message"]  # Moscow time of the end of the lock
+    assert unlocked["errors"] == []
 
 
 # ---------------------------------------------------------------- who may do what

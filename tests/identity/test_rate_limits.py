@@ -77,6 +77,23 @@ async def test_clearing_forgets_the_current_count(limiter: RateLimiter, clock: F
     assert await limiter.count("k", window=WINDOW, now=clock.now()) == 0
 
 
+async def test_taking_back_a_hit_lowers_the_count_but_never_below_zero(
+    limiter: RateLimiter, clock: FrozenClock
+) -> None:
+    await limiter.hit("k", window=WINDOW, now=clock.now())
+    await limiter.hit("k", window=WINDOW, now=clock.now())
+
+    await limiter.undo_hit("k", window=WINDOW, now=clock.now())
+    one_left = await limiter.count("k", window=WINDOW, now=clock.now())
+    for _ in range(2):
+        await limiter.undo_hit("k", window=WINDOW, now=clock.now())
+    await limiter.undo_hit("never-hit", window=WINDOW, now=clock.now())
+
+    assert one_left == 1
+    assert await limiter.count("k", window=WINDOW, now=clock.now()) == 0
+    assert await limiter.hit("never-hit", window=WINDOW, now=clock.now()) == 1
+
+
 async def test_expired_postgres_counters_are_swept(runtime: Runtime, clock: FrozenClock) -> None:
     limiter = PostgresRateLimiter(runtime.db)
     await limiter.hit("k", window=WINDOW, now=clock.now())

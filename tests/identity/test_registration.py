@@ -225,6 +225,42 @@ async def test_at_most_ten_codes_a_day_go_to_one_phone(
     assert (await gql.execute(START_REGISTRATION, registration_input(phone)))["startRegistration"]["errors"] == []
 
 
+async def test_codes_count_on_the_day_they_are_sent_whichever_challenge_they_renew(
+    gql: GraphQLClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    # given: nine codes today, renewing a challenge started yesterday
+    phone = unique_phone()
+    yesterdays = await start(gql, phone)
+    clock.advance(timedelta(hours=23))
+    for _ in range(9):
+        clock.advance(timedelta(seconds=61))
+        assert (await gql.execute(RESEND_CODE, {"input": {"challengeId": yesterdays}}))["resendCode"]["errors"] == []
+    clock.advance(timedelta(minutes=50))
+
+    # when: the challenge that carried them is more than a day old
+    tenth = await gql.execute(START_REGISTRATION, registration_input(phone))
+    eleventh = await gql.execute(START_REGISTRATION, registration_input(phone))
+
+    # then
+    assert tenth["startRegistration"]["errors"] == []
+    assert error_codes_of(eleventh["startRegistration"]) == ["TOO_MANY_ATTEMPTS"]
+
+
+async def test_a_day_old_challenge_gets_no_more_codes(gql: GraphQLClient, runtime: Runtime, clock: FrozenClock) -> None:
+    # given: a challenge abandoned yesterday, outside the last day's count
+    phone = unique_phone()
+    challenge_id = await start(gql, phone)
+    clock.advance(timedelta(days=1))
+    sms_before = await count_rows(runtime, "outbound_message")
+
+    # when
+    resent = await gql.execute(RESEND_CODE, {"input": {"challengeId": challenge_id}})
+
+    # then
+    assert error_codes_of(resent["resendCode"]) == ["NOT_FOUND"]
+    assert await count_rows(runtime, "outbound_message") == sms_before
+
+
 async def test_resending_an_unknown_challenge_is_not_found(gql: GraphQLClient) -> None:
     data = await gql.execute(RESEND_CODE, {"input": {"challengeId": "00000000-0000-0000-0000-000000000000"}})
 
