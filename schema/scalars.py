@@ -13,6 +13,7 @@ from strawberry.types.scalar import ScalarDefinition
 Kopecks = NewType("Kopecks", int)
 KilowattHours = NewType("KilowattHours", int)
 
+
 def whole_number(value: object) -> int:
     """Money and energy arrive as whole numbers only: 12.7 kopecks or `true` is an error, never 12 or 1."""
     if isinstance(value, bool) or not isinstance(value, int):
