@@ -20,25 +20,17 @@ from schema.access import can_see_customer_owned, viewer_is_staff_reader
 from schema.appeal import Appeal, AppealMessage
 from schema.appeal_inputs import AppealInboxEvent, AppealMessageEvent
 from schema.context import Info
-from schema.errors import BadUserInputError
 from schema.permissions import IsAuthenticated, IsOperator
 from services.appeals.events import APPEAL_EVENT_TYPES, MESSAGE_ADDED, InboxChange
 from services.outbox import OPERATORS_CHANNEL, appeal_channel, customer_channel
 from subscriptions.envelope import Event
+from subscriptions.resume import resume_position
 from subscriptions.stream import event_stream
 
 
 class AppealNotFoundError(GraphQLError):
     def __init__(self) -> None:
         super().__init__("Обращение не найдено", extensions={"code": "NOT_FOUND"})
-
-
-def _after(after: str | None) -> int | None:
-    if after is None:
-        return None
-    if not after.isdigit() or len(after) > 18:
-        raise BadUserInputError("Неверный eventId: передайте последний полученный")
-    return int(after)
 
 
 async def _channels(info: Info, appeal_id: relay.GlobalID | None) -> list[str]:
@@ -75,7 +67,7 @@ class AppealSubscription:
     async def appeal_message_added(
         self, info: Info, appeal_id: relay.GlobalID | None = None, after: str | None = None
     ) -> AsyncGenerator[AppealMessageEvent]:
-        position = _after(after)
+        position = resume_position(after)
         channels = await _channels(info, appeal_id)
         async for event in event_stream(info.context.runtime, channels=channels, after=position):
             if event.type != MESSAGE_ADDED:
@@ -93,7 +85,7 @@ class AppealSubscription:
         "Pass the last `eventId` as `after` to receive what was missed.",
     )
     async def appeal_inbox_changed(self, info: Info, after: str | None = None) -> AsyncGenerator[AppealInboxEvent]:
-        position = _after(after)
+        position = resume_position(after)
         async for event in event_stream(info.context.runtime, channels=[OPERATORS_CHANNEL], after=position):
             if event.type not in APPEAL_EVENT_TYPES:
                 continue

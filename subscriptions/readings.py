@@ -25,20 +25,13 @@ from schema.reading import ReadingSubmission
 from schema.readings import ReadingStatusChange
 from services.outbox import account_channel, contract_channel
 from services.readings.events import STATUS_CHANGED
+from subscriptions.resume import resume_position
 from subscriptions.stream import event_stream
 
 
 class AccountNotFoundError(GraphQLError):
     def __init__(self) -> None:
         super().__init__("Лицевой счёт не найден", extensions={"code": "NOT_FOUND"})
-
-
-def _after(after: str | None) -> int | None:
-    if after is None:
-        return None
-    if not after.isdigit() or len(after) > 18:
-        raise BadUserInputError("Неверный eventId: передайте последний полученный")
-    return int(after)
 
 
 async def _channels(info: Info, account_id: relay.GlobalID | None) -> list[str]:
@@ -69,7 +62,7 @@ class ReadingSubscription:
     async def reading_status_changed(
         self, info: Info, account_id: relay.GlobalID | None = None, after: str | None = None
     ) -> AsyncGenerator[ReadingStatusChange]:
-        position = _after(after)
+        position = resume_position(after)
         channels = await _channels(info, account_id)
         if not channels:
             # Nothing linked yet: the stream stays open and silent (a new link needs a new subscription).

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from models import Customer
-from models.enums import Role
 from services.platform.runtime import Runtime
 from subscriptions.relay import relay_once
 from tests.support.appeals import (
@@ -26,16 +25,10 @@ from tests.support.appeals import (
     open_appeal,
     reply,
 )
-from tests.support.factories import create_account, create_customer
+from tests.support.callers import make_callers, matrix
+from tests.support.factories import create_account
 from tests.support.graphql import GraphQLClient
-from tests.support.identity import token_for
 from tests.support.objects import count_where, global_id
-
-CALLERS = ("anonymous", "stranger", "operator", "analyst", "admin", "owner")
-
-
-def matrix(*outcomes: object) -> list[tuple[str, object]]:
-    return list(zip(CALLERS, outcomes, strict=True))
 
 
 @dataclass
@@ -55,13 +48,8 @@ class World:
 @pytest.fixture
 async def world(runtime: Runtime) -> World:
     now = runtime.clock.now()
-    people = {
-        "owner": await create_customer(runtime.db, now=now),
-        "stranger": await create_customer(runtime.db, now=now),
-        "operator": await create_customer(runtime.db, now=now, role=Role.OPERATOR),
-        "analyst": await create_customer(runtime.db, now=now, role=Role.ANALYST),
-        "admin": await create_customer(runtime.db, now=now, role=Role.ADMIN),
-    }
+    callers = await make_callers(runtime)
+    people, tokens = callers.people, callers.tokens
     account, _ = await create_account(runtime.db, now=now, owner=people["owner"])
     posted = await open_appeal(
         runtime, people["owner"], account, "Перезвоните на +7 (921) 000-00-01 или пишите ivanov@mail.ru"
@@ -69,9 +57,6 @@ async def world(runtime: Runtime) -> World:
     assert posted.appeal.id is not None
     assert posted.message.id is not None
     await relay_once(runtime)
-    tokens: dict[str, str | None] = {"anonymous": None}
-    for name, person in people.items():
-        tokens[name] = await token_for(runtime, person)
     return World(
         runtime=runtime, owner=people["owner"], operator=people["operator"], appeal_id=posted.appeal.id,
         message_id=posted.message.id, account_gid=global_id("PersonalAccount", account.id), tokens=tokens,

@@ -261,7 +261,7 @@ async def test_a_subscriber_resuming_while_the_relay_publishes_still_gets_the_ev
     server_url: str, runtime: Runtime
 ) -> None:
     """The relay numbers events and commits before it publishes: whoever resumes in between finds them by replay."""
-    from tests.support.readings import committed_database
+    from tests.support.processes import committed_database
 
     class HeldBroker(InProcessBroker):
         def __init__(self) -> None:

@@ -35,7 +35,7 @@ from services.platform.runtime import Runtime
 from services.platform.settings import Settings
 from tests.support.factories import DEFAULT_PASSWORD, create_customer, unique_phone
 from tests.support.identity import sign_in_as
-from tests.support.readings import committed_database
+from tests.support.processes import committed_database
 
 CODE = "314159"
 T = TypeVar("T")

@@ -12,20 +12,14 @@ import pytest
 from strawberry import relay
 
 from models import ContractAccessRequest, Customer, PersonalAccount
-from models.enums import FilePurpose, Role, TechConnectionStatus
+from models.enums import FilePurpose, TechConnectionStatus
 from models.infra import StoredFile
 from models.objects import GridCompany, TechConnection
 from services.platform.runtime import Runtime
-from tests.support.factories import create_account, create_customer
+from tests.support.callers import make_callers, matrix
+from tests.support.factories import create_account
 from tests.support.graphql import GraphQLClient
-from tests.support.objects import add_activation_code, global_id, pdf_document, post_upload, token_for, valid_inn
-
-CALLERS = ("anonymous", "stranger", "operator", "analyst", "admin", "owner")
-
-
-def matrix(*outcomes: object) -> list[tuple[str, object]]:
-    """(caller, expected outcome) pairs in the order of `CALLERS`."""
-    return list(zip(CALLERS, outcomes, strict=True))
+from tests.support.objects import add_activation_code, global_id, pdf_document, post_upload, valid_inn
 
 
 @dataclass
@@ -40,13 +34,8 @@ class World:
 @pytest.fixture
 async def world(runtime: Runtime) -> World:
     now = runtime.clock.now()
-    people = {
-        "owner": await create_customer(runtime.db, now=now),
-        "stranger": await create_customer(runtime.db, now=now),
-        "operator": await create_customer(runtime.db, now=now, role=Role.OPERATOR),
-        "analyst": await create_customer(runtime.db, now=now, role=Role.ANALYST),
-        "admin": await create_customer(runtime.db, now=now, role=Role.ADMIN),
-    }
+    callers = await make_callers(runtime)
+    people, tokens = callers.people, callers.tokens
     owner = people["owner"]
     account, _ = await create_account(runtime.db, now=now, owner=owner)
     await add_activation_code(runtime.db, account, "CODE2345", issued_at=now, expires_at=now + timedelta(days=90))
@@ -72,9 +61,6 @@ async def world(runtime: Runtime) -> World:
         )  # fmt: skip
         session.add_all([request, connection])
         await session.commit()
-    tokens: dict[str, str | None] = {"anonymous": None}
-    for name, person in people.items():
-        tokens[name] = await token_for(runtime, person)
     return World(owner=owner, account=account, request=request, connection=connection, tokens=tokens)
 
 

@@ -11,7 +11,7 @@ from services.platform.clock import FrozenClock
 from services.platform.runtime import Runtime
 from services.platform.settings import Settings
 from tests.support.factories import create_customer
-from tests.support.readings import committed_database
+from tests.support.processes import committed_database
 
 
 async def test_parallel_wrong_codes_on_many_numbers_stop_at_the_customers_limit(

@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 
 from models import Meter, PersonalAccount
-from models.enums import Role
 from services.integrations.service_tokens import create_service_token
 from services.platform.runtime import Runtime
 from subscriptions.relay import relay_once
 from subscriptions.stream import latest_position
-from tests.support.factories import create_account, create_customer
+from tests.support.callers import make_callers, matrix
+from tests.support.factories import create_account
 from tests.support.graphql import GraphQLClient
-from tests.support.identity import token_for
 from tests.support.objects import global_id
 from tests.support.readings import (
     PREVIEW,
@@ -30,15 +29,9 @@ from tests.support.readings import (
     subscription_error,
 )
 
-CALLERS = ("anonymous", "stranger", "operator", "analyst", "admin", "owner")
-
 LIST = "{ readingSubmissions(first: 5) { edges { node { id } } } }"
 IMPORT = """
 mutation($input: ImportReadingsInput!) { importReadings(input: $input) { created errors { code } } }"""
-
-
-def matrix(*outcomes: str) -> list[tuple[str, str]]:
-    return list(zip(CALLERS, outcomes, strict=True))
 
 
 @dataclass
@@ -52,20 +45,12 @@ class World:
 @pytest.fixture
 async def world(runtime: Runtime, gql: GraphQLClient) -> World:
     now = runtime.clock.now()
-    people = {
-        "owner": await create_customer(runtime.db, now=now),
-        "stranger": await create_customer(runtime.db, now=now),
-        "operator": await create_customer(runtime.db, now=now, role=Role.OPERATOR),
-        "analyst": await create_customer(runtime.db, now=now, role=Role.ANALYST),
-        "admin": await create_customer(runtime.db, now=now, role=Role.ADMIN),
-    }
+    callers = await make_callers(runtime)
+    people, tokens = callers.people, callers.tokens
     account, meter = await create_account(runtime.db, now=now, owner=people["owner"])
     await create_account(runtime.db, now=now, owner=people["stranger"])
     history = [(date(2026, month, 20), 10_000 + 200 * (month - 6)) for month in range(6, 11)]
     await add_readings(runtime.db, meter, history, now=now)
-    tokens: dict[str, str | None] = {"anonymous": None}
-    for name, person in people.items():
-        tokens[name] = await token_for(runtime, person)
     held = await gql.as_token(tokens["owner"]).execute(SUBMIT, submit_input(meter, {"SINGLE": "15800"}))
     assert held["submitReadings"]["submission"]["status"] == "UNDER_REVIEW"
     return World(

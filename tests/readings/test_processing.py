@@ -25,7 +25,8 @@ from services.readings.validation import TypedValue
 from tests.support.factories import create_account, create_customer
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import token_for
-from tests.support.readings import SUBMIT, add_readings, committed_database, link_family_member, submit_input
+from tests.support.processes import committed_database
+from tests.support.readings import SUBMIT, add_readings, link_family_member, submit_input
 
 
 async def send(runtime: Runtime, meter: Meter, customer_id: int, value: str) -> int:

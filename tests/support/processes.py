@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from services.platform.clock import Clock, SystemClock
 from services.platform.database import Database, to_async_url
+from services.platform.migrate import upgrade_to_head
 from services.platform.runtime import Runtime
 from services.platform.settings import PROJECT_ROOT, Settings
 
@@ -126,5 +127,22 @@ async def server_processes(
             except TimeoutError:
                 process.kill()
                 await process.wait()
+        await db.dispose()
+        await admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@asynccontextmanager
+async def committed_database(server_url: str) -> AsyncIterator[Database]:
+    """A fresh, migrated, empty database whose commits are real: for what only separate connections can show
+    (row locks, SKIP LOCKED). Dropped at the end."""
+    name = f"lk_committed_{uuid.uuid4().hex[:10]}"
+    await admin_execute(server_url, f'CREATE DATABASE "{name}"')
+    url = make_url(to_async_url(server_url)).set(database=name).render_as_string(hide_password=False)
+    db = Database.from_url(url, pool_size=4)
+    try:
+        async with db.connection() as connection:
+            await upgrade_to_head(connection)
+        yield db
+    finally:
         await db.dispose()
         await admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

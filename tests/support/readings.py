@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 from strawberry.relay import to_base64
 
 from models import AccountLink, Customer, Meter, Reading
 from models.enums import ZONES_BY_COUNT, ReadingSource
 from services.cabinet.periods import month_start
-from services.platform.database import Database, run, to_async_url
-from services.platform.migrate import upgrade_to_head
+from services.platform.database import Database, run
 from services.platform.runtime import Runtime
-from tests.support.processes import admin_execute
 
 ERRORS = "errors { field code message }"
 SUBMISSION_FIELDS = "id status reason period submittedAt values { zone value consumption }"
@@ -118,23 +114,6 @@ async def row_counts(runtime: Runtime) -> dict[str, int]:
 
 def error_codes(payload: dict[str, Any]) -> list[str]:
     return [error["code"] for error in payload["errors"]]
-
-
-@asynccontextmanager
-async def committed_database(server_url: str) -> AsyncIterator[Database]:
-    """A fresh, migrated, empty database whose commits are real: for what only separate connections can show
-    (row locks, SKIP LOCKED). Dropped at the end."""
-    name = f"lk_readings_{uuid.uuid4().hex[:10]}"
-    await admin_execute(server_url, f'CREATE DATABASE "{name}"')
-    url = make_url(to_async_url(server_url)).set(database=name).render_as_string(hide_password=False)
-    db = Database.from_url(url, pool_size=4)
-    try:
-        async with db.connection() as connection:
-            await upgrade_to_head(connection)
-        yield db
-    finally:
-        await db.dispose()
-        await admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def subscription_error(socket: Any) -> dict[str, Any]:
