@@ -23,20 +23,17 @@ from schema.ownership import parse_id
 from schema.period import PeriodFilter
 from schema.reading_tabs import ReadingTabs
 from schema.receipts import ReceiptDelivery, receipt_delivery_of
+from schema.row_node import ModelNode
 from schema.tariff import Tariff
 from schema.utility_provider import UtilityProvider
 from services.cabinet.masking import mask_address
 
 
 @strawberry.type(name="PersonalAccount", description="A personal account (лицевой счёт): a household's supply point.")
-class PersonalAccount(ReadingTabs, relay.Node):
+class PersonalAccount(ReadingTabs, ModelNode):
     reading_pages = ReadingPagesByAccount
     submission_pages = SubmissionPagesByAccount
     model: strawberry.Private[AccountModel]
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.model.id)
 
     @strawberry.field(description="The account number (номер лицевого счёта), 9 digits.")
     def number(self) -> str:
@@ -124,10 +121,6 @@ class PersonalAccount(ReadingTabs, relay.Node):
     )
     async def receipt_delivery(self, info: Info) -> ReceiptDelivery | None:
         return await receipt_delivery_of(info, self.model.id)
-
-    @classmethod
-    def from_model(cls, model: AccountModel) -> Self:
-        return cls(model=model)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Self
 
 import strawberry
-from strawberry import relay
 
 from loaders.metering import ReadingPagesByContract, SubmissionPagesByContract
 from loaders.objects import ContractById
@@ -19,19 +18,16 @@ from schema.delivery_point import DeliveryPoint
 from schema.enums import ContractHolderKind
 from schema.ownership import parse_id
 from schema.reading_tabs import ReadingTabs
+from schema.row_node import ModelNode
 
 
 @strawberry.type(
     name="Contract", description="A supply contract (договор) of an organisation or individual entrepreneur (ИП)."
 )
-class Contract(ReadingTabs, relay.Node):
+class Contract(ReadingTabs, ModelNode):
     reading_pages = ReadingPagesByContract
     submission_pages = SubmissionPagesByContract
     model: strawberry.Private[ContractModel]
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.model.id)
 
     @strawberry.field(description="The contract number, e.g. 15-000123.")
     def number(self) -> str:
@@ -63,10 +59,6 @@ class Contract(ReadingTabs, relay.Node):
     async def delivery_points(self, info: Info) -> list[DeliveryPoint]:
         rows = await info.context.loaders.get(DeliveryPointsByContract).load(self.pk)
         return [DeliveryPoint.from_row(row) for row in rows]
-
-    @classmethod
-    def from_model(cls, model: ContractModel) -> Self:
-        return cls(model=model)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
-from strawberry import relay
 
 from loaders.customer_objects import ContractAccessRequestById, ContractAccessRequestsOfCustomer
 from loaders.files import StoredFileById
@@ -20,6 +19,7 @@ from schema.context import Info
 from schema.contract import Contract
 from schema.files import StoredFile
 from schema.ownership import parse_id
+from schema.row_node import ModelNode
 from services.objects.contracts import ReviewDecision as ReviewDecisionEnum
 
 if TYPE_CHECKING:
@@ -39,12 +39,8 @@ ContractAccessDecision = strawberry.enum(
     name="ContractAccessRequest",
     description="A request for access to a contract (заявка на доступ к договору) with the signed application.",
 )
-class ContractAccessRequest(relay.Node):
+class ContractAccessRequest(ModelNode):
     model: strawberry.Private[RequestModel]
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.model.id)
 
     @strawberry.field(description="The holder's INN as the applicant typed it.")
     def inn(self) -> str:
@@ -89,10 +85,6 @@ class ContractAccessRequest(relay.Node):
 
         model = await info.context.loaders.get(CustomerById).load(self.model.customer_id)
         return Customer.for_viewer(model, info) if model is not None else None
-
-    @classmethod
-    def from_model(cls, model: RequestModel) -> Self:
-        return cls(model=model)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

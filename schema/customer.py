@@ -25,6 +25,7 @@ from schema.context import Info
 from schema.contract import Contract
 from schema.contract_access import ContractAccessRequest, contract_access_requests_of
 from schema.ownership import parse_id
+from schema.row_node import ModelNode
 from schema.tech_connection import TechConnection, tech_connections_of
 from services.identity.contacts import mask_email, mask_phone
 
@@ -34,13 +35,9 @@ Role = strawberry.enum(RoleEnum, name="Role", description="What a user may do: a
 @strawberry.type(
     name="Customer", description="A user of the portal (пользователь ЛК): a customer or a member of staff."
 )
-class Customer(relay.Node):
+class Customer(ModelNode):
     model: strawberry.Private[CustomerModel]
     masked: strawberry.Private[bool] = False
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.model.id)
 
     @strawberry.field(description="Mobile phone in E.164 (+79991234567); masked for analysts.")
     def phone(self) -> str:

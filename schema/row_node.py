@@ -41,3 +41,18 @@ class RowNode(relay.Node):
             raise NotImplementedError(f"{cls.__name__} names no node_loader")
         rows = await load_visible(info, node_ids, cls.node_loader, cls.node_owner)
         return [cls.from_row(row) if row is not None else None for row in rows]
+
+
+@dataclasses.dataclass
+class ModelNode(relay.Node):
+    """A Relay node wrapping one SQLModel object (an account, a contract, a customer …): its global id is its id."""
+
+    model: strawberry.Private[Any]
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: Info) -> str:
+        return str(root.model.id)
+
+    @classmethod
+    def from_model(cls, model: Any) -> Self:
+        return cls(model=model)

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Self
 
 import strawberry
-from strawberry import relay
 
 from loaders.customer_objects import GridCompanyById, TechConnectionById, TechConnectionsOfCustomer
 from loaders.identity import CustomerById
@@ -18,6 +17,7 @@ from models.objects import TechConnection as TechConnectionModel
 from schema.access import can_see_customer_owned, viewer_is_staff_reader
 from schema.context import Info
 from schema.ownership import parse_id
+from schema.row_node import ModelNode
 
 TechConnectionStatus = strawberry.enum(
     enums.TechConnectionStatus,
@@ -41,12 +41,8 @@ class GridCompany:
     name="TechConnection",
     description="A tech connection («Техприс»): an object a grid company connected, with no supply contract yet.",
 )
-class TechConnection(relay.Node):
+class TechConnection(ModelNode):
     model: strawberry.Private[TechConnectionModel]
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.model.id)
 
     @strawberry.field(description="The number of the connection request (заявка на техприсоединение).")
     def request_number(self) -> str:
@@ -76,10 +72,6 @@ class TechConnection(relay.Node):
     async def grid_company(self, info: Info) -> GridCompany | None:
         model = await info.context.loaders.get(GridCompanyById).load(self.model.grid_company_id)
         return GridCompany.from_model(model) if model is not None else None
-
-    @classmethod
-    def from_model(cls, model: TechConnectionModel) -> Self:
-        return cls(model=model)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
