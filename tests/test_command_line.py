@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import psutil
 import pytest
 from sqlalchemy.engine import make_url
@@ -130,13 +131,17 @@ def test_the_server_starts_on_an_embedded_postgres_answers_and_stops_cleanly(
     assert any(f"http://127.0.0.1:{port}/graphql" in line for line in lines), lines
     assert any("+79210000001" in line for line in lines), lines
 
-    # when: it is asked something, then interrupted (Ctrl-C)
+    # when: it is asked something, a command-line task runs beside it, then it is interrupted (Ctrl-C)
     answer = _wait_for_answer(port)
+    beside = run_server("demo-accounts", env=base_env(tmp_path))
+    still_answering = _wait_for_answer(port)
     process.send_signal(signal.SIGINT)
     exit_code = process.wait(timeout=30)
 
-    # then: it answered, exited cleanly and left no PostgreSQL behind
-    assert answer == {"data": {"__typename": "Query"}}
+    # then: it answered, shared its PostgreSQL with the task, exited cleanly and left no PostgreSQL behind
+    assert answer == still_answering == {"data": {"__typename": "Query"}}
+    assert beside.returncode == 0, beside.stderr
+    assert len(orjson.loads(beside.stdout)) >= 20
     assert exit_code == 0
     data_dir = str(tmp_path / "data")
     leftovers = [p for p in psutil.process_iter(["name", "cmdline"]) if data_dir in " ".join(p.info["cmdline"] or [])]
