@@ -10,7 +10,7 @@ from services.platform.clock import FrozenClock
 from services.platform.database import TransactionalDatabase
 from services.platform.runtime import Runtime
 from tests.support.cabinet import create_cabinet_account, global_id, token_for
-from tests.support.factories import create_customer
+from tests.support.factories import create_account, create_customer
 from tests.support.graphql import GraphQLClient
 
 ACCOUNTS_QUERY = """
@@ -130,3 +130,35 @@ async def test_analysts_see_the_address_up_to_the_street(
 )
 def test_mask_address_hides_everything_from_the_first_number_on(address: str, masked: str) -> None:
     assert mask_address(address) == masked
+
+
+CUSTOMER_ACCOUNTS = "query ($id: ID!) { node(id: $id) { ... on Customer { personalAccounts { number } } } }"
+
+
+@pytest.mark.parametrize(
+    ("caller", "sees_accounts"),
+    [("stranger", False), ("operator", True), ("analyst", True), ("admin", True), ("owner", True)],
+)
+async def test_a_customers_accounts_are_read_through_the_customer_by_staff_and_the_owner_only(
+    gql: GraphQLClient, runtime: Runtime, caller: str, sees_accounts: bool
+) -> None:
+    # given
+    db, now = runtime.db, runtime.clock.now()
+    owner = await create_customer(db, now=now)
+    account, _ = await create_account(db, now=now, owner=owner)
+    viewers = {
+        "stranger": await create_customer(db, now=now),
+        "operator": await create_customer(db, now=now, role=Role.OPERATOR),
+        "analyst": await create_customer(db, now=now, role=Role.ANALYST),
+        "admin": await create_customer(db, now=now, role=Role.ADMIN),
+        "owner": owner,
+    }
+
+    # when
+    data = await gql.as_token(await token_for(runtime, viewers[caller])).execute(
+        CUSTOMER_ACCOUNTS, {"id": global_id("Customer", owner.id)}
+    )
+
+    # then: staff and the owner see the accounts; another customer sees no customer at all
+    expected = {"personalAccounts": [{"number": account.number}]} if sees_accounts else None
+    assert data["node"] == expected
