@@ -12,13 +12,17 @@ from models.enums import (
     ChargeBasis,
     ChargeKind,
     ContractHolderKind,
+    ExtremeKind,
+    IsuEventCategory,
     ObjectKind,
     PaymentMethod,
     PaymentStatus,
+    PowerQuantity,
     ReadingSource,
     ReadingStatus,
     SubmissionStatus,
     TariffCategory,
+    TariffScale,
     TariffZone,
 )
 
@@ -26,13 +30,17 @@ __all__ = [
     "ChargeBasis",
     "ChargeKind",
     "ContractHolderKind",
+    "ExtremeKind",
+    "IsuEventCategory",
     "ObjectKind",
     "PaymentMethod",
     "PaymentStatus",
+    "PowerQuantity",
     "ReadingSource",
     "ReadingStatus",
     "SubmissionStatus",
     "TariffCategory",
+    "TariffScale",
     "TariffZone",
 ]
 
@@ -69,4 +77,20 @@ strawberry.enum(
 strawberry.enum(PaymentStatus, name="PaymentStatus")
 strawberry.enum(
     ContractHolderKind, name="ContractHolderKind", description="An organisation or an individual entrepreneur."
+)
+strawberry.enum(
+    TariffScale,
+    name="TariffScale",
+    description="A register scale of a smart (ИСУ) meter: TOTAL, or T1/T2/T3 for the meter's tariff zones.",
+)
+strawberry.enum(
+    PowerQuantity,
+    name="PowerQuantity",
+    description="ACTIVE power P (W), REACTIVE Q (var) or APPARENT S (VA).",
+)
+strawberry.enum(ExtremeKind, name="ExtremeKind", description="The maximum or the minimum over a period.")
+strawberry.enum(
+    IsuEventCategory,
+    name="IsuEventCategory",
+    description="A category of a smart meter's event journal (журнал событий ПУ).",
 )

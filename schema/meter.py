@@ -21,6 +21,7 @@ from schema.row_node import RowNode
 if TYPE_CHECKING:
     from schema.account import PersonalAccount
     from schema.delivery_point import DeliveryPoint
+    from schema.isu import IsuPoint
 
 
 @strawberry.type(name="Meter", description="A meter (прибор учёта, ПУ), e.g. 007791062066340 - CE 101 R5 145.")
@@ -103,3 +104,15 @@ class Meter(RowNode):
             return None
         row = await info.context.loaders.get(DeliveryPointById).load(self.delivery_point_id)
         return DeliveryPoint.from_row(row) if row is not None else None
+
+    @strawberry.field(
+        description="Smart-meter data (ИСУ): the metering point and its profiles; null for a meter that is not smart."
+    )
+    async def isu(self, info: Info) -> Annotated[IsuPoint, strawberry.lazy("schema.isu")] | None:
+        from loaders.isu import MeteringPointByMeter
+        from schema.isu import IsuPoint
+
+        if not self.is_smart:
+            return None
+        row = await info.context.loaders.get(MeteringPointByMeter).load(self.row_id)
+        return IsuPoint.from_row(row, self) if row is not None else None

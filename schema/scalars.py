@@ -12,6 +12,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 Kopecks = NewType("Kopecks", int)
 KilowattHours = NewType("KilowattHours", int)
+WattHours = NewType("WattHours", int)
 
 
 def whole_number(value: object) -> int:
@@ -31,6 +32,13 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
     KilowattHours: strawberry.scalar(
         name="KilowattHours",
         description="An energy volume in whole kWh: an integer that may exceed 32 bits.",
+        serialize=int,
+        parse_value=whole_number,
+    ),
+    WattHours: strawberry.scalar(
+        name="WattHours",
+        description="A smart meter's cumulative register in Wh (varh for reactive energy): an integer that may exceed "
+        "32 bits.",
         serialize=int,
         parse_value=whole_number,
     ),
