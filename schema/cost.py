@@ -1,8 +1,9 @@
 """A bound on how much one query can ask for: every connection's `first` multiplies what is under it.
 
-Depth is bounded elsewhere; this catches the wide case, e.g. readings(first: 100) → meter → readings(first: 100) →
-… which stays shallow yet asks for millions of nodes. Validation runs once per document (it is cached), before the
-variables are known, so a `first` given by a variable counts as the largest page.
+Depth is bounded elsewhere; this catches the wide case, e.g. readings(first: 100) → meter → readings(first: 100) → …
+which stays shallow yet asks for millions of nodes; columnar time series count as the values they may carry.
+Validation runs once per document (it is cached), before the variables are known, so a `first` given by a variable
+counts as the largest page.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from graphql import (
 from schema.pagination import MAX_PAGE
 
 MAX_COST = 50_000
+# Fields that return long columnar arrays count as the values they may carry (a year of hours, 400 days).
+ARRAY_FIELDS = {"hourlyProfile": 24 * 366, "dailyRegisters": 400}
 
 
 def _page(field: FieldNode) -> int:
@@ -44,7 +47,8 @@ def _cost(
     total = 0
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
-            total += _page(selection) * (1 + _cost(selection.selection_set, fragments, seen))
+            own = ARRAY_FIELDS.get(selection.name.value, 1)
+            total += _page(selection) * (own + _cost(selection.selection_set, fragments, seen))
         elif isinstance(selection, InlineFragmentNode):
             total += _cost(selection.selection_set, fragments, seen)
         elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
