@@ -187,7 +187,8 @@ async def cabinet(request: Request) -> Response:
         statement["charges"] = [line for line in own if line["kind"] == "CONSUMPTION"]
         statement["recalculations"] = [line for line in own if line["kind"] == "RECALCULATION"]
         statement["payments"] = paid_in[(statement["account_id"], statement["period"])]
-        statement["pdfAvailable"] = statement.pop("pdf_file_id") is not None
+        statement.pop("pdf_file_id")
+        statement["pdfAvailable"] = True  # rendered on download (resolvers/files/routes.py)
         statements_of[statement["account_id"]].append(statement)
     payments_of: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     for payment in payments:

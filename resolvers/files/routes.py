@@ -1,4 +1,5 @@
-"""`GET /files/{id}` (a signed link, for the viewer it was issued to) and the public application template.
+"""`GET /files/{id}` and `GET /statements/{id}.pdf` (signed links, for the viewer they were issued to), and the public
+application template.
 
 A download needs both: the link's signature (issued by a resolver that checked the viewer may see the file, binding
 the viewer's id and a 5-minute expiry) and `Authorization: Bearer` of that same viewer. Anything wrong with the link
@@ -8,8 +9,10 @@ fresh one; no or a dead token answers 401.
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import quote
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -17,7 +20,10 @@ from starlette.routing import BaseRoute, Route
 from models.infra import StoredFile
 from schema.view import bearer_token
 from services.auth_tokens import decode_access_token
-from services.files.signing import LinkCheck, check_download_link
+from services.billing.payee import ENERGOSBYT
+from services.billing.receipt_pdf import file_name, render_statement_pdf
+from services.billing.statement_document import load_statement_document
+from services.files.signing import LinkCheck, LinkKind, check_link
 from services.files.storage import file_storage
 from services.identity.guard import session_guard
 from services.objects.application_template import TEMPLATE_FILENAME, TEMPLATE_PATH, application_template_pdf
@@ -34,13 +40,17 @@ def _attachment(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
-async def download(request: Request) -> Response:
+async def _refusal(request: Request, *, kind: LinkKind, path_param: str) -> Response | None:
+    """None when the request carries an unexpired link of `kind` issued to its signed-in viewer; else the refusal."""
     runtime: Runtime = request.app.state.runtime
     now = runtime.clock.now()
-    raw_id = request.path_params["file_id"]
+    raw_id = request.path_params[path_param]
     params = request.query_params
     expires, viewer_id, signature = params.get("expires", ""), params.get("viewer", ""), params.get("signature", "")
-    if not (all(value.isdigit() and len(value) <= 18 for value in (raw_id, expires, viewer_id)) and signature):
+    if not (
+        all(value.isascii() and value.isdigit() and len(value) <= 18 for value in (raw_id, expires, viewer_id))
+        and signature
+    ):
         return _problem(404, "not found")
     viewer = None
     token = bearer_token(request.headers.get("authorization"))
@@ -50,9 +60,10 @@ async def download(request: Request) -> Response:
             viewer = None
     if viewer is None:
         return _problem(401, "sign in to download this file")
-    check = check_download_link(
+    check = check_link(
+        kind=kind,
         secret=runtime.settings.secret_key,
-        file_id=int(raw_id),
+        object_id=int(raw_id),
         viewer_id=int(viewer_id),
         expires=int(expires),
         signature=signature,
@@ -62,6 +73,14 @@ async def download(request: Request) -> Response:
         return _problem(404, "not found")
     if check is LinkCheck.EXPIRED:
         return _problem(410, "the link has expired: ask for a new one")
+    return None
+
+
+async def download(request: Request) -> Response:
+    if (refusal := await _refusal(request, kind=LinkKind.FILE, path_param="file_id")) is not None:
+        return refusal
+    runtime: Runtime = request.app.state.runtime
+    raw_id = request.path_params["file_id"]
     async with runtime.db.session() as session:
         stored = await session.get(StoredFile, int(raw_id))
     if stored is None:
@@ -81,6 +100,38 @@ async def download(request: Request) -> Response:
     )
 
 
+async def statement_pdf(request: Request) -> Response:
+    """The payment document of a statement, rendered on request: it is a pure function of the statement's rows."""
+    if (refusal := await _refusal(request, kind=LinkKind.STATEMENT_PDF, path_param="statement_id")) is not None:
+        return refusal
+    runtime: Runtime = request.app.state.runtime
+    async with runtime.db.session() as session:
+        document = await load_statement_document(session, statement_id=int(request.path_params["statement_id"]))
+    if document is None:
+        return _problem(404, "not found")
+    # Rendering takes tens of milliseconds of CPU: off the event loop, so other requests are not held up.
+    content = await run_in_threadpool(
+        partial(
+            render_statement_pdf,
+            statement=document.statement,
+            account=document.account,
+            charges=document.charges,
+            payments=document.payments,
+            payee=ENERGOSBYT,
+        )
+    )
+    name = file_name(account_number=document.account.number, period=document.statement.period)
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": _attachment(name),
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 async def application_template(_: Request) -> Response:
     return Response(
         application_template_pdf(),
@@ -92,5 +143,6 @@ async def application_template(_: Request) -> Response:
 def file_routes() -> list[BaseRoute]:
     return [
         Route("/files/{file_id}", download, methods=["GET"]),
+        Route("/statements/{statement_id}.pdf", statement_pdf, methods=["GET"]),
         Route(TEMPLATE_PATH, application_template, methods=["GET"]),
     ]

@@ -1,6 +1,7 @@
 """Short-lived download links bound to one viewer.
 
-A link is `/files/{id}?expires=…&viewer=…&signature=HMAC(secret, id, viewer, expires)`. It is issued by a resolver
+A link is `/files/{id}?expires=…&viewer=…&signature=HMAC(secret, kind, id, viewer, expires)` (or
+`/statements/{id}.pdf?…` for a statement's payment document, rendered on request). It is issued by a resolver
 only after it checked that the viewer may see the file (its owner, or staff), and the download handler serves it only
 to a request signed in as that same viewer (`Authorization: Bearer`). So a link that leaks (browser history, a log,
 a forwarded message) is useless to anyone else, and useless to everyone after `DOWNLOAD_TTL`.
@@ -15,7 +16,8 @@ from urllib.parse import urlencode
 from services.platform.hashing import constant_time_equals, keyed_hash
 
 DOWNLOAD_TTL = timedelta(minutes=5)
-DOWNLOAD_PATH = "/files/{file_id}"
+DOWNLOAD_PATH = "/files/{id}"
+STATEMENT_PDF_PATH = "/statements/{id}.pdf"
 
 
 class LinkCheck(Enum):
@@ -24,30 +26,75 @@ class LinkCheck(Enum):
     EXPIRED = "expired"
 
 
-def _signature(secret: str, *, file_id: int, viewer_id: int, expires: int) -> str:
-    return keyed_hash(secret, f"file-download|{file_id}|{viewer_id}|{expires}")
+class LinkKind(Enum):
+    """What a link downloads; part of the signature, so a file's link never opens the statement with that id."""
+
+    FILE = "file-download"
+    STATEMENT_PDF = "statement-pdf"
 
 
-def signed_download_url(
-    *, secret: str, public_url: str, file_id: int, viewer_id: int, now: datetime, ttl: timedelta = DOWNLOAD_TTL
+_PATHS = {LinkKind.FILE: DOWNLOAD_PATH, LinkKind.STATEMENT_PDF: STATEMENT_PDF_PATH}
+
+
+def _signature(secret: str, *, kind: LinkKind, object_id: int, viewer_id: int, expires: int) -> str:
+    return keyed_hash(secret, f"{kind.value}|{object_id}|{viewer_id}|{expires}")
+
+
+def signed_url(
+    *,
+    kind: LinkKind,
+    secret: str,
+    public_url: str,
+    object_id: int,
+    viewer_id: int,
+    now: datetime,
+    ttl: timedelta = DOWNLOAD_TTL,
 ) -> str:
     expires = int((now + ttl).timestamp())
     query = urlencode(
         {
             "expires": expires,
             "viewer": viewer_id,
-            "signature": _signature(secret, file_id=file_id, viewer_id=viewer_id, expires=expires),
+            "signature": _signature(secret, kind=kind, object_id=object_id, viewer_id=viewer_id, expires=expires),
         }
     )
-    return f"{public_url.rstrip('/')}{DOWNLOAD_PATH.format(file_id=file_id)}?{query}"
+    return f"{public_url.rstrip('/')}{_PATHS[kind].replace('{id}', str(object_id))}?{query}"
 
 
-def check_download_link(
-    *, secret: str, file_id: int, viewer_id: int, expires: int, signature: str, now: datetime
+def check_link(
+    *, kind: LinkKind, secret: str, object_id: int, viewer_id: int, expires: int, signature: str, now: datetime
 ) -> LinkCheck:
-    expected = _signature(secret, file_id=file_id, viewer_id=viewer_id, expires=expires)
+    expected = _signature(secret, kind=kind, object_id=object_id, viewer_id=viewer_id, expires=expires)
     if not constant_time_equals(expected, signature):
         return LinkCheck.INVALID
     if now.timestamp() >= expires:
         return LinkCheck.EXPIRED
     return LinkCheck.VALID
+
+
+def signed_download_url(
+    *, secret: str, public_url: str, file_id: int, viewer_id: int, now: datetime, ttl: timedelta = DOWNLOAD_TTL
+) -> str:
+    return signed_url(
+        kind=LinkKind.FILE,
+        secret=secret,
+        public_url=public_url,
+        object_id=file_id,
+        viewer_id=viewer_id,
+        now=now,
+        ttl=ttl,
+    )
+
+
+def check_download_link(
+    *, secret: str, file_id: int, viewer_id: int, expires: int, signature: str, now: datetime
+) -> LinkCheck:
+    return check_link(
+        kind=LinkKind.FILE,
+        secret=secret,
+        object_id=file_id,
+        viewer_id=viewer_id,
+        expires=expires,
+        signature=signature,
+        now=now,
+    )

@@ -7,10 +7,11 @@ per process: it has no variable parts.
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import as_file, files
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+
+from services.platform.pdf_fonts import add_pt_sans
 
 TEMPLATE_PATH = "/templates/contract-access-application.pdf"
 TEMPLATE_FILENAME = "zayavlenie-dostup-lk.pdf"
@@ -28,11 +29,6 @@ _FIELDS = (
 )
 
 
-def _font_file(name: str) -> str:
-    with as_file(files("fontpkg_pt_sans") / "files" / name) as path:
-        return str(path)
-
-
 def _paragraph(pdf: FPDF, height: float, text: str, *, align: str = "L") -> None:
     pdf.multi_cell(pdf.epw, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
@@ -44,8 +40,7 @@ def application_template_pdf() -> bytes:
     pdf.set_author("ООО «ТГК-2 Энергосбыт»")
     pdf.set_margins(20, 15, 20)
     pdf.set_auto_page_break(auto=True, margin=12)
-    pdf.add_font("PTSans", "", _font_file("PT_Sans-Web-Regular.ttf"))
-    pdf.add_font("PTSans", "B", _font_file("PT_Sans-Web-Bold.ttf"))
+    add_pt_sans(pdf)
     pdf.add_page()
     width = pdf.epw
 

@@ -1,0 +1,192 @@
+"""The payment document of a statement as a PDF (платёжный документ, «квитанция»), made on the fly.
+
+Everything printed comes from the statement's own rows: the balance, the consumption charges per zone, the
+recalculations and the payments it counted, and the payee's bank details with the GOST R 56042-2014 QR code.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date
+
+import segno
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from models import Charge, Payment, PersonalAccount, Statement
+from models.enums import ChargeKind, TariffZone
+from services.billing.payee import SUPPLIER_ADDRESS, SUPPLIER_NAME, SUPPLIER_PHONE, Payee
+from services.billing.payment_qr import gost_qr_payload
+from services.platform.clock import LOCAL_TZ
+from services.platform.pdf_fonts import PT_SANS, add_pt_sans
+
+MONTHS = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
+ZONE_NAMES = {
+    TariffZone.SINGLE: "Сутки",
+    TariffZone.DAY: "День",
+    TariffZone.NIGHT: "Ночь",
+    TariffZone.PEAK: "Пик",
+    TariffZone.SEMI_PEAK: "Полупик",
+}
+
+
+def rubles(kopecks: int) -> str:
+    """1234567 → "12 345,67" (minus for a credit)."""
+    sign = "-" if kopecks < 0 else ""
+    whole, cents = divmod(abs(kopecks), 100)
+    return f"{sign}{whole:,}".replace(",", " ") + f",{cents:02d}"
+
+
+def month_name(period: date) -> str:
+    return f"{MONTHS[period.month - 1]} {period.year} г."
+
+
+def file_name(*, account_number: str, period: date) -> str:
+    return f"kvitanciya_{account_number}_{period:%Y-%m}.pdf"
+
+
+def _qr_png(payload: str) -> io.BytesIO:
+    # Error correction M: the code stays readable from a crumpled or badly printed paper copy.
+    image = io.BytesIO()
+    segno.make(payload, error="m", encoding="utf-8", micro=False).save(image, kind="png", scale=4, border=2)
+    image.seek(0)
+    return image
+
+
+class _Document:
+    def __init__(self) -> None:
+        self.pdf = FPDF(format="A4")
+        self.pdf.set_margins(15, 12, 15)
+        self.pdf.set_auto_page_break(auto=True, margin=12)
+        add_pt_sans(self.pdf)
+        self.pdf.add_page()
+
+    def line(self, text: str, *, size: float = 10, bold: bool = False, height: float = 5, align: str = "L") -> None:
+        self.pdf.set_font(PT_SANS, "B" if bold else "", size)
+        self.pdf.multi_cell(self.pdf.epw, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def heading(self, text: str) -> None:
+        self.pdf.ln(3)
+        self.line(text, size=11, bold=True, height=6)
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
+        pdf = self.pdf
+        pdf.set_font(PT_SANS, "B", 9)
+        for title, width in zip(header, widths, strict=True):
+            pdf.cell(pdf.epw * width, 6, title, border=1, align="C")
+        pdf.ln(6)
+        pdf.set_font(PT_SANS, "", 9)
+        for row in rows:
+            for index, (value, width) in enumerate(zip(row, widths, strict=True)):
+                pdf.cell(pdf.epw * width, 6, value, border=1, align="L" if index == 0 else "R")
+            pdf.ln(6)
+
+    def pair(self, label: str, value: str, *, bold: bool = False) -> None:
+        pdf = self.pdf
+        pdf.set_font(PT_SANS, "B" if bold else "", 10)
+        pdf.cell(pdf.epw * 0.7, 6, label)
+        pdf.cell(pdf.epw * 0.3, 6, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def render_statement_pdf(
+    *,
+    statement: Statement,
+    account: PersonalAccount,
+    charges: Sequence[Charge],
+    payee: Payee,
+    payments: Sequence[Payment] = (),
+) -> bytes:
+    """The payment document of `statement` (its `charges` and the `payments` it counted) as PDF bytes."""
+    period = statement.period
+    due = max(statement.closing_balance, 0)
+    doc = _Document()
+    pdf = doc.pdf
+    pdf.set_title(f"Платёжный документ за {month_name(period)}, л/с {account.number}")
+    pdf.set_author(SUPPLIER_NAME)
+
+    doc.line(f"{SUPPLIER_NAME}, {SUPPLIER_ADDRESS}, тел. {SUPPLIER_PHONE}", size=9)
+    doc.line(
+        f"Получатель: {payee.name}, ИНН {payee.inn}, КПП {payee.kpp}, р/с {payee.account}, "
+        f"{payee.bank_name}, БИК {payee.bic}, к/с {payee.correspondent_account}",
+        size=9,
+    )
+    pdf.ln(3)
+    doc.line(f"Платёжный документ (квитанция) за {month_name(period)}", size=14, bold=True, height=8, align="C")
+    doc.line(f"Расчётный период: {period:%m.%Y}", align="C")
+    pdf.ln(2)
+    doc.line(f"Лицевой счёт: {account.number}", size=12, bold=True, height=6)
+    doc.line(f"Адрес: {account.address}, {account.locality}")
+    doc.line(f"Дата формирования: {statement.issued_on:%d.%m.%Y}")
+
+    consumption = [charge for charge in charges if charge.kind is ChargeKind.CONSUMPTION]
+    recalculations = [charge for charge in charges if charge.kind is ChargeKind.RECALCULATION]
+    doc.heading("Начисления за электроэнергию")
+    doc.table(
+        ("Зона суток", "Объём, кВт·ч", "Тариф, руб./кВт·ч", "Сумма, руб."),
+        [
+            (ZONE_NAMES[charge.zone], str(charge.volume_kwh), rubles(charge.rate_kopecks), rubles(charge.amount))
+            for charge in consumption
+        ]
+        or [("Начислений нет", "", "", "0,00")],
+        (0.4, 0.2, 0.2, 0.2),
+    )
+    if recalculations:
+        doc.heading("Перерасчёты")
+        doc.table(
+            ("За период, зона", "Объём, кВт·ч", "Тариф, руб./кВт·ч", "Сумма, руб."),
+            [
+                (
+                    f"{charge.recalculated_period:%m.%Y}, {ZONE_NAMES[charge.zone].lower()}"
+                    if charge.recalculated_period is not None
+                    else ZONE_NAMES[charge.zone],
+                    str(charge.volume_kwh),
+                    rubles(charge.rate_kopecks),
+                    rubles(charge.amount),
+                )
+                for charge in recalculations
+            ],
+            (0.4, 0.2, 0.2, 0.2),
+        )
+    if payments:
+        doc.heading("Оплаты в расчётном периоде")
+        doc.table(
+            ("Дата", "Сумма, руб."),
+            [
+                (f"{(payment.paid_at or payment.created_at).astimezone(LOCAL_TZ):%d.%m.%Y}", rubles(payment.amount))
+                for payment in payments
+            ],
+            (0.6, 0.4),
+        )
+
+    doc.heading("Расчёт")
+    doc.pair("Задолженность (+) / переплата (−) на начало периода", rubles(statement.opening_balance))
+    doc.pair("Начислено", rubles(statement.charged))
+    doc.pair("Перерасчёт", rubles(statement.recalculated))
+    doc.pair("Пени", rubles(statement.penalty))
+    doc.pair("Оплачено", rubles(statement.paid))
+    doc.pair("Задолженность (+) / переплата (−) на конец периода", rubles(statement.closing_balance))
+    pdf.ln(2)
+    doc.pair(f"Итого к оплате, руб. (до {statement.due_on:%d.%m.%Y})", rubles(due), bold=True)
+
+    pdf.ln(4)
+    payload = gost_qr_payload(
+        payee=payee, account_number=account.number, period=period, closing_balance=statement.closing_balance
+    )
+    top = pdf.get_y()
+    pdf.image(_qr_png(payload), x=pdf.l_margin, y=top, w=40, h=40)
+    pdf.set_xy(pdf.l_margin + 45, top)
+    pdf.set_font(PT_SANS, "", 9)
+    pdf.multi_cell(
+        pdf.epw - 45,
+        5,
+        "Оплатите по QR-коду в приложении своего банка: реквизиты, лицевой счёт и сумма заполнятся сами. "
+        "Оплатить можно также в Личном кабинете клиента по СБП или банковской картой.",
+        align="L",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    return bytes(pdf.output())

@@ -1,0 +1,41 @@
+"""What a statement's payment document prints, loaded in one unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import Charge, Payment, PersonalAccount, Statement
+from models.enums import PaymentStatus
+from services.cabinet.periods import MonthRange
+
+
+@dataclass(frozen=True, slots=True)
+class StatementDocument:
+    statement: Statement
+    account: PersonalAccount
+    charges: list[Charge]
+    payments: list[Payment]  # the succeeded payments credited in the month (local time), as `paid` counts them
+
+
+async def load_statement_document(session: AsyncSession, *, statement_id: int) -> StatementDocument | None:
+    statement = await session.get(Statement, statement_id)
+    if statement is None:
+        return None
+    account = await session.get(PersonalAccount, statement.account_id)
+    assert account is not None, "a statement's account is deleted with it"
+    charges = await session.exec(select(Charge).where(Charge.statement_id == statement_id).order_by(col(Charge.id)))
+    month = MonthRange(statement.period, statement.period)
+    payments = await session.exec(
+        select(Payment)
+        .where(
+            Payment.account_id == statement.account_id,
+            Payment.status == PaymentStatus.SUCCEEDED,
+            col(Payment.paid_at) >= month.starts_at,
+            col(Payment.paid_at) < month.ends_before,
+        )
+        .order_by(col(Payment.paid_at), col(Payment.id))
+    )
+    return StatementDocument(statement=statement, account=account, charges=list(charges), payments=list(payments))
