@@ -10,12 +10,14 @@ import strawberry
 
 from loaders.billing import ChargeById, ChargesByStatement, PaymentById, PaymentsInMonth, StatementById
 from models.enums import ChargeKind as ChargeKindEnum
+from schema.access import viewer_is_analyst
 from schema.context import Info
 from schema.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
 from schema.ownership import load_visible
 from schema.row_node import RowNode
 from schema.scalars import KilowattHours, Kopecks
 from schema.selection import selects
+from services.files.signing import LinkKind, signed_url
 
 if TYPE_CHECKING:
     from schema.account import PersonalAccount
@@ -73,12 +75,18 @@ class Payment(RowNode):
     status: PaymentStatus
     created_at: datetime = strawberry.field(description="When the payment was made or started.")
     paid_at: datetime | None = strawberry.field(description="When the provider confirmed it.")
+    confirmation_url: str | None = strawberry.field(
+        default=None,
+        description="While PENDING: where it is paid (the SBP link, also rendered as the QR code, or the card "
+        "payment page); null otherwise.",
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
         return cls(
             row_id=row.id,
             account_id=row.account_id,
+            confirmation_url=row.confirmation_url if row.status == "PENDING" else None,
             amount=row.amount,
             electricity=row.electricity,
             penalty=row.penalty,
@@ -110,7 +118,9 @@ class Statement(RowNode):
     closing_balance: Kopecks
     issued_on: date
     due_on: date = strawberry.field(description="Pay by this day.")
-    pdf_available: bool = strawberry.field(description="Whether its PDF can be downloaded.")
+    pdf_available: bool = strawberry.field(
+        description="Whether its PDF can be produced: always, it is rendered from the statement when downloaded."
+    )
     # Filled by `with_lines` for every statement of a page at once (the fields below read them synchronously).
     # None: not fetched, the field then falls back to its loader (an awaitable for this statement alone).
     line_rows: strawberry.Private[list[Any] | None] = None
@@ -144,7 +154,7 @@ class Statement(RowNode):
             closing_balance=row.closing_balance,
             issued_on=row.issued_on,
             due_on=row.due_on,
-            pdf_available=row.pdf_file_id is not None,
+            pdf_available=True,
         )
 
     # Sync resolvers: a prefetched value costs no task; otherwise they hand graphql-core the loader's awaitable.
@@ -180,6 +190,27 @@ class Statement(RowNode):
     @strawberry.field(description="The personal account billed.")
     async def account(self, info: Info) -> Annotated[PersonalAccount, strawberry.lazy("schema.account")] | None:
         return await _account(info, self.account_id)
+
+    @strawberry.field(
+        description=(
+            "A link to the payment document (платёжный документ) as a PDF with the GOST R 56042-2014 payment QR "
+            "code, valid for 5 minutes and for the viewer who asked for it only: the download must carry the same "
+            "viewer's `Authorization: Bearer` token. Null for analysts: the document holds personal data."
+        )
+    )
+    def pdf_url(self, info: Info) -> str | None:
+        viewer = info.context.viewer
+        if viewer is None or viewer_is_analyst(info):
+            return None
+        settings = info.context.runtime.settings
+        return signed_url(
+            kind=LinkKind.STATEMENT_PDF,
+            secret=settings.secret_key,
+            public_url=settings.public_url,
+            object_id=self.row_id,
+            viewer_id=viewer.customer_id,
+            now=info.context.runtime.clock.now(),
+        )
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

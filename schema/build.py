@@ -62,18 +62,20 @@ def _mutation_types() -> tuple[type, ...]:
     from resolvers.objects.accounts import AccountLinkMutation
     from resolvers.objects.contract_access import ContractAccessMutation
     from resolvers.objects.tech_connections import TechConnectionMutation
+    from resolvers.payments.mutations import PaymentMutation
     from resolvers.readings.mutations import ReadingsMutation
 
     objects = (AccountLinkMutation, ContractAccessMutation, TechConnectionMutation)
     appeals = (AppealMutation, AppealAssignmentMutation)
-    return (SessionMutation, ProfileMutation, *objects, *appeals, ReadingsMutation)
+    return (SessionMutation, ProfileMutation, *objects, *appeals, ReadingsMutation, PaymentMutation)
 
 
 def _subscription_types() -> tuple[type, ...]:
     from subscriptions.appeals import AppealSubscription
+    from subscriptions.payments import PaymentSubscription
     from subscriptions.readings import ReadingSubscription
 
-    return (AppealSubscription, ReadingSubscription)
+    return (AppealSubscription, ReadingSubscription, PaymentSubscription)
 
 
 def build_schema() -> strawberry.Schema:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-secret-do-not-use-in-production-0000000000"
+DEVELOPMENT_PAYMENT_CALLBACK_SECRET = "development-payment-callback-secret-000000000000000"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -61,6 +63,11 @@ class Settings(BaseSettings):
     readings_window_end_day: int = 25
     public_url: str = "http://127.0.0.1:8000"
 
+    # dev: a development provider that takes no money; disabled: the portal takes no payments (until a real
+    # provider's adapter exists, production runs with this).
+    payment_provider: Literal["dev", "disabled"] = "dev"
+    payment_callback_secret: str = DEVELOPMENT_PAYMENT_CALLBACK_SECRET
+
     @property
     def sms_outbox_file(self) -> Path:
         return self.sms_outbox_path or self.data_dir / "outbox" / "sms.jsonl"
@@ -85,6 +92,13 @@ class Settings(BaseSettings):
             return "SMS_GATEWAY=http needs SMS_GATEWAY_URL"
         if self.email_gateway is EmailGateway.FILE:
             return "EMAIL_GATEWAY=file is a development gateway; set EMAIL_GATEWAY=smtp"
+        if self.payment_provider == "dev":
+            return "PAYMENT_PROVIDER=dev is a development provider that takes no money; set PAYMENT_PROVIDER=disabled"
+        callback_secret = self.payment_callback_secret
+        if self.payment_provider != "disabled" and (
+            callback_secret == DEVELOPMENT_PAYMENT_CALLBACK_SECRET or len(callback_secret) < 32
+        ):
+            return "PAYMENT_CALLBACK_SECRET is the development secret or shorter than 32 characters"
         if not self.database_url:
             return "DATABASE_URL is required in production (the embedded PostgreSQL is for development)"
         return None
