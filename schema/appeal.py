@@ -6,7 +6,6 @@ with phone numbers and email addresses masked, people's contacts masked, and no 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
@@ -37,7 +36,6 @@ from schema.context import Info
 from schema.contract import Contract
 from schema.errors import BadUserInputError
 from schema.files import StoredFile
-from schema.ownership import parse_id
 from schema.pagination import decode_cursor, make_connection, page_size
 from schema.row_node import RowNode
 from schema.tech_connection import TechConnection
@@ -121,6 +119,7 @@ class AppealTarget:
 
 @strawberry.type(name="AppealMessage", description="A message of an appeal's chat (сообщение в обращении).")
 class AppealMessage(RowNode):
+    node_loader = AppealMessageById
     appeal_id: strawberry.Private[int]
     author_id: strawberry.Private[int]
     raw_text: strawberry.Private[str]
@@ -164,16 +163,8 @@ class AppealMessage(RowNode):
         return found[0]
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        node_ids = list(node_ids)
-        if info.context.viewer is None:
-            return [None] * len(node_ids)
-        ids = [parse_id(node_id) for node_id in node_ids]
-        rows = await info.context.loaders.get(AppealMessageById).load_many([i for i in ids if i is not None])
-        found = {row.id: row for row in rows if row is not None and can_see_customer_owned(info, row.customer_id)}
-        return [cls.from_row(found[i]) if i in found else None for i in ids]
+    async def visible_rows(cls, info: Info, rows: list[Any | None]) -> list[Any | None]:
+        return [row if row is not None and can_see_customer_owned(info, row.customer_id) else None for row in rows]
 
 
 def message_cursor(after: str | None) -> tuple[int] | None:
@@ -187,6 +178,7 @@ def message_cursor(after: str | None) -> tuple[int] | None:
 
 @strawberry.type(name="Appeal", description="An appeal (обращение): a chat with the supplier about one object.")
 class Appeal(RowNode):
+    node_loader = AppealById
     customer_id: strawberry.Private[int]
     assigned_operator_id: strawberry.Private[int | None]
     topic: AppealTopic  # type: ignore[valid-type]
@@ -262,13 +254,5 @@ class Appeal(RowNode):
         return await _customer(info, self.assigned_operator_id)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        node_ids = list(node_ids)
-        if info.context.viewer is None:
-            return [None] * len(node_ids)
-        ids = [parse_id(node_id) for node_id in node_ids]
-        rows = await info.context.loaders.get(AppealById).load_many([i for i in ids if i is not None])
-        found = {row.id: row for row in rows if row is not None and can_see_customer_owned(info, row.customer_id)}
-        return [cls.from_row(found[i]) if i in found else None for i in ids]
+    async def visible_rows(cls, info: Info, rows: list[Any | None]) -> list[Any | None]:
+        return [row if row is not None and can_see_customer_owned(info, row.customer_id) else None for row in rows]

@@ -6,7 +6,7 @@ see becomes None, exactly like a missing one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from loaders.base import Loader
@@ -42,7 +42,7 @@ async def load_visible(
     info: Info,
     node_ids: Iterable[str],
     loader: type[Loader[int, Any]],
-    owner: Callable[[Any], Owner] = account_or_contract,
+    keep: Callable[[Info, list[Any | None]], Awaitable[list[Any | None]]] | None = None,
 ) -> list[Any | None]:
     """The row of each node id the viewer may see, else None; anonymous viewers see nothing and cost nothing."""
     node_ids = list(node_ids)
@@ -52,4 +52,6 @@ async def load_visible(
     wanted = [i for i in ids if i is not None]
     loaded = dict(zip(wanted, await info.context.loaders.get(loader).load_many(wanted), strict=True))
     rows = [loaded.get(i) if i is not None else None for i in ids]
-    return await visible_rows(info, rows, owner)
+    if keep is not None:
+        return await keep(info, rows)
+    return await visible_rows(info, rows, account_or_contract)

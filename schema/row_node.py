@@ -15,7 +15,7 @@ from strawberry import relay
 
 from loaders.base import Loader
 from schema.context import Info
-from schema.ownership import Owner, account_or_contract, load_visible
+from schema.ownership import Owner, account_or_contract, load_visible, visible_rows
 
 
 @dataclasses.dataclass
@@ -39,8 +39,13 @@ class RowNode(relay.Node):
     ) -> list[Self | None]:
         if cls.node_loader is None:
             raise NotImplementedError(f"{cls.__name__} names no node_loader")
-        rows = await load_visible(info, node_ids, cls.node_loader, cls.node_owner)
+        rows = await load_visible(info, node_ids, cls.node_loader, cls.visible_rows)
         return [cls.from_row(row) if row is not None else None for row in rows]
+
+    @classmethod
+    async def visible_rows(cls, info: Info, rows: list[Any | None]) -> list[Any | None]:
+        """The rows the viewer may see (others become None); by default, by the account or contract owning them."""
+        return await visible_rows(info, rows, cls.node_owner)
 
 
 @dataclasses.dataclass
