@@ -11,15 +11,17 @@ from services.errors import DomainError, ErrorCode
 from services.platform.runtime import Runtime
 
 
+def operator_not_found() -> DomainError:
+    return DomainError.single(ErrorCode.NOT_FOUND, "Сотрудник не найден: выберите оператора", "input", "operatorId")
+
+
 async def assign_appeal(runtime: Runtime, *, appeal_id: int, operator_id: int, by: Author) -> Appeal:
     """Assign to `operator_id` (an operator or admin); assigning to whom it is assigned already changes nothing."""
     now = runtime.clock.now()
     async with runtime.db.session() as session:
         operator = await session.get(Customer, operator_id)
         if operator is None or operator.role not in STAFF_WRITERS:
-            raise DomainError.single(
-                ErrorCode.NOT_FOUND, "Сотрудник не найден: выберите оператора", "input", "operatorId"
-            )
+            raise operator_not_found()
         appeal = await locked_appeal(session, appeal_id=appeal_id, by=by)
         if appeal.status is AppealStatus.CLOSED:
             raise appeal_closed()

@@ -22,7 +22,7 @@ class ReviewDecision(StrEnum):
     REJECT = "REJECT"
 
 
-def _not_found() -> DomainError:
+def submission_not_found() -> DomainError:
     return DomainError.single(ErrorCode.NOT_FOUND, "Показания не найдены", "input", "submissionId")
 
 
@@ -43,7 +43,7 @@ async def review_submission(
     async with runtime.db.session() as session:
         found = (await session.exec(select(ReadingSubmission).where(ReadingSubmission.id == submission_id))).first()
         if found is None:
-            raise _not_found()
+            raise submission_not_found()
         meter = await load_meter(session, found.meter_id, lock=True)
         assert meter is not None
         # The meter first, like every writer of readings; then the submission, against a second operator.
