@@ -12,21 +12,12 @@ from schema.appeals.inputs import AppealPayload, AssignAppealInput
 from schema.core.context import Info
 from schema.core.errors import BadUserInputError
 from schema.core.ids import pk_of
-from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.pagination import decode_keyset, exactly, make_connection, page_size
 from schema.core.permissions import IsOperator, IsStaffReader, signed_in
 from services.appeals.assignment import assign_appeal, operator_not_found
 from services.appeals.conversation import appeal_not_found
-from services.appeals.inbox import InboxCursor, InboxFilter, inbox_page
+from services.appeals.inbox import InboxFilter, inbox_page
 from services.errors import ErrorCode
-
-
-def _inbox_cursor(after: str | None) -> InboxCursor | None:
-    values = decode_cursor(after)
-    if values is None:
-        return None
-    if len(values) != 3 or not all(isinstance(value, int) for value in values):
-        raise BadUserInputError("Неверный курсор")
-    return values[0], values[1], values[2]
 
 
 @strawberry.type
@@ -56,7 +47,9 @@ class AppealInboxQuery:
             assigned_to=signed_in(info).customer_id if assigned_to_me else None,
             unassigned=unassigned,
         )
-        rows = await inbox_page(info.context.runtime.db, where=where, limit=limit + 1, after=_inbox_cursor(after))
+        rows = await inbox_page(
+            info.context.runtime.db, where=where, limit=limit + 1, after=decode_keyset(after, (exactly(int),) * 3)
+        )
         return make_connection(
             rows,
             first=limit,

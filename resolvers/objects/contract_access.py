@@ -9,9 +9,8 @@ from strawberry import relay
 
 from resolvers.mutation import mutation
 from schema.core.context import Info
-from schema.core.errors import BadUserInputError
 from schema.core.ids import pk_of
-from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.pagination import decode_keyset, make_connection, page_size
 from schema.core.permissions import IsCustomer, IsOperator, signed_in
 from schema.objects.contract_access import ContractAccessRequest, ContractAccessStatus
 from schema.objects.inputs import (
@@ -23,17 +22,6 @@ from schema.objects.inputs import (
 )
 from services.objects import contracts
 from services.objects.application_template import TEMPLATE_PATH
-
-
-def _cursor_values(after: str | None) -> tuple[datetime, int] | None:
-    values = decode_cursor(after)
-    if values is None:
-        return None
-    try:
-        created_at, request_id = values
-        return datetime.fromisoformat(created_at), int(request_id)
-    except (TypeError, ValueError) as error:
-        raise BadUserInputError("Неверный курсор") from error
 
 
 @strawberry.type
@@ -51,7 +39,10 @@ class ContractAccessQuery:
     ) -> relay.Connection[ContractAccessRequest]:
         limit = page_size(first)
         rows = await contracts.requests_page(
-            info.context.runtime.db, status=status, limit=limit + 1, after=_cursor_values(after)
+            info.context.runtime.db,
+            status=status,
+            limit=limit + 1,
+            after=decode_keyset(after, (datetime.fromisoformat, int)),
         )
         return make_connection(
             rows,

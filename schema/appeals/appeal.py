@@ -33,9 +33,8 @@ from schema.core.access import (
     viewer_is_staff_reader,
 )
 from schema.core.context import Info
-from schema.core.errors import BadUserInputError
 from schema.core.nodes import RowNode
-from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.pagination import decode_keyset, exactly, make_connection, page_size
 from schema.files.stored_file import StoredFile
 from schema.objects.contract import Contract
 from schema.objects.tech_connection import TechConnection
@@ -167,15 +166,6 @@ class AppealMessage(RowNode):
         return [row if row is not None and can_see_customer_owned(info, row.customer_id) else None for row in rows]
 
 
-def message_cursor(after: str | None) -> tuple[int] | None:
-    values = decode_cursor(after)
-    if values is None:
-        return None
-    if len(values) != 1 or not isinstance(values[0], int):
-        raise BadUserInputError("Неверный курсор")
-    return (values[0],)
-
-
 @strawberry.type(name="Appeal", description="An appeal (обращение): a chat with the supplier about one object.")
 class Appeal(RowNode):
     node_loader = AppealById
@@ -236,7 +226,7 @@ class Appeal(RowNode):
     async def messages(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> relay.Connection[AppealMessage]:
-        page = Page(first=page_size(first), after=message_cursor(after))
+        page = Page(first=page_size(first), after=decode_keyset(after, (exactly(int),)))
         rows = await info.context.loaders.get(MessagePagesByAppeal).load((self.row_id, page))
         return make_connection(
             rows, first=page.first, to_node=AppealMessage.from_row, cursor_of=lambda row: (row.id,),
