@@ -34,7 +34,7 @@ class CabinetQuery:
         return make_connection(
             models,
             first=size,
-            to_node=PersonalAccount.from_model,
+            to_node=PersonalAccount.from_row,
             cursor_of=lambda model: [model.number],
             has_previous=after is not None,
         )

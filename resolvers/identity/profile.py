@@ -35,7 +35,7 @@ class ProfileMutation:
             new_phone=input.new_phone,
             client=client_info(info),
         )
-        return StartPhoneChangePayload(challenge=CodeChallenge.from_model(challenge))
+        return StartPhoneChangePayload(challenge=CodeChallenge.from_row(challenge))
 
     @mutation(permission_classes=[IsAuthenticated], description="The SMS code makes the new number yours.")
     async def confirm_phone_change(self, info: Info, input: ConfirmPhoneChangeInput) -> ConfirmPhoneChangePayload:
@@ -46,7 +46,7 @@ class ProfileMutation:
             code=input.code,
             client=client_info(info),
         )
-        return ConfirmPhoneChangePayload(customer=Customer.from_model(customer))
+        return ConfirmPhoneChangePayload(customer=Customer.from_row(customer))
 
     @mutation(permission_classes=[IsAuthenticated], description="Sends a code to the new email address.")
     async def start_email_change(self, info: Info, input: StartEmailChangeInput) -> StartEmailChangePayload:
@@ -56,7 +56,7 @@ class ProfileMutation:
             new_email=input.new_email,
             client=client_info(info),
         )
-        return StartEmailChangePayload(challenge=CodeChallenge.from_model(challenge))
+        return StartEmailChangePayload(challenge=CodeChallenge.from_row(challenge))
 
     @mutation(permission_classes=[IsAuthenticated], description="The emailed code makes the address yours (verified).")
     async def confirm_email_change(self, info: Info, input: ConfirmEmailChangeInput) -> ConfirmEmailChangePayload:
@@ -67,7 +67,7 @@ class ProfileMutation:
             code=input.code,
             client=client_info(info),
         )
-        return ConfirmEmailChangePayload(customer=Customer.from_model(customer))
+        return ConfirmEmailChangePayload(customer=Customer.from_row(customer))
 
     @mutation(permission_classes=[IsAuthenticated], description="A new password; every other session of the user ends.")
     async def change_password(self, info: Info, input: ChangePasswordInput) -> ChangePasswordPayload:
@@ -81,4 +81,4 @@ class ProfileMutation:
             new_password_confirmation=input.new_password_confirmation,
         )
         note_revoked(info, revoked)
-        return ChangePasswordPayload(customer=Customer.from_model(customer))
+        return ChangePasswordPayload(customer=Customer.from_row(customer))

@@ -43,7 +43,7 @@ class SessionMutation:
             privacy_policy_accepted=input.privacy_policy_accepted,
             client=client_info(info),
         )
-        return StartRegistrationPayload(challenge=CodeChallenge.from_model(challenge))
+        return StartRegistrationPayload(challenge=CodeChallenge.from_row(challenge))
 
     @mutation(description="Step 2 of registration: the SMS code creates the user and signs them in.")
     async def confirm_registration(self, info: Info, input: ConfirmRegistrationInput) -> ConfirmRegistrationPayload:
@@ -83,7 +83,7 @@ class SessionMutation:
         challenge = await recovery.start_password_recovery(
             info.context.runtime, phone=input.phone, client=client_info(info)
         )
-        return StartPasswordRecoveryPayload(challenge=CodeChallenge.from_model(challenge))
+        return StartPasswordRecoveryPayload(challenge=CodeChallenge.from_row(challenge))
 
     @mutation(description="Sets a new password by the recovery code, ends every session and signs in.")
     async def complete_password_recovery(
@@ -109,4 +109,4 @@ class SessionMutation:
             customer_id=viewer.customer_id if viewer is not None else None,
             ip=info.context.client_ip,
         )
-        return ResendCodePayload(challenge=CodeChallenge.from_model(challenge))
+        return ResendCodePayload(challenge=CodeChallenge.from_row(challenge))

@@ -35,7 +35,7 @@ class AccountLinkMutation:
             number=input.number,
             activation_code=input.activation_code,
         )
-        return LinkPersonalAccountPayload(personal_account=PersonalAccount.from_model(account))
+        return LinkPersonalAccountPayload(personal_account=PersonalAccount.from_row(account))
 
     @mutation(
         permission_classes=[IsCustomer],

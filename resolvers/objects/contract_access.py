@@ -47,7 +47,7 @@ class ContractAccessQuery:
         return make_connection(
             rows,
             first=limit,
-            to_node=ContractAccessRequest.from_model,
+            to_node=ContractAccessRequest.from_row,
             cursor_of=lambda row: (row.created_at.isoformat(), row.id),
             has_previous=after is not None,
         )
@@ -76,7 +76,7 @@ class ContractAccessMutation:
             contract_number=input.contract_number,
             application=input.application,  # type: ignore[arg-type]
         )
-        return RequestContractAccessPayload(contract_access_request=ContractAccessRequest.from_model(request))
+        return RequestContractAccessPayload(contract_access_request=ContractAccessRequest.from_row(request))
 
     @mutation(
         permission_classes=[IsOperator],
@@ -87,7 +87,7 @@ class ContractAccessMutation:
     ) -> ContractAccessReviewPayload:
         request_id = pk_of(input.request_id, "ContractAccessRequest", contracts.request_not_found)
         request = await contracts.start_review(info.context.runtime, request_id=request_id)
-        return ContractAccessReviewPayload(contract_access_request=ContractAccessRequest.from_model(request))
+        return ContractAccessReviewPayload(contract_access_request=ContractAccessRequest.from_row(request))
 
     @mutation(
         permission_classes=[IsOperator],
@@ -105,4 +105,4 @@ class ContractAccessMutation:
             decision=input.decision,
             reason=input.reason,
         )
-        return ContractAccessReviewPayload(contract_access_request=ContractAccessRequest.from_model(request))
+        return ContractAccessReviewPayload(contract_access_request=ContractAccessRequest.from_row(request))

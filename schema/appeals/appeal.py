@@ -73,7 +73,7 @@ async def _customer(info: Info, customer_id: int | None) -> Customer | None:
     if customer_id != viewer.customer_id and not viewer_is_staff_reader(info):
         return None
     model = await info.context.loaders.get(CustomerById).load(customer_id)
-    return Customer.for_viewer(model, info) if model is not None else None
+    return Customer.from_row(model) if model is not None else None
 
 
 @strawberry.type(description="What an appeal is about: one of the customer's objects, or a number typed in.")
@@ -99,14 +99,14 @@ class AppealTarget:
         if self.account_id is None or not await can_see_account(info, self.account_id):
             return None
         model = await info.context.loaders.get(AccountById).load(self.account_id)
-        return PersonalAccount.from_model(model) if model is not None else None
+        return PersonalAccount.from_row(model) if model is not None else None
 
     @strawberry.field(description="The contract, while the viewer may see it.")
     async def contract(self, info: Info) -> Contract | None:
         if self.contract_id is None or not await can_see_contract(info, self.contract_id):
             return None
         model = await info.context.loaders.get(ContractById).load(self.contract_id)
-        return Contract.from_model(model) if model is not None else None
+        return Contract.from_row(model) if model is not None else None
 
     @strawberry.field(description="The tech connection («Техприс»), while the viewer may see it.")
     async def tech_connection(self, info: Info) -> TechConnection | None:
@@ -154,7 +154,7 @@ class AppealMessage(RowNode):
     @strawberry.field(description="Attached files, in the order they were attached.")
     async def attachments(self, info: Info) -> list[StoredFile]:
         files = await info.context.loaders.get(AttachmentsByMessage).load(self.row_id)
-        return [StoredFile.from_model(file) for file in files]
+        return [StoredFile.from_row(file) for file in files]
 
     @strawberry.field(description="The appeal the message belongs to.")
     async def appeal(self, info: Info) -> Annotated[Appeal, strawberry.lazy("schema.appeals.appeal")] | None:
