@@ -25,10 +25,13 @@ MAX_ENTRIES = 20_000
 
 
 class SessionGuard:
-    def __init__(self, db: Database, clock: Clock, *, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, poll_seconds: float = 1.0, alive_ttl_seconds: float = ALIVE_TTL_SECONDS
+    ) -> None:
         self.db = db
         self.clock = clock
         self.poll_seconds = poll_seconds
+        self.alive_ttl_seconds = alive_ttl_seconds
         self._revoked: set[uuid.UUID] = set()
         self._alive: dict[uuid.UUID, float] = {}  # session id -> monotonic time of the check
         self._waiters: dict[uuid.UUID, set[asyncio.Event]] = {}
@@ -37,7 +40,7 @@ class SessionGuard:
         if session_id in self._revoked:
             return True
         checked = self._alive.get(session_id)
-        if checked is not None and time.monotonic() - checked < ALIVE_TTL_SECONDS:
+        if checked is not None and time.monotonic() - checked < self.alive_ttl_seconds:
             return False
         async with self.db.session() as session:
             row = (
