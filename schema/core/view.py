@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from schema.core.context import Context
@@ -41,7 +42,7 @@ def bearer_token(value: object) -> str | None:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: Any, runtime: Runtime) -> None:
+    def __init__(self, schema: BaseSchema, runtime: Runtime) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
