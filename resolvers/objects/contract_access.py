@@ -86,7 +86,9 @@ class ContractAccessMutation:
         self, info: Info, input: StartContractAccessReviewInput
     ) -> ContractAccessReviewPayload:
         request_id = pk_of(input.request_id, "ContractAccessRequest", contracts.request_not_found)
-        request = await contracts.start_review(info.context.runtime, request_id=request_id)
+        request = await contracts.start_review(
+            info.context.runtime, request_id=request_id, operator_id=signed_in(info).customer_id
+        )
         return ContractAccessReviewPayload(contract_access_request=ContractAccessRequest.from_row(request))
 
     @mutation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.mutation import mutation
-from resolvers.readings.common import typed_values, visible_meter_id
+from resolvers.readings.common import typed_values
 from schema.core.context import Info
 from schema.core.ids import node_pk, pk_of
 from schema.core.permissions import IsCustomer, IsOperator, signed_in
@@ -17,8 +17,7 @@ from schema.readings.inputs import (
     SubmitReadingsPayload,
 )
 from schema.readings.reading import ReadingSubmission
-from services.errors import DomainError
-from services.readings.assessment import meter_not_found
+from services.readings.assessment import unknown_meter
 from services.readings.imports import ImportItem, import_readings
 from services.readings.review import review_submission, submission_not_found
 from services.readings.submission import submit_readings
@@ -35,12 +34,9 @@ class ReadingsMutation:
     )
     async def submit_readings(self, info: Info, input: SubmitReadingsInput) -> SubmitReadingsPayload:
         viewer = signed_in(info)
-        meter_id = await visible_meter_id(info, input.meter_id)
-        if meter_id is None:
-            raise DomainError([meter_not_found()])
         result = await submit_readings(
             info.context.runtime,
-            meter_id=meter_id,
+            meter_id=pk_of(input.meter_id, "Meter", unknown_meter),
             customer_id=viewer.customer_id,
             typed=typed_values(input.values),
             idempotency_key=input.idempotency_key,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from models import Appeal, Customer
 from models.enums import AppealStatus
 from services.appeals import events
-from services.appeals.conversation import STAFF_WRITERS, Author, appeal_closed, locked_appeal
+from services.appeals.conversation import STAFF_WRITERS, Author, appeal_closed, appeal_not_found, locked_appeal
 from services.appeals.events import InboxChange
 from services.errors import DomainError, ErrorCode
 from services.platform.runtime import Runtime
@@ -17,6 +17,8 @@ def operator_not_found() -> DomainError:
 
 async def assign_appeal(runtime: Runtime, *, appeal_id: int, operator_id: int, by: Author) -> Appeal:
     """Assign to `operator_id` (an operator or admin); assigning to whom it is assigned already changes nothing."""
+    if not by.is_staff:
+        raise appeal_not_found()  # only operators and admins assign; the API refuses others before this
     now = runtime.clock.now()
     async with runtime.db.session() as session:
         operator = await session.get(Customer, operator_id)

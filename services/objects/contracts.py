@@ -20,6 +20,7 @@ from models.objects import Contract, ContractAccessRequest, ContractLink
 from services.errors import DomainError, ErrorCode, Problem
 from services.files.storage import file_storage
 from services.files.uploads import UploadSource, read_checked, stored_file
+from services.identity.actors import is_staff_writer
 from services.objects import notices
 from services.objects.inn import is_valid_inn, normalize_inn
 from services.outbox import OPERATORS_CHANNEL, customer_channel, record_event
@@ -135,10 +136,12 @@ async def _locked_request(session: AsyncSession, request_id: int) -> ContractAcc
     return request
 
 
-async def start_review(runtime: Runtime, *, request_id: int) -> ContractAccessRequest:
+async def start_review(runtime: Runtime, *, request_id: int, operator_id: int) -> ContractAccessRequest:
     """An operator opened the request: the customer sees it is under review. Opening it again changes nothing."""
     now = runtime.clock.now()
     async with runtime.db.session() as session:
+        if not await is_staff_writer(session, operator_id):
+            raise request_not_found()  # only operators and admins review: to others the request is not there
         request = await _locked_request(session, request_id)
         if request.status is ContractAccessStatus.SUBMITTED:
             request.status = ContractAccessStatus.UNDER_REVIEW
@@ -162,6 +165,8 @@ async def review_contract_access_request(
             ErrorCode.INVALID_INPUT, f"Причина — не длиннее {MAX_REASON_LENGTH} символов", "input", "reason"
         )
     async with runtime.db.session() as session:
+        if not await is_staff_writer(session, operator_id):
+            raise request_not_found()
         request = await _locked_request(session, request_id)
         applicant = await session.get(Customer, request.customer_id)
         assert applicant is not None

@@ -9,6 +9,7 @@ from sqlmodel import select
 from models import ReadingSubmission
 from models.enums import SubmissionStatus
 from services.errors import DomainError, ErrorCode
+from services.identity.actors import is_staff_writer
 from services.platform.runtime import Runtime
 from services.readings.events import record_status_change
 from services.readings.history import load_meter
@@ -41,6 +42,8 @@ async def review_submission(
         )
     now = runtime.clock.now()
     async with runtime.db.session() as session:
+        if not await is_staff_writer(session, reviewer_id):
+            raise submission_not_found()  # customers and analysts review nothing: to them the queue is not there
         found = (await session.exec(select(ReadingSubmission).where(ReadingSubmission.id == submission_id))).first()
         if found is None:
             raise submission_not_found()
