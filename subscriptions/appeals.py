@@ -22,10 +22,10 @@ from schema.appeal_inputs import AppealInboxEvent, AppealMessageEvent
 from schema.context import Info
 from schema.permissions import IsAuthenticated, IsOperator
 from services.appeals.events import APPEAL_EVENT_TYPES, MESSAGE_ADDED, InboxChange
+from services.events.envelope import Event
+from services.events.stream import event_stream
 from services.outbox import OPERATORS_CHANNEL, appeal_channel, customer_channel
-from subscriptions.envelope import Event
 from subscriptions.resume import resume_position
-from subscriptions.stream import event_stream
 
 
 class AppealNotFoundError(GraphQLError):

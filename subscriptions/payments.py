@@ -19,11 +19,11 @@ from schema.billing import Payment
 from schema.context import Info
 from schema.payments import PaymentStatusChange
 from schema.permissions import IsAuthenticated
+from services.events.stream import event_stream
 from services.outbox import account_channel
 from services.payments.callback import STATUS_CHANGED
 from subscriptions.readings import AccountNotFoundError
 from subscriptions.resume import resume_position
-from subscriptions.stream import event_stream
 
 
 @strawberry.type

@@ -23,10 +23,10 @@ from schema.errors import BadUserInputError
 from schema.permissions import IsAuthenticated
 from schema.reading import ReadingSubmission
 from schema.readings import ReadingStatusChange
+from services.events.stream import event_stream
 from services.outbox import account_channel, contract_channel
 from services.readings.events import STATUS_CHANGED
 from subscriptions.resume import resume_position
-from subscriptions.stream import event_stream
 
 
 class AccountNotFoundError(GraphQLError):
