@@ -21,10 +21,10 @@ from schema.core.context import Info
 from schema.core.ids import node_pk
 from schema.core.permissions import IsAuthenticated, IsOperator, signed_in
 from services.appeals.events import APPEAL_EVENT_TYPES, MESSAGE_ADDED, InboxChange
+from services.events.envelope import Event
+from services.events.stream import event_stream
 from services.outbox import OPERATORS_CHANNEL, appeal_channel, customer_channel
-from subscriptions.envelope import Event
 from subscriptions.resume import resume_position
-from subscriptions.stream import event_stream
 
 
 class AppealNotFoundError(GraphQLError):

@@ -19,11 +19,11 @@ from schema.core.context import Info
 from schema.core.ids import node_pk
 from schema.core.permissions import IsAuthenticated
 from schema.payments.inputs import PaymentStatusChange
+from services.events.stream import event_stream
 from services.outbox import account_channel
 from services.payments.callback import STATUS_CHANGED
 from subscriptions.readings import AccountNotFoundError
 from subscriptions.resume import resume_position
-from subscriptions.stream import event_stream
 
 
 @strawberry.type

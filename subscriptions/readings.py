@@ -22,10 +22,10 @@ from schema.core.ids import node_pk
 from schema.core.permissions import IsAuthenticated, signed_in
 from schema.readings.inputs import ReadingStatusChange
 from schema.readings.reading import ReadingSubmission
+from services.events.stream import event_stream
 from services.outbox import account_channel, contract_channel
 from services.readings.events import STATUS_CHANGED
 from subscriptions.resume import resume_position
-from subscriptions.stream import event_stream
 
 
 class AccountNotFoundError(GraphQLError):

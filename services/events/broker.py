@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from subscriptions.envelope import GAP, Event, Gap
+from services.events.envelope import GAP, Event, Gap
 
 log = structlog.get_logger("broker")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from services.events.broker import Broker, InProcessBroker, RedisBroker
+from services.events.relay import relay_once
 from services.platform.background import JOBS, SHUTDOWN_HOOKS, STARTUP_HOOKS, Job
 from services.platform.runtime import Runtime
-from subscriptions.broker import Broker, InProcessBroker, RedisBroker
-from subscriptions.relay import relay_once
 
 
 def make_broker(runtime: Runtime) -> Broker:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from services.events.broker import Broker
+from services.events.envelope import Event
 from services.platform.database import run
 from services.platform.runtime import Runtime
-from subscriptions.broker import Broker
-from subscriptions.envelope import Event
 
 POSITION_LOCK_KEY = 7_201_002
 PUBLISH_LOCK_KEY = 7_201_003

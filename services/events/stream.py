@@ -7,10 +7,10 @@ from collections.abc import AsyncGenerator, Collection
 
 import sqlalchemy as sa
 
+from services.events.broker import Broker
+from services.events.envelope import Event, Gap
 from services.platform.database import Database, run
 from services.platform.runtime import Runtime
-from subscriptions.broker import Broker
-from subscriptions.envelope import Event, Gap
 
 REPLAY_LIMIT = 1000
 SEEN_LIMIT = 2000
