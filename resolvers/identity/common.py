@@ -7,7 +7,6 @@ from collections.abc import Iterable
 
 from schema.context import Info
 from services.auth_tokens import Viewer
-from services.identity.guard import session_guard
 from services.identity.sessions import ClientInfo
 
 
@@ -23,4 +22,4 @@ def signed_in(info: Info) -> Viewer:
 
 def note_revoked(info: Info, session_ids: Iterable[uuid.UUID]) -> None:
     """Revoked sessions end at once in this process (other processes notice within the guard's cache time)."""
-    session_guard(info.context.runtime).note_revoked(session_ids)
+    info.context.runtime.session_guard.note_revoked(session_ids)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import structlog
 
 from services.events.envelope import GAP, Event, Gap
+from services.platform.runtime import Runtime
 
 log = structlog.get_logger("broker")
 
@@ -119,6 +120,20 @@ class InProcessBroker(_SubscribeMixin):
     async def publish(self, events: list[Event]) -> None:
         for event in events:
             self.fanout.deliver(event)
+
+
+def make_broker(redis: Any | None) -> Broker:
+    """The process's broker (`Runtime.broker`): Redis pub/sub when Redis is configured, else in-process."""
+    return RedisBroker(redis) if redis is not None else InProcessBroker()
+
+
+async def start_broker(runtime: Runtime) -> None:
+    """A start-up hook: the broker listens before the process serves (`Runtime.broker`)."""
+    await runtime.broker.start()
+
+
+async def stop_broker(runtime: Runtime) -> None:
+    await runtime.broker.stop()
 
 
 class RedisBroker(_SubscribeMixin):

@@ -49,7 +49,7 @@ _MARK_PUBLISHED = sa.text("UPDATE outbox_event SET published_at = :now WHERE id 
 
 async def relay_once(runtime: Runtime, broker: Broker | None = None) -> int:
     """Number and publish the events committed since the last run; how many were published."""
-    broker = broker or runtime.extras["broker"]
+    broker = broker or runtime.broker
     db = runtime.db
     async with db.session() as session:
         if (await run(session, _PENDING)).first() is None:

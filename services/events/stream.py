@@ -7,7 +7,6 @@ from collections.abc import AsyncGenerator, Collection
 
 import sqlalchemy as sa
 
-from services.events.broker import Broker
 from services.events.envelope import Event, Gap
 from services.platform.database import Database, run
 from services.platform.runtime import Runtime
@@ -56,7 +55,7 @@ async def event_stream(
     Live delivery starts before the replay is read, so nothing published in between is lost; positions already
     replayed are skipped, and an event published twice (a relay retry) is passed on once.
     """
-    broker: Broker = runtime.extras["broker"]
+    broker = runtime.broker
     seen: OrderedDict[int, None] = OrderedDict()
 
     def first_time(event: Event) -> bool:

@@ -18,7 +18,6 @@ from sqlmodel import col
 from models.identity import AuthSession
 from services.platform.clock import Clock
 from services.platform.database import Database, run
-from services.platform.runtime import Runtime
 
 ALIVE_TTL_SECONDS = 5.0
 MAX_ENTRIES = 20_000
@@ -89,14 +88,3 @@ class SessionGuard:
                 waiters.discard(event)
                 if not waiters:
                     del self._waiters[session_id]
-
-
-def session_guard(runtime: Runtime) -> SessionGuard:
-    guard: SessionGuard | None = runtime.extras.get("session_guard")
-    if guard is None:
-        guard = runtime.extras["session_guard"] = SessionGuard(runtime.db, runtime.clock)
-    return guard
-
-
-async def install_session_guard(runtime: Runtime) -> None:
-    session_guard(runtime)

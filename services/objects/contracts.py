@@ -18,7 +18,6 @@ from models.enums import ContractAccessStatus, FilePurpose
 from models.identity import Customer
 from models.objects import Contract, ContractAccessRequest, ContractLink
 from services.errors import DomainError, ErrorCode, Problem
-from services.files.storage import file_storage
 from services.files.uploads import UploadSource, read_checked, stored_file
 from services.objects import notices
 from services.objects.inn import is_valid_inn, normalize_inn
@@ -97,7 +96,7 @@ async def request_contract_access(
             )
         async with stored_file(
             session,
-            file_storage(runtime),
+            runtime.file_storage,
             checked=checked,
             purpose=FilePurpose.CONTRACT_APPLICATION,
             owner_id=customer_id,

@@ -60,7 +60,7 @@ async def brokers(request: pytest.FixtureRequest) -> AsyncIterator[Brokers]:
 
 @pytest.fixture
 def subscriber_runtime(runtime: Runtime, brokers: Brokers) -> Runtime:
-    runtime.extras["broker"] = brokers.subscriber
+    runtime.broker = brokers.subscriber
     return runtime
 
 
@@ -225,7 +225,7 @@ async def test_a_lost_redis_connection_is_caught_up_from_the_outbox(
     subscriber = RedisBroker(subscriber_client, channel=channel)
     await publisher.start()
     await subscriber.start()
-    runtime.extras["broker"] = subscriber
+    runtime.broker = subscriber
     account = channel_name()
     stream = event_stream(runtime, channels=[account])
     first = await started(stream)
@@ -277,7 +277,7 @@ async def test_a_subscriber_resuming_while_the_relay_publishes_still_gets_the_ev
     async with committed_database(server_url) as db:
         # given: event 1 published; event 2 numbered, its publication held up
         live = InProcessBroker()
-        committed = Runtime(settings=runtime.settings, db=db, clock=runtime.clock, extras={"broker": live})
+        committed = Runtime(settings=runtime.settings, db=db, clock=runtime.clock, broker=live)
         channel = channel_name()
         await commit_event(db, committed, channel, 1)
         await relay_once(committed, live)

@@ -66,7 +66,7 @@ async def test_the_socket_is_closed_with_4403_when_its_token_expires(
     gql: GraphQLClient, runtime: Runtime, clock: FrozenClock
 ) -> None:
     # given
-    guard = runtime.extras["session_guard"]
+    guard = runtime.session_guard
     assert isinstance(guard, SessionGuard)
     guard.poll_seconds = 0.05
     customer = await create_customer(runtime.db, now=clock.now())
