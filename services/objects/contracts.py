@@ -18,10 +18,11 @@ from models.enums import ContractAccessStatus, FilePurpose
 from models.identity import Customer
 from models.objects import Contract, ContractAccessRequest, ContractLink
 from services.errors import DomainError, ErrorCode, Problem
+from services.events.outbox import record_event
 from services.files.uploads import UploadSource, read_checked, stored_file
 from services.objects import notices
+from services.objects.events import ContractAccessRequestChanged, ContractAccessRequested
 from services.objects.inn import is_valid_inn, normalize_inn
-from services.outbox import OPERATORS_CHANNEL, customer_channel, record_event
 from services.platform.database import Database
 from services.platform.runtime import Runtime
 
@@ -52,16 +53,6 @@ def _contract_number_problem(number: str) -> Problem | None:
         ErrorCode.INVALID_CONTRACT_NUMBER,
         "Номер договора указывается как в договоре: две цифры, дефис и шесть цифр, например 15-000123",
         ("input", "contractNumber"),
-    )
-
-
-def _event(session: AsyncSession, request: ContractAccessRequest, *, type: str, now: datetime) -> None:
-    record_event(
-        session,
-        type=type,
-        channels=[customer_channel(request.customer_id), OPERATORS_CHANNEL],
-        payload={"requestId": request.id, "status": request.status.value},
-        now=now,
     )
 
 
@@ -112,7 +103,7 @@ async def request_contract_access(
             )
             session.add(request)
             await session.flush()
-            _event(session, request, type="CONTRACT_ACCESS_REQUESTED", now=now)
+            record_event(session, ContractAccessRequested.of(request), now=now)
             await session.commit()
     return request
 
@@ -142,7 +133,7 @@ async def start_review(runtime: Runtime, *, request_id: int) -> ContractAccessRe
         if request.status is ContractAccessStatus.SUBMITTED:
             request.status = ContractAccessStatus.UNDER_REVIEW
             session.add(request)
-            _event(session, request, type="CONTRACT_ACCESS_REQUEST_CHANGED", now=now)
+            record_event(session, ContractAccessRequestChanged.of(request), now=now)
             await session.commit()
         return request
 
@@ -197,7 +188,7 @@ async def review_contract_access_request(
         request.reviewed_by_id = operator_id
         request.reviewed_at = now
         session.add(request)
-        _event(session, request, type="CONTRACT_ACCESS_REQUEST_CHANGED", now=now)
+        record_event(session, ContractAccessRequestChanged.of(request), now=now)
         await session.commit()
         return request
 

@@ -9,7 +9,8 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import pytest
 import pytest_asyncio
@@ -17,9 +18,10 @@ import redis.asyncio as aioredis
 
 from services.events.broker import Broker, InProcessBroker, RedisBroker
 from services.events.envelope import Event
+from services.events.kinds import DomainEvent
+from services.events.outbox import record_event
 from services.events.relay import relay_once
 from services.events.stream import event_stream
-from services.outbox import record_event
 from services.platform.database import Database, TransactionalDatabase
 from services.platform.runtime import Runtime
 
@@ -64,9 +66,24 @@ def subscriber_runtime(runtime: Runtime, brokers: Brokers) -> Runtime:
     return runtime
 
 
+@dataclass(frozen=True, slots=True)
+class Happened(DomainEvent):
+    """The tests' event kind: a number, on the channel the test listens to (its address, not in the payload)."""
+
+    type: ClassVar[str] = "test.happened"
+    channel: str
+    n: int | None = None
+
+    def channels(self) -> tuple[str, ...]:
+        return (self.channel,)
+
+    def to_payload(self) -> dict[str, Any]:
+        return {} if self.n is None else {"n": self.n}
+
+
 async def commit_event(db: Database, runtime: Runtime, channel: str, n: int) -> None:
     async with db.session() as session:
-        record_event(session, type="test.happened", channels=[channel], payload={"n": n}, now=runtime.clock.now())
+        record_event(session, Happened(channel, n), now=runtime.clock.now())
         await session.commit()
 
 
@@ -119,7 +136,7 @@ async def test_a_rolled_back_change_publishes_nothing(
     first = await started(stream)
 
     async with db.session() as session:
-        record_event(session, type="test.happened", channels=[channel], payload={}, now=subscriber_runtime.clock.now())
+        record_event(session, Happened(channel), now=subscriber_runtime.clock.now())
         await session.rollback()
     published = await publish(subscriber_runtime, brokers)
 
