@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.events.broker import start_broker, stop_broker
 from services.events.relay import relay_once
+from services.identity.guard import start_session_guard, stop_session_guard
 from services.identity.limits import sweep_rate_limit_counters
 from services.messaging.delivery import deliver_pending
 from services.platform.background import Background, Job
@@ -36,8 +37,8 @@ access_log = structlog.get_logger("access")
 # The background part of every process: beside HTTP in the server, alone in `server.py worker`. Every job and hook is
 # listed here; nothing registers itself by being imported.
 BACKGROUND = Background(
-    startup=[start_broker],
-    shutdown=[stop_broker],
+    startup=[start_broker, start_session_guard],  # the guard listens for revocations through the broker
+    shutdown=[stop_session_guard, stop_broker],
     jobs=[
         # Polls a partial index (cheap) every 100 ms when idle: events reach subscribers well within a second.
         Job(name="outbox-relay", run_once=relay_once, idle_seconds=0.1),

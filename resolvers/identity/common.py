@@ -21,5 +21,5 @@ def signed_in(info: Info) -> Viewer:
 
 
 def note_revoked(info: Info, session_ids: Iterable[uuid.UUID]) -> None:
-    """Revoked sessions end at once in this process (other processes notice within the guard's cache time)."""
+    """Revoked sessions end at once in this process (others hear of them from the revocation's event)."""
     info.context.runtime.session_guard.note_revoked(session_ids)

@@ -2,7 +2,8 @@
 
 A kind names its `type` (`<domain>.<what happened>`, stored in `outbox_event.type`), says which channels it is
 addressed to, and turns into the stored payload and back. The payload's keys are the dataclass's field names
-(snake_case), its values JSON: ints, strings, booleans, None, enum values and ISO 8601 times. So a payload is
+(snake_case), its values JSON: ints, strings, booleans, None, enum values, ISO 8601 times, UUIDs as strings and
+tuples as lists. So a payload is
 always written and read by the same declaration, and a new kind is one dataclass:
 
     @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ import dataclasses
 import enum
 import types
 import typing
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Self
@@ -69,6 +71,10 @@ def _encode(value: object) -> object:
         return value.value
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
     return value
 
 
@@ -78,11 +84,18 @@ def _decode(kind: Any, value: object, *, where: str) -> object:
         if value is None and type(None) in options:
             return None
         (kind,) = [option for option in options if option is not type(None)]
+    if typing.get_origin(kind) is tuple:
+        item_kind, etc = typing.get_args(kind)
+        if etc is not Ellipsis or not isinstance(value, list):
+            raise UnreadablePayload(f"{where}: {value!r} is not a list")
+        return tuple(_decode(item_kind, item, where=where) for item in value)
     try:
         if isinstance(kind, type) and issubclass(kind, enum.Enum):
             return kind(value)
         if kind is datetime and isinstance(value, str):
             return datetime.fromisoformat(value)
+        if kind is uuid.UUID and isinstance(value, str):
+            return uuid.UUID(value)
         if kind in (int, str, bool) and type(value) is kind:
             return value
     except ValueError as error:

@@ -39,8 +39,5 @@ def appeal_channel(appeal_id: int) -> str:
     return f"appeal:{appeal_id}"
 
 
-def session_channel(session_id: object) -> str:
-    return f"session:{session_id}"
-
-
 OPERATORS_CHANNEL = "operators"
+SESSIONS_CHANNEL = "sessions"  # revoked sessions: every process's session guard listens
