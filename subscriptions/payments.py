@@ -8,11 +8,11 @@ from functools import partial
 import strawberry
 from strawberry import relay
 
-from schema.billing import Payment
-from schema.context import Info
-from schema.live import live
-from schema.payments import PaymentStatusChange
-from schema.permissions import IsAuthenticated
+from schema.billing.types import Payment
+from schema.core.context import Info
+from schema.core.live import live
+from schema.core.permissions import IsAuthenticated
+from schema.payments.inputs import PaymentStatusChange
 from services.events.outbox import account_channel
 from services.payments.events import PaymentStatusChanged
 from subscriptions.readings import visible_account
