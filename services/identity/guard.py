@@ -4,16 +4,18 @@ Access tokens are stateless JWTs; revoking their session must still end them. A 
 `identity.sessions_revoked` event (`services.identity.events`), which the broker hands to every process: each
 process's guard listens for them, ends the sessions' sockets at once and refuses their tokens from then on.
 
-So a process asks the database about a session once, and keeps "alive" answers for as long as revocations reach it
-live (its feed is running and the broker connected); while they may not (no feed, as in a command-line task, or
-Redis away), every question goes to the database. A GAP in the feed (revocations may have been missed) forgets
-the "alive" answers. "Revoked" answers are kept for good: a revoked session stays revoked.
+So a process asks the database about a session rarely: it keeps "alive" answers while revocations reach it live (its
+feed is running and the broker connected), for at most `alive_ttl_seconds` (a safety net should the feed die
+silently); while they may not (no feed, as in a command-line task, or Redis away), every question goes to the
+database. A GAP in the feed (revocations may have been missed) forgets the "alive" answers. "Revoked" answers are
+kept for good: a revoked session stays revoked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -35,16 +37,21 @@ from services.platform.runtime import Runtime
 log = structlog.get_logger("session_guard")
 
 MAX_ENTRIES = 20_000
+ALIVE_TTL_SECONDS = 60.0
 _KINDS = {SessionsRevoked.type: SessionsRevoked}
 
 
 class SessionGuard:
-    def __init__(self, db: Database, clock: Clock, *, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, poll_seconds: float = 1.0, alive_ttl_seconds: float = ALIVE_TTL_SECONDS
+    ) -> None:
         self.db = db
         self.clock = clock
         self.poll_seconds = poll_seconds  # how often a waiting socket looks at the clock (its token's expiry)
+        self.alive_ttl_seconds = alive_ttl_seconds
         self._revoked: set[uuid.UUID] = set()
-        self._alive: dict[uuid.UUID, datetime] = {}  # session id -> when the session itself expires
+        # session id -> (monotonic time of the answer, when the session itself expires)
+        self._alive: dict[uuid.UUID, tuple[float, datetime]] = {}
         self._waiters: dict[uuid.UUID, set[asyncio.Event]] = {}
         self._broker: Broker | None = None
         self._feed: asyncio.Task[None] | None = None
@@ -105,8 +112,8 @@ class SessionGuard:
         if session_id in self._revoked:
             return True
         trusted, generation = self.trusted, self._generation
-        expires_at = self._alive.get(session_id) if trusted else None
-        if expires_at is not None and expires_at > self.clock.now():
+        held = self._alive.get(session_id) if trusted else None
+        if held is not None and time.monotonic() - held[0] < self.alive_ttl_seconds and held[1] > self.clock.now():
             return False
         async with self.db.session() as session:
             row = (
@@ -126,7 +133,7 @@ class SessionGuard:
         if trusted and self.trusted and generation == self._generation:
             if len(self._alive) >= MAX_ENTRIES:
                 self._alive.clear()
-            self._alive[session_id] = row.expires_at
+            self._alive[session_id] = (time.monotonic(), row.expires_at)
         return False
 
     def note_revoked(self, session_ids: Iterable[uuid.UUID]) -> None:
