@@ -86,7 +86,7 @@ async def create_service_token(runtime: Runtime, *, name: str, scopes: list[str]
 
 
 async def run_worker(runtime: Runtime) -> None:
-    from services.platform.background import start_background, stop_background
+    from server import start_background, stop_background
 
     # Without Redis, events published here would reach only this process, which has no subscribers: the server's own
     # relay publishes them instead.

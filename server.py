@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 import structlog
@@ -20,12 +20,45 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.events.broker import start_broker, stop_broker
+from services.events.relay import relay_once
+from services.identity.guard import start_session_guard, stop_session_guard
+from services.identity.limits import sweep_rate_limit_counters
+from services.messaging.delivery import deliver_pending
+from services.platform.background import Background, Job
 from services.platform.bootstrap import build_runtime, open_database, resolve_database_url
 from services.platform.runtime import Runtime
 from services.platform.settings import get_settings
+from services.readings.processing import process_once
 
 log = structlog.get_logger("server")
 access_log = structlog.get_logger("access")
+
+# The background part of every process: beside HTTP in the server, alone in `server.py worker`. Every job and hook is
+# listed here; nothing registers itself by being imported.
+BACKGROUND = Background(
+    startup=[start_broker, start_session_guard],  # the guard listens for revocations through the broker
+    shutdown=[stop_session_guard, stop_broker],
+    jobs=[
+        # Polls a partial index (cheap) every 100 ms when idle: events reach subscribers well within a second.
+        Job(name="outbox-relay", run_once=relay_once, idle_seconds=0.1),
+        Job(name="deliver-messages", run_once=deliver_pending),
+        Job(name="reading-processor", run_once=process_once, idle_seconds=0.5),
+        Job(name="sweep-rate-limits", run_once=sweep_rate_limit_counters, idle_seconds=300),
+    ],
+)
+
+
+async def start_background(
+    runtime: Runtime, *, serve_jobs: bool = True, exclude: Collection[str] = ()
+) -> list[asyncio.Task[None]]:
+    """Start the process's background part: the start-up hooks, then the jobs (none when `serve_jobs` is false,
+    as in tests, which run each job's tick themselves). Stop it with `stop_background`."""
+    return await BACKGROUND.start(runtime, serve_jobs=serve_jobs, exclude=exclude)
+
+
+async def stop_background(runtime: Runtime, tasks: list[asyncio.Task[None]]) -> None:
+    await BACKGROUND.stop(runtime, tasks)
 
 
 class RequestIdMiddleware:
@@ -66,7 +99,6 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
     from resolvers.payments.callback import payment_callback
     from resolvers.root import schema
     from schema.core.view import GraphQLView
-    from services.platform.background import start_background, stop_background
 
     graphql = GraphQLView(schema, runtime)
 

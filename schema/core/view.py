@@ -19,7 +19,6 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from schema.core.context import Context
 from schema.core.http_guard import guarded
 from services.auth_tokens import Viewer, decode_access_token
-from services.identity.guard import session_guard
 from services.integrations.service_tokens import service_principal
 from services.platform.runtime import Runtime
 
@@ -78,7 +77,7 @@ class GraphQLView(GraphQL[Context, None]):
             token = bearer_token(request.headers.get("authorization"))
             viewer = self.authenticate(token)
             # A revoked session's access tokens are anonymous (one cached, indexed lookup per request).
-            if viewer is not None and await session_guard(self.runtime).is_revoked(viewer.session_id):
+            if viewer is not None and await self.runtime.session_guard.is_revoked(viewer.session_id):
                 viewer = None
             # Not a customer's JWT: maybe an integration's service token (`svc_…`, cached lookup).
             if viewer is None and token is not None:
@@ -99,16 +98,12 @@ class GraphQLView(GraphQL[Context, None]):
         context.viewer = viewer
         websocket = context.request
         assert isinstance(websocket, WebSocket)
-        guard = self.runtime.extras.get("session_guard")
-        task = asyncio.create_task(self._close_when_token_ends(websocket, viewer, guard))
+        task = asyncio.create_task(self._close_when_token_ends(websocket, viewer, self.runtime.session_guard))
         websocket.state.token_guard = task
         return await super().on_ws_connect(context)
 
     async def session_revoked(self, viewer: Viewer) -> bool:
-        guard = self.runtime.extras.get("session_guard")
-        if guard is None:
-            return False
-        return bool(await guard.is_revoked(viewer.session_id))
+        return await self.runtime.session_guard.is_revoked(viewer.session_id)
 
     async def _close_when_token_ends(self, websocket: WebSocket, viewer: Viewer, guard: Any) -> None:
         """Close the socket (4403) when its access token expires or its session is revoked.

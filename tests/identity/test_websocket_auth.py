@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from structlog.testing import capture_logs
 
 from models.identity import AuthSession
-from services.identity.guard import SessionGuard, session_guard
+from services.identity.guard import SessionGuard
 from services.platform.clock import FrozenClock
 from services.platform.database import Database, run
 from services.platform.runtime import Runtime
@@ -75,7 +75,7 @@ async def test_the_socket_is_closed_with_4403_when_its_token_expires(
     gql: GraphQLClient, runtime: Runtime, clock: FrozenClock
 ) -> None:
     # given
-    guard = runtime.extras["session_guard"]
+    guard = runtime.session_guard
     assert isinstance(guard, SessionGuard)
     guard.poll_seconds = 0.05
     customer = await create_customer(runtime.db, now=clock.now())
@@ -125,7 +125,7 @@ async def test_a_revoked_sessions_socket_is_closed_when_the_first_revocation_pol
     # given: a session revoked by another process, which this process still holds for alive in its cache
     customer = await create_customer(runtime.db, now=clock.now())
     issued = await sign_in_as(runtime, customer)
-    guard = session_guard(runtime)
+    guard = runtime.session_guard
     failing = FailingOnceDatabase(runtime.db)
     guard.db, guard.poll_seconds, guard.alive_ttl_seconds = failing, 0.05, 3600.0
     assert not await guard.is_revoked(issued.session_id)
