@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry import relay
 from strawberry.file_uploads import Upload
 
+from models.enums import AppealTopic as AppealTopicEnum
 from schema.appeals.appeal import Appeal, AppealMessage, AppealTopic
 from schema.core.errors import UserError
 from services.appeals.events import InboxChange as InboxChangeEnum
+from services.appeals.topics import TOPIC_TITLES
 
 ATTACHMENTS_DESCRIPTION = (
     "Files: PDF, JPEG, PNG or a signature (.sig/.p7s), at most 10 MB each, 20 MB and 5 files per message. Sent as a "
@@ -93,6 +96,18 @@ class AppealTopicGroup:
     open_count: int = strawberry.field(description="Appeals not closed yet.")
     unread_count: int = strawberry.field(description="Messages the viewer's side has not read, over the topic.")
     last_activity_at: datetime | None = strawberry.field(description="The latest message of the topic's appeals.")
+
+    @classmethod
+    def of(cls, topic: AppealTopicEnum, row: Any | None) -> AppealTopicGroup:
+        """The group of `topic` from its counts row (None: the customer has no appeal of that topic)."""
+        return cls(
+            topic=topic,
+            title=TOPIC_TITLES[topic],
+            appeal_count=row.appeals if row else 0,
+            open_count=row.open_appeals if row else 0,
+            unread_count=int(row.unread) if row else 0,
+            last_activity_at=row.last_activity if row else None,
+        )
 
 
 InboxChange = strawberry.enum(

@@ -2,34 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Self
 
 import strawberry
 from strawberry import relay
 
-from loaders.metering import ReadingPagesByAccount, SubmissionPagesByAccount
+from loaders.billing import DebtByAccount, LastChargesByAccount, PaymentPagesByAccount, StatementPagesByAccount
+from loaders.customer_objects import AccountLinkOf
+from loaders.metering import MetersByAccount, ReadingPagesByAccount, SubmissionPagesByAccount, TariffsInForce
 from loaders.objects import AccountById
+from loaders.supply import UtilityProviderById
 from models import PersonalAccount as AccountModel
+from models.enums import Role
 from schema.billing.tariff import Tariff
 from schema.billing.types import Charge, Debt, Payment, Statement
-from schema.cabinet import account_fields
 from schema.cabinet.utility_provider import UtilityProvider
 from schema.core.access import viewer_is_analyst
 from schema.core.context import Info
 from schema.core.enums import ObjectKind, TariffCategory
 from schema.core.nodes import RowNode
 from schema.core.ownership import Owner
+from schema.core.pages import DATE_ID, TIME_ID, load_page, page_args
 from schema.core.period import PeriodFilter
-from schema.objects.receipts import ReceiptDelivery, receipt_delivery_of
+from schema.objects.receipts import ReceiptDelivery
 from schema.readings.meter import Meter
 from schema.readings.tabs import ReadingTabs
 from services.cabinet.masking import mask_address
+from services.platform.clock import LOCAL_TZ
 
 
 def _own_account(row: Any) -> Owner:
     return row.id, None
+
+
+def _statement_cursor(row: Any) -> tuple[date, int]:
+    return row.period, row.id
+
+
+def _payment_cursor(row: Any) -> tuple[datetime, int]:
+    return row.created_at, row.id
 
 
 @strawberry.type(name="PersonalAccount", description="A personal account (лицевой счёт): a household's supply point.")
@@ -87,23 +100,33 @@ class PersonalAccount(ReadingTabs, RowNode):
 
     @strawberry.field(description="The utility provider (исполнитель коммунальных услуг), if there is one.")
     async def utility_provider(self, info: Info) -> UtilityProvider | None:
-        return await account_fields.utility_provider(info, self.utility_provider_id)
+        if self.utility_provider_id is None:
+            return None
+        row = await info.context.loaders.get(UtilityProviderById).load(self.utility_provider_id)
+        return UtilityProvider.from_row(row) if row is not None else None
 
     @strawberry.field(description="The meters in service on the account.")
     async def meters(self, info: Info) -> list[Meter]:
-        return await account_fields.meters(info, self.row_id)
+        return [Meter.from_row(row) for row in await info.context.loaders.get(MetersByAccount).load(self.row_id)]
 
     @strawberry.field(description="The consumption charges of the latest billed month, one per zone («Начислено в …»).")
     async def last_charges(self, info: Info) -> list[Charge]:
-        return await account_fields.last_charges(info, self.row_id)
+        rows = await info.context.loaders.get(LastChargesByAccount).load(self.row_id)
+        return [Charge.from_row(row) for row in rows]
 
     @strawberry.field(description="What the account owes now (задолженность).")
     async def debt(self, info: Info) -> Debt:
-        return await account_fields.debt(info, self.row_id)
+        return Debt.from_row(await info.context.loaders.get(DebtByAccount).load(self.row_id))
 
     @strawberry.field(description="The rates in force today for the zones of the account's meters («Тарифы»).")
     async def current_tariffs(self, info: Info) -> list[Tariff]:
-        return await account_fields.current_tariffs(info, self.row_id, self.tariff_category)
+        """The rates in force today for the account's tariff group and the zone schemes of its meters."""
+        meter_rows = await info.context.loaders.get(MetersByAccount).load(self.row_id)
+        today = info.context.clock.now().astimezone(LOCAL_TZ).date()
+        zone_counts = sorted({meter.zone_count for meter in meter_rows})
+        keys = [(self.tariff_category, zone_count, today) for zone_count in zone_counts]
+        found = await info.context.loaders.get(TariffsInForce).load_many(keys)
+        return Tariff.in_zone_order(row for rows in found for row in rows)
 
     # ---- «Расчёты», «Оплаты», «Показания»: connections, the latest first
 
@@ -111,17 +134,37 @@ class PersonalAccount(ReadingTabs, RowNode):
     async def statements(
         self, info: Info, first: int | None = None, after: str | None = None, period: PeriodFilter | None = None
     ) -> relay.Connection[Statement]:
-        return await account_fields.statements(info, self.row_id, first=first, after=after, period=period)
+        return await load_page(
+            info,
+            StatementPagesByAccount,
+            self.row_id,
+            page_args(first=first, after=after, cursor=DATE_ID, period=period),
+            to_node=Statement.from_row,
+            cursor_of=_statement_cursor,
+            prefetch=lambda page: Statement.with_lines(info, page, under=("edges", "node")),
+        )
 
     @strawberry.field(description="Payments of every status («Оплаты»), the latest first.")
     async def payments(
         self, info: Info, first: int | None = None, after: str | None = None, period: PeriodFilter | None = None
     ) -> relay.Connection[Payment]:
-        return await account_fields.payments(info, self.row_id, first=first, after=after, period=period)
+        return await load_page(
+            info,
+            PaymentPagesByAccount,
+            self.row_id,
+            page_args(first=first, after=after, cursor=TIME_ID, period=period),
+            to_node=Payment.from_row,
+            cursor_of=_payment_cursor,
+        )
 
     @strawberry.field(
         description="The viewer's own e-receipt setting for this account (each family member has their own); "
         "null for staff."
     )
     async def receipt_delivery(self, info: Info) -> ReceiptDelivery | None:
-        return await receipt_delivery_of(info, self.row_id)
+        """The viewer's own setting; None for staff and for accounts not linked to the viewer."""
+        viewer = info.context.viewer
+        if viewer is None or viewer.role is not Role.CUSTOMER:
+            return None
+        link = await info.context.loaders.get(AccountLinkOf).load((viewer.customer_id, self.row_id))
+        return ReceiptDelivery.from_link(link) if link is not None else None

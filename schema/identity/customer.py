@@ -11,7 +11,11 @@ from typing import Any, Self
 import strawberry
 from strawberry import relay
 
+from loaders.access import LinkedAccountIds, LinkedContractIds
+from loaders.appeals import AppealPagesOfCustomer, Page, TopicGroupsOfCustomer
+from loaders.customer_objects import ContractAccessRequestsOfCustomer, TechConnectionsOfCustomer
 from loaders.identity import CustomerById
+from loaders.objects import AccountById, ContractById
 from models import Customer as CustomerModel
 from models.enums import Role as RoleEnum
 from schema.appeals.appeal import Appeal, AppealStatus, AppealTopic
@@ -20,11 +24,11 @@ from schema.cabinet.account import PersonalAccount
 from schema.core.access import viewer_is_analyst, viewer_is_staff_reader
 from schema.core.context import Info
 from schema.core.nodes import RowNode
-from schema.identity import customer_appeals as appeal_fields
-from schema.identity import customer_objects as customer_fields
+from schema.core.pagination import decode_keyset, exactly, make_connection, page_size
 from schema.objects.contract import Contract
-from schema.objects.contract_access import ContractAccessRequest, contract_access_requests_of
-from schema.objects.tech_connection import TechConnection, tech_connections_of
+from schema.objects.contract_access import ContractAccessRequest
+from schema.objects.tech_connection import TechConnection
+from services.appeals.topics import TOPIC_ORDER
 from services.identity.contacts import mask_email, mask_phone
 
 Role = strawberry.enum(RoleEnum, name="Role", description="What a user may do: a customer, or a member of staff.")
@@ -73,30 +77,41 @@ class Customer(RowNode):
             created_at=row.created_at,
         )
 
+    # The fields below answer for a Customer node already checked: it is the viewer, or the viewer is staff.
+
     @strawberry.field(description="The personal accounts linked to the customer, in number order («Личный кабинет»).")
     async def personal_accounts(self, info: Info) -> list[PersonalAccount]:
-        return await customer_fields.personal_accounts(info, self.row_id)
+        ids = sorted(await info.context.loaders.get(LinkedAccountIds).load(self.row_id))
+        rows = await info.context.loaders.get(AccountById).load_many(ids)
+        return [PersonalAccount.from_row(row) for row in sorted(filter(None, rows), key=lambda row: row.number)]
 
     @strawberry.field(description="The contracts linked to the customer, in number order.")
     async def contracts(self, info: Info) -> list[Contract]:
-        return await customer_fields.contracts(info, self.row_id)
+        ids = sorted(await info.context.loaders.get(LinkedContractIds).load(self.row_id))
+        rows = await info.context.loaders.get(ContractById).load_many(ids)
+        return [Contract.from_row(row) for row in sorted(filter(None, rows), key=lambda row: row.number)]
 
     @strawberry.field(description="Requests for access to contracts (заявки на доступ к договору), newest first.")
     async def contract_access_requests(self, info: Info) -> list[ContractAccessRequest]:
-        return await contract_access_requests_of(info, self.row_id)
+        rows = await info.context.loaders.get(ContractAccessRequestsOfCustomer).load(self.row_id)
+        return [ContractAccessRequest.from_row(row) for row in rows]
 
     @strawberry.field(
         description="Tech connections («Техприс») grid companies sent for the customer's phone, newest first."
     )
     async def tech_connections(self, info: Info) -> list[TechConnection]:
-        return await tech_connections_of(info, self.row_id, self.full_phone)
+        rows = await info.context.loaders.get(TechConnectionsOfCustomer).load((self.row_id, self.full_phone))
+        return [TechConnection.from_row(row) for row in rows]
 
     @strawberry.field(
         description="The «Обращения» section: all six topics in the portal's order with the customer's appeal "
         "counts and unread messages (topics without appeals too: the new-appeal form lists them)."
     )
     async def appeal_topics(self, info: Info) -> list[AppealTopicGroup]:
-        return await appeal_fields.appeal_topics(info, self.row_id)
+        """All six topics in the form's order, those without appeals too (the frontend may hide them)."""
+        key = (self.row_id, viewer_is_staff_reader(info))
+        by_topic = {row.topic: row for row in await info.context.loaders.get(TopicGroupsOfCustomer).load(key)}
+        return [AppealTopicGroup.of(topic, by_topic.get(topic)) for topic in TOPIC_ORDER]
 
     @strawberry.field(description="The customer's appeals (обращения), latest activity first; filter by topic/status.")
     async def appeals(
@@ -107,7 +122,16 @@ class Customer(RowNode):
         first: int | None = None,
         after: str | None = None,
     ) -> relay.Connection[Appeal]:
-        return await appeal_fields.appeals(info, self.row_id, topic=topic, status=status, first=first, after=after)
+        after_key = decode_keyset(after, (datetime.fromisoformat, exactly(int)))
+        page = Page(first=page_size(first), after=after_key, topic=topic, status=status)
+        rows = await info.context.loaders.get(AppealPagesOfCustomer).load((self.row_id, page))
+        return make_connection(
+            rows,
+            first=page.first,
+            to_node=Appeal.from_row,
+            cursor_of=lambda row: (row.last_message_at.isoformat(), row.id),
+            has_previous=after is not None,
+        )
 
     @classmethod
     async def visible_rows(cls, info: Info, rows: list[Any | None]) -> list[Any | None]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
-from loaders.customer_objects import ContractAccessRequestById, ContractAccessRequestsOfCustomer
+from loaders.customer_objects import ContractAccessRequestById
 from loaders.files import StoredFileById
 from loaders.identity import CustomerById
 from loaders.objects import ContractById
@@ -90,11 +90,3 @@ class ContractAccessRequest(RowNode):
     @classmethod
     async def visible_rows(cls, info: Info, rows: list[Any | None]) -> list[Any | None]:
         return [row if row is not None and can_see_customer_owned(info, row.customer_id) else None for row in rows]
-
-
-async def contract_access_requests_of(info: Info, customer_id: int | None) -> list[ContractAccessRequest]:
-    """For `Customer.contractAccessRequests`: the customer's requests, newest first (the Customer is visible)."""
-    if customer_id is None:
-        return []
-    models = await info.context.loaders.get(ContractAccessRequestsOfCustomer).load(customer_id)
-    return [ContractAccessRequest.from_row(model) for model in models]

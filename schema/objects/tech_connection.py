@@ -8,7 +8,7 @@ from typing import Any, Self
 
 import strawberry
 
-from loaders.customer_objects import GridCompanyById, TechConnectionById, TechConnectionsOfCustomer
+from loaders.customer_objects import GridCompanyById, TechConnectionById
 from loaders.identity import CustomerById
 from models import enums
 from models.objects import GridCompany as GridCompanyModel
@@ -89,11 +89,3 @@ class TechConnection(RowNode):
             else None
             for row in rows
         ]
-
-
-async def tech_connections_of(info: Info, customer_id: int | None, phone: str) -> list[TechConnection]:
-    """For `Customer.techConnections` (the Customer is visible to the viewer)."""
-    if customer_id is None:
-        return []
-    models = await info.context.loaders.get(TechConnectionsOfCustomer).load((customer_id, phone))
-    return [TechConnection.from_row(model) for model in models]
