@@ -79,7 +79,7 @@ class RequestIdMiddleware:
 def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
     """The ASGI app on a ready runtime (tests build it on a transactional database)."""
     from resolvers.files.routes import file_routes
-    from resolvers.payments.callback import payment_callback
+    from resolvers.payments.routes import payment_routes
     from schema.build import schema
     from schema.view import GraphQLView
     from services.platform.background import start_background, stop_background
@@ -111,7 +111,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *file_routes(),  # signed file downloads, the contract access application template
-            Route("/payments/callback/{provider}", payment_callback, methods=["POST"]),  # signed provider callbacks
+            *payment_routes(),  # provider callbacks and notifications, the pay pages
         ],
         lifespan=lifespan,
     )

@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_ATTACHMENTS = "TOO_MANY_ATTACHMENTS"
     # payments
     INVALID_AMOUNT = "INVALID_AMOUNT"
+    PAYMENT_PROVIDER_UNAVAILABLE = "PAYMENT_PROVIDER_UNAVAILABLE"
 
 
 @dataclass(frozen=True, slots=True)

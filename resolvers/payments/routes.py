@@ -1,0 +1,15 @@
+"""The HTTP routes of payments (not GraphQL): providers' callbacks and notifications, and the pages a payer opens."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from resolvers.payments.callback import payment_callback
+from resolvers.payments.notifications import payment_notification
+
+
+def payment_routes() -> list[BaseRoute]:
+    return [
+        Route("/payments/callback/{provider}", payment_callback, methods=["POST"]),  # the dev provider, signed
+        Route("/payments/notifications/{provider}", payment_notification, methods=["POST"]),  # ЮKassa, read back
+    ]
