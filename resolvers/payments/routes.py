@@ -6,10 +6,12 @@ from starlette.routing import BaseRoute, Route
 
 from resolvers.payments.callback import payment_callback
 from resolvers.payments.notifications import payment_notification
+from resolvers.payments.qr_image import payment_qr_png
 
 
 def payment_routes() -> list[BaseRoute]:
     return [
         Route("/payments/callback/{provider}", payment_callback, methods=["POST"]),  # the dev provider, signed
         Route("/payments/notifications/{provider}", payment_notification, methods=["POST"]),  # ЮKassa, read back
+        Route("/payments/{payment_id}/qr.png", payment_qr_png, methods=["GET"]),  # SBP QR image, public signed
     ]
