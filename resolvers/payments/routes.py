@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from resolvers.payments.callback import payment_callback
+from resolvers.payments.dev_page import dev_card_decision, dev_card_page
 from resolvers.payments.notifications import payment_notification
 from resolvers.payments.qr_image import payment_qr_png
 
@@ -14,4 +15,6 @@ def payment_routes() -> list[BaseRoute]:
         Route("/payments/callback/{provider}", payment_callback, methods=["POST"]),  # the dev provider, signed
         Route("/payments/notifications/{provider}", payment_notification, methods=["POST"]),  # ЮKassa, read back
         Route("/payments/{payment_id}/qr.png", payment_qr_png, methods=["GET"]),  # SBP QR image, public signed
+        Route("/pay/dev/{payment_id}", dev_card_page, methods=["GET"]),  # development only: 404 in production
+        Route("/pay/dev/{payment_id}", dev_card_decision, methods=["POST"]),
     ]
