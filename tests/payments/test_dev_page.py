@@ -35,7 +35,7 @@ async def card_payment(runtime: Runtime) -> tuple[PersonalAccount, Payment, str]
 
 async def status_of(runtime: Runtime, payment: Payment) -> PaymentStatus:
     async with runtime.db.session() as session:
-        return (await session.exec(select(Payment.status).where(Payment.id == payment.id))).one()
+        return PaymentStatus((await session.exec(select(Payment.status).where(Payment.id == payment.id))).one())
 
 
 async def test_the_card_page_offers_to_pay_or_decline(app_client: httpx.AsyncClient, runtime: Runtime) -> None:
