@@ -28,7 +28,7 @@ async def queued(runtime: Runtime) -> list[tuple[int, str]]:
             session,
             sa.text("SELECT statement_id, recipient FROM outbound_message WHERE kind = 'E_RECEIPT' ORDER BY recipient"),
         )
-        return [(int(statement_id), str(recipient)) for statement_id, recipient in rows.all()]
+        return [(int(row.statement_id), str(row.recipient)) for row in rows]
 
 
 def part(message: Message, content_type: str) -> bytes:
