@@ -7,21 +7,24 @@ and for a payment of any other provider, the page is 404.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from html import escape
 
 import orjson
 from sqlmodel import select
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from models import Payment
 from models.enums import PaymentStatus
 from resolvers.payments.html import not_found, page, rubles
+from services.ereceipts.links import result_link
 from services.payments.callback import handle_callback, sign
 from services.payments.provider import DEV_PROVIDER
 from services.platform.runtime import Runtime
 from services.platform.settings import Environment
 
+RETURN_LINK_TTL = timedelta(hours=1)
 RESULTS = {
     PaymentStatus.SUCCEEDED: "Оплата прошла. Спасибо!",
     PaymentStatus.FAILED: "Оплата отклонена. Деньги не списаны.",
@@ -83,4 +86,8 @@ async def dev_card_decision(request: Request) -> Response:
     async with runtime.db.session() as session:
         settled = await session.get(Payment, payment.id)
     assert settled is not None
+    if settled.statement_id is not None:
+        # Paid from an e-receipt's pay link: back to its result page, as a real card page returns to `return_url`.
+        back = result_link(settled.statement_id, runtime.settings, expires_at=now + RETURN_LINK_TTL)
+        return RedirectResponse(back, status_code=303)
     return _done(settled)

@@ -28,11 +28,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import pytest
+import pytest_asyncio
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from services.platform.runtime import Runtime
 
 SHOP_ID = "506751"
 SECRET_KEY = "test_SecretKey_for_the_local_yookassa"
@@ -239,3 +243,25 @@ async def serve_local_yookassa() -> AsyncIterator[LocalYooKassa]:
         server.should_exit = True
         await task
         sock.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def local_yookassa() -> AsyncIterator[LocalYooKassa]:
+    """The local ЮKassa, started once per test session on a free port (import this fixture into a conftest)."""
+    async with serve_local_yookassa() as server:
+        yield server
+
+
+@pytest.fixture
+def yookassa(local_yookassa: LocalYooKassa, runtime: Runtime) -> LocalYooKassa:
+    """The local ЮKassa, emptied, and the runtime configured to pay through it."""
+    local_yookassa.reset()
+    runtime.settings = runtime.settings.model_copy(
+        update={
+            "payment_provider": "yookassa",
+            "yookassa_shop_id": SHOP_ID,
+            "yookassa_secret_key": SECRET_KEY,
+            "yookassa_api_url": local_yookassa.url,
+        }
+    )
+    return local_yookassa
