@@ -21,6 +21,7 @@ from services.ereceipts.links import result_link
 from services.ereceipts.pay import PayState, PayView, pay_view, start_statement_payment
 from services.errors import DomainError, ErrorCode
 from services.files.signing import LinkCheck, LinkKind, check_public_link, public_query
+from services.payments.provider import DEV_PROVIDER
 from services.payments.qr import qr_svg
 from services.platform.runtime import Runtime
 
@@ -87,6 +88,9 @@ def _payment_block(payment: Payment, result_url: str) -> str:
         )
     else:
         how = f'<p><a href="{escape(link)}">Перейти к оплате картой</a></p>'
+    if payment.provider == DEV_PROVIDER and payment.provider_payment_id:
+        # Development: no bank app pays the НСПК link of the development provider; its page completes the payment.
+        how += f'<p><a href="/pay/dev/{escape(payment.provider_payment_id)}">Тестовая оплата (разработка)</a></p>'
     return f'{how}<p><a href="{escape(result_url)}">Я оплатил — проверить</a></p>'
 
 

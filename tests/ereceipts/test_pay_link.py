@@ -104,6 +104,7 @@ async def test_sbp_shows_the_qr_code_and_a_pending_payment_is_not_doubled(
     assert sbp.status_code == 200
     assert "<svg" in sbp.text
     assert "https://qr.nspk.ru/" in sbp.text
+    assert 'href="/pay/dev/' in sbp.text  # development: the page that completes it in a browser
     assert same.status_code == 200
     assert card.status_code == 409
     assert "Оплата этой квитанции уже начата" in card.text
