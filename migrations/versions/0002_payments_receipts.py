@@ -2,7 +2,7 @@
 payment pays, the outbox positions read by background handlers
 
 Revision ID: 0002_payments
-Revises: 0001
+Revises: events_0002_payload_keys
 Create Date: 2026-12-03 10:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0002_payments'
-down_revision: str | None = '0001'
+down_revision: str | None = 'events_0002_payload_keys'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

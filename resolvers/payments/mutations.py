@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.mutation import mutation
 from schema.billing.types import Payment
 from schema.core.context import Info
-from schema.core.errors import user_errors
-from schema.core.ids import node_pk
+from schema.core.ids import pk_of
 from schema.core.permissions import IsCustomer, signed_in
 from schema.payments.imports import CanImportPayments, ImportPaymentsInput, ImportPaymentsPayload
 from schema.payments.inputs import SbpQrCode, StartPaymentInput, StartPaymentPayload
-from services.errors import DomainError
 from services.objects.accounts import account_not_found
 from services.payments.imports import ExternalPayment, import_payments
 from services.payments.qr import qr_png_url, qr_svg, shows_qr
@@ -20,7 +19,7 @@ from services.payments.start import start_payment
 
 @strawberry.type
 class PaymentMutation:
-    @strawberry.mutation(
+    @mutation(
         permission_classes=[IsCustomer],
         description="Pay for a personal account («Оплата»): split the amount into electricity, penalty and state "
         "duty and choose SBP or a bank card. Answers a PENDING payment and `confirmationUrl` (for SBP also the QR "
@@ -29,35 +28,29 @@ class PaymentMutation:
     )
     async def start_payment(self, info: Info, input: StartPaymentInput) -> StartPaymentPayload:
         viewer = signed_in(info)
-        try:
-            account_id = node_pk(input.account_id, "PersonalAccount")
-            if account_id is None:
-                raise account_not_found()
-            payment = await start_payment(
-                info.context.runtime,
-                customer_id=viewer.customer_id,
-                account_id=account_id,
-                electricity=input.electricity,
-                penalty=input.penalty,
-                state_duty=input.state_duty,
-                method=input.method,
-                idempotency_key=input.idempotency_key,
-            )
-        except DomainError as error:
-            return StartPaymentPayload(errors=user_errors(error))
+        account_id = pk_of(input.account_id, "PersonalAccount", account_not_found)
+        payment = await start_payment(
+            info.context.runtime,
+            customer_id=viewer.customer_id,
+            account_id=account_id,
+            electricity=input.electricity,
+            penalty=input.penalty,
+            state_duty=input.state_duty,
+            method=input.method,
+            idempotency_key=input.idempotency_key,
+        )
         qr = None
         if shows_qr(payment) and payment.confirmation_url is not None:
-            settings = info.context.runtime.settings
             qr = SbpQrCode(
                 link=payment.confirmation_url,
                 svg=qr_svg(payment.confirmation_url),
-                png_url=qr_png_url(payment, settings),
+                png_url=qr_png_url(payment, info.context.runtime.settings),
             )
         return StartPaymentPayload(
             payment=Payment.from_row(payment), confirmation_url=payment.confirmation_url, sbp_qr=qr
         )
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=[CanImportPayments],
         description="Integrations (service token with `payments:write`): payments received at a bank, a cash "
         "desk, the post office or by other aggregators. Each lowers the account's debt and is pushed as "
@@ -79,8 +72,5 @@ class PaymentMutation:
             )
             for item in input.items
         ]
-        try:
-            result = await import_payments(info.context.runtime, sender_token_id=service.token_id, items=items)
-        except DomainError as error:
-            return ImportPaymentsPayload(errors=user_errors(error))
+        result = await import_payments(info.context.runtime, sender_token_id=service.token_id, items=items)
         return ImportPaymentsPayload(created=result.created, skipped=result.skipped)

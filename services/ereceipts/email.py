@@ -13,8 +13,7 @@ from services.billing.payee import ENERGOSBYT, SUPPLIER_NAME, SUPPLIER_PHONE
 from services.billing.receipt_pdf import file_name, month_name, render_statement_pdf, rubles
 from services.billing.statement_document import load_statement_document
 from services.ereceipts.links import pay_link
-from services.ereceipts.queue import E_RECEIPT
-from services.messaging.compose import Composed, NothingToSend, register_composer
+from services.messaging.compose import Composed, NothingToSend
 from services.messaging.gateways import Attachment
 from services.platform.runtime import Runtime
 
@@ -75,6 +74,3 @@ async def compose_e_receipt(runtime: Runtime, session: AsyncSession, message: Ou
             ),
         ),
     )
-
-
-register_composer(E_RECEIPT, compose_e_receipt)

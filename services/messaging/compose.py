@@ -1,8 +1,8 @@
 """Emails made at send time from what they are about (a statement, …), not from text stored when queued.
 
-A domain registers a composer for its message kind; the delivery job asks it for the subject, the text and HTML
-parts and the attachments each time it sends, so a queued message stays a small row however large its PDF, and a
-link in it (say a signed pay link) is fresh when it leaves.
+Each message kind made so has a composer (listed in services/messaging/composers.py); the delivery job asks it for
+the subject, the text and HTML parts and the attachments each time it sends, so a queued message stays a small row
+however large its PDF, and a link in it (say a signed pay link) is fresh when it leaves.
 """
 
 from __future__ import annotations
@@ -31,8 +31,3 @@ class NothingToSend(Exception):
 
 # Called inside the delivery's own transaction (which holds the message's row lock): read through `session`.
 Composer = Callable[[Runtime, AsyncSession, OutboundMessage], Awaitable[Composed]]
-COMPOSERS: dict[str, Composer] = {}
-
-
-def register_composer(kind: str, composer: Composer) -> None:
-    COMPOSERS[kind] = composer

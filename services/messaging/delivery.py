@@ -19,10 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import DeliveryStatus, MessageChannel
 from models.infra import OutboundMessage, StoredFile
-from services.files.storage import file_storage
-from services.messaging.compose import COMPOSERS, NothingToSend
-from services.messaging.gateways import Attachment, Outgoing, email_gateway, sms_gateway
-from services.platform.background import JOBS, Job
+from services.messaging.compose import NothingToSend
+from services.messaging.composers import COMPOSERS
+from services.messaging.gateways import Attachment, Outgoing
 from services.platform.database import run
 from services.platform.runtime import Runtime
 
@@ -53,10 +52,9 @@ class EmailBucket:
 
 def email_bucket(runtime: Runtime) -> EmailBucket:
     rate = runtime.settings.email_rate_per_second
-    bucket: EmailBucket | None = runtime.extras.get("email_bucket")
+    bucket = runtime.email_bucket
     if bucket is None or bucket.rate != rate:
-        bucket = EmailBucket(rate=rate, tokens=max(rate, 1.0), at=runtime.clock.now())
-        runtime.extras["email_bucket"] = bucket
+        bucket = runtime.email_bucket = EmailBucket(rate=rate, tokens=max(rate, 1.0), at=runtime.clock.now())
     return bucket
 
 
@@ -113,7 +111,7 @@ async def _stored_attachment(runtime: Runtime, session: AsyncSession, file_id: i
     stored = await session.get(StoredFile, file_id)
     if stored is None:
         raise NothingToSend(f"the attached file {file_id} is gone")
-    data = await file_storage(runtime).open(stored.storage_key)
+    data = await runtime.file_storage.open(stored.storage_key)
     return Attachment(filename=stored.filename, content_type=stored.content_type, data=data)
 
 
@@ -130,7 +128,7 @@ async def _send(runtime: Runtime, session: AsyncSession, message: OutboundMessag
         html=message.html_body,
     )
     if message.channel is MessageChannel.SMS:
-        await sms_gateway(runtime).send_sms(outgoing)
+        await runtime.sms_gateway.send_sms(outgoing)
         return
     composer = COMPOSERS.get(message.kind)
     if composer is not None:
@@ -146,7 +144,7 @@ async def _send(runtime: Runtime, session: AsyncSession, message: OutboundMessag
         outgoing = replace(
             outgoing, attachments=(await _stored_attachment(runtime, session, message.attachment_file_id),)
         )
-    await email_gateway(runtime).send_email(outgoing)
+    await runtime.email_gateway.send_email(outgoing)
 
 
 def _failed(message: OutboundMessage, error: Exception, now: datetime) -> int:
@@ -160,6 +158,3 @@ def _failed(message: OutboundMessage, error: Exception, now: datetime) -> int:
     message.meta = {**(message.meta or {}), "retry_at": (now + retry_delay(message.attempts)).isoformat()}
     log.warning("message delivery failed", id=message.id, attempts=message.attempts, error=message.last_error)
     return 0
-
-
-JOBS.append(Job(name="deliver-messages", run_once=deliver_pending))

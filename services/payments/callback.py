@@ -29,6 +29,7 @@ from services.platform.database import run
 from services.platform.runtime import Runtime
 
 __all__ = ["STATUS_CHANGED", "CallbackOutcome", "handle_callback"]
+
 MAX_ID_LENGTH = 100
 CALLBACK = PaymentCallback.__table__  # type: ignore[attr-defined]
 

@@ -115,10 +115,9 @@ def payment_provider(settings: Settings) -> PaymentProvider:
 
 def runtime_provider(runtime: Runtime) -> PaymentProvider:
     """The process's provider, built once (ЮKassa keeps a pool of HTTP connections)."""
-    provider: PaymentProvider | None = runtime.extras.get("payment_provider")
+    provider = runtime.payment_provider
     if provider is None or provider.name != runtime.settings.payment_provider:
-        provider = payment_provider(runtime.settings)
-        runtime.extras["payment_provider"] = provider
+        provider = runtime.payment_provider = payment_provider(runtime.settings)
     return provider
 
 

@@ -20,9 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import AccountDebt, Payment
 from models.enums import PaymentStatus
-from services.outbox import account_channel, record_event
+from services.events.outbox import record_event
+from services.payments.events import PaymentStatusChanged
 
-STATUS_CHANGED = "payment.status_changed"
+STATUS_CHANGED = PaymentStatusChanged.type
 ENDINGS = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED})
 
 
@@ -42,21 +43,7 @@ async def credit(session: AsyncSession, payment: Payment, *, now: datetime) -> N
 
 
 def record_change(session: AsyncSession, payment: Payment, *, old: PaymentStatus, now: datetime) -> None:
-    record_event(
-        session,
-        type=STATUS_CHANGED,
-        channels=[account_channel(payment.account_id)],
-        payload={
-            "payment_id": payment.id,
-            "account_id": payment.account_id,
-            "old": old.value,
-            "new": payment.status.value,
-            "at": now.isoformat(),
-            "amount": payment.amount,
-            "paid_at": payment.paid_at.isoformat() if payment.paid_at is not None else None,
-        },
-        now=now,
-    )
+    record_event(session, PaymentStatusChanged.of(payment, old=old, now=now), now=now)
 
 
 async def settle(

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from services.ereceipts import jobs  # noqa: F401  (the handler and the composer, as a running server has them)
 from services.platform.settings import EmailGateway, Settings
 from tests.support.identity import SmtpInbox, local_smtp_server
 from tests.support.yookassa import local_yookassa, yookassa

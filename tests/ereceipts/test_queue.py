@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from services.ereceipts.queue import queue_e_receipts
 from services.messaging.delivery import deliver_pending
+from services.messaging.gateways import make_email_gateway
 from services.platform.clock import FrozenClock
 from services.platform.database import count_statements, run
 from services.platform.runtime import Runtime
@@ -106,12 +107,12 @@ async def test_a_delivery_retry_sends_the_receipt_once(runtime: Runtime, smtp: S
     await issue_statement(runtime, owner.account)
     working_port = runtime.settings.smtp_port
     runtime.settings = runtime.settings.model_copy(update={"smtp_port": 1})  # nothing listens: SMTP is down
-    runtime.extras.pop("email_gateway", None)
+    runtime.email_gateway = make_email_gateway(runtime.settings)
     await close_and_send(runtime)
     assert smtp.messages == []
 
     runtime.settings = runtime.settings.model_copy(update={"smtp_port": working_port})
-    runtime.extras.pop("email_gateway", None)
+    runtime.email_gateway = make_email_gateway(runtime.settings)
     clock.advance(timedelta(minutes=5))
     await deliver_pending(runtime)
     clock.advance(timedelta(hours=1))

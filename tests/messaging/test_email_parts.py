@@ -19,7 +19,7 @@ from models.infra import OutboundMessage, StoredFile
 from services.billing.payee import ENERGOSBYT
 from services.billing.receipt_pdf import render_statement_pdf, rubles
 from services.billing.statement_document import load_statement_document
-from services.files.storage import file_storage, new_key
+from services.files.storage import new_key
 from services.messaging.delivery import deliver_pending
 from services.messaging.outbound import queue_email
 from services.platform.clock import FrozenClock
@@ -64,7 +64,7 @@ async def stored_statement_pdf(runtime: Runtime) -> tuple[int, str, int]:
             payee=ENERGOSBYT,
         )
         key = new_key(FilePurpose.STATEMENT_PDF)
-        await file_storage(runtime).put(key, pdf)
+        await runtime.file_storage.put(key, pdf)
         stored = StoredFile(
             purpose=FilePurpose.STATEMENT_PDF,
             storage_key=key,

@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from services.events.relay import relay_once
+from services.events.stream import latest_position
 from services.integrations.service_tokens import create_service_token
 from services.payments.qr import qr_svg
 from services.platform.runtime import Runtime
-from subscriptions.relay import relay_once
-from subscriptions.stream import latest_position
 from tests.support.callers import make_callers, matrix
 from tests.support.factories import create_customer
 from tests.support.graphql import GraphQLClient

@@ -9,11 +9,11 @@ import orjson
 import sqlalchemy as sa
 
 from models import AccountDebt, AccountLink, Customer, PersonalAccount, Statement
-from services.outbox import account_channel
+from services.events.broker import InProcessBroker
+from services.events.outbox import account_channel
+from services.events.relay import relay_once
 from services.platform.database import run
 from services.platform.runtime import Runtime
-from subscriptions.broker import InProcessBroker
-from subscriptions.relay import relay_once
 from tests.support.factories import create_account, create_customer
 
 PERIOD = date(2026, 10, 1)
