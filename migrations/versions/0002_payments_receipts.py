@@ -41,6 +41,12 @@ def upgrade() -> None:
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('name', name=op.f('pk_event_consumer')),
     )
+    # E-receipts start from now: statements issued before this release were delivered on paper or not at all, and a
+    # month-old email «сформирован платёжный документ» would only confuse.
+    op.execute(
+        "INSERT INTO event_consumer (name, position, updated_at)"
+        " SELECT 'e-receipts', coalesce(max(position), 0), now() FROM outbox_event"
+    )
 
 
 def downgrade() -> None:
