@@ -20,11 +20,13 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.ereceipts.queue import queue_e_receipts
 from services.events.broker import start_broker, stop_broker
 from services.events.relay import relay_once
 from services.identity.guard import start_session_guard, stop_session_guard
 from services.identity.limits import sweep_rate_limit_counters
 from services.messaging.delivery import deliver_pending
+from services.payments.notifications import settle_stale_payments
 from services.platform.background import Background, Job
 from services.platform.bootstrap import build_runtime, open_database, resolve_database_url
 from services.platform.runtime import Runtime
@@ -45,6 +47,10 @@ BACKGROUND = Background(
         Job(name="deliver-messages", run_once=deliver_pending),
         Job(name="reading-processor", run_once=process_once, idle_seconds=0.5),
         Job(name="sweep-rate-limits", run_once=sweep_rate_limit_counters, idle_seconds=300),
+        # statement.issued → e-receipt emails (one INSERT … SELECT per batch of events); they leave by deliver-messages.
+        Job(name="e-receipts", run_once=queue_e_receipts, idle_seconds=2),
+        # Payments PENDING past PAYMENT_PENDING_TIMEOUT_MINUTES read back from the provider; once a minute is plenty.
+        Job(name="settle-stale-payments", run_once=settle_stale_payments, idle_seconds=60),
     ],
 )
 
@@ -96,7 +102,7 @@ class RequestIdMiddleware:
 def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
     """The ASGI app on a ready runtime (tests build it on a transactional database)."""
     from resolvers.files.routes import file_routes
-    from resolvers.payments.callback import payment_callback
+    from resolvers.payments.routes import payment_routes
     from resolvers.root import schema
     from schema.core.view import GraphQLView
 
@@ -127,7 +133,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *file_routes(),  # signed file downloads, the contract access application template
-            Route("/payments/callback/{provider}", payment_callback, methods=["POST"]),  # signed provider callbacks
+            *payment_routes(),  # provider callbacks and notifications, the pay pages
         ],
         lifespan=lifespan,
     )

@@ -11,7 +11,7 @@ from models.billing import (
     Statement,
 )
 from models.identity import AuthSession, Customer, OneTimeCode, RateLimitCounter, RefreshToken, ServiceToken
-from models.infra import OutboundMessage, OutboxEvent, StoredFile
+from models.infra import EventConsumer, OutboundMessage, OutboxEvent, StoredFile
 from models.isu import IsuDailyRegister, IsuEvent, IsuHourlyProfile, IsuPowerExtreme, MeteringPoint
 from models.metering import ImportBatch, Meter, Reading, ReadingSubmission, SubmittedValue, Tariff
 from models.objects import (
@@ -44,6 +44,7 @@ __all__ = [
     "ContractLink",
     "Customer",
     "DeliveryPoint",
+    "EventConsumer",
     "GridCompany",
     "ImportBatch",
     "IsuDailyRegister",

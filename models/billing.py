@@ -78,6 +78,8 @@ class Payment(SQLModel, table=True):
     created_at: datetime = timestamp_field()
     paid_at: datetime | None = timestamp_field(nullable=True)
     idempotency_key: str | None = Field(default=None, max_length=64)
+    # Started from a statement's pay link (e-receipt): the statement it pays, exactly its amount due.
+    statement_id: int | None = fk("statement.id", nullable=True, ondelete="SET NULL")
 
 
 class PaymentCallback(SQLModel, table=True):

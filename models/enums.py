@@ -106,6 +106,8 @@ class PaymentMethod(StrEnum):
     CARD = "CARD"
     BANK = "BANK"  # paid outside the portal: a bank branch or online banking
     CASH_DESK = "CASH_DESK"
+    POST_OFFICE = "POST_OFFICE"  # Почта России
+    AGGREGATOR = "AGGREGATOR"  # another payment aggregator or a payment agent
 
 
 class PaymentStatus(StrEnum):

@@ -55,12 +55,24 @@ class OutboxEvent(SQLModel, table=True):
 
 
 class OutboundMessage(SQLModel, table=True):
-    """An SMS or email queued in the business transaction and delivered by the dispatcher."""
+    """An SMS or email queued in the business transaction and delivered by the dispatcher.
+
+    An email about a statement (an e-receipt) keeps only a reference to it: its text, HTML, pay link and PDF are
+    made when it is sent. One statement goes to one address once (the partial unique index), however often the
+    period's close or the event handler runs.
+    """
 
     __tablename__ = "outbound_message"
     __table_args__ = (
         sa.Index("ix_outbound_message_pending", "id", postgresql_where=sa.text("status = 'PENDING'")),
         sa.Index("ix_outbound_message_recipient_time", "recipient", "created_at"),
+        sa.Index(
+            "uq_outbound_message_statement_recipient",
+            "statement_id",
+            "recipient",
+            unique=True,
+            postgresql_where=sa.text("statement_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = id_field()
@@ -78,3 +90,15 @@ class OutboundMessage(SQLModel, table=True):
     customer_id: int | None = fk("customer.id", nullable=True, ondelete="SET NULL")
     attachment_file_id: int | None = fk("stored_file.id", nullable=True, index=False)
     meta: dict[str, Any] | None = json_field()
+    html_body: str | None = Field(default=None, sa_type=sa.Text)
+    statement_id: int | None = fk("statement.id", nullable=True, index=False, ondelete="CASCADE")
+
+
+class EventConsumer(SQLModel, table=True):
+    """How far a background handler has read the outbox (by publishing position): it resumes after it."""
+
+    __tablename__ = "event_consumer"
+
+    name: str = Field(primary_key=True, max_length=64)
+    position: int = Field(default=0, sa_type=sa.BigInteger)
+    updated_at: datetime = timestamp_field()

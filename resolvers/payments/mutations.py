@@ -1,4 +1,4 @@
-"""startPayment (customers): a PENDING payment and the link where it is paid."""
+"""startPayment (customers): a PENDING payment and the link where it is paid; importPayments (integrations)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from schema.billing.types import Payment
 from schema.core.context import Info
 from schema.core.ids import pk_of
 from schema.core.permissions import IsCustomer, signed_in
-from schema.payments.inputs import StartPaymentInput, StartPaymentPayload
+from schema.payments.imports import CanImportPayments, ImportPaymentsInput, ImportPaymentsPayload
+from schema.payments.inputs import SbpQrCode, StartPaymentInput, StartPaymentPayload
 from services.objects.accounts import account_not_found
+from services.payments.imports import ExternalPayment, import_payments
+from services.payments.qr import qr_png_url, qr_svg, shows_qr
 from services.payments.start import start_payment
 
 
@@ -19,9 +22,9 @@ class PaymentMutation:
     @mutation(
         permission_classes=[IsCustomer],
         description="Pay for a personal account («Оплата»): split the amount into electricity, penalty and state "
-        "duty and choose SBP or a bank card. Answers a PENDING payment and `confirmationUrl`; the payment becomes "
-        "SUCCEEDED or FAILED when the provider confirms it (the debt is lowered then, and "
-        "`payment.status_changed` is sent to the account).",
+        "duty and choose SBP or a bank card. Answers a PENDING payment and `confirmationUrl` (for SBP also the QR "
+        "code, `sbpQr`); the payment becomes SUCCEEDED, FAILED or CANCELLED when the provider confirms it (the debt "
+        "is lowered then, and `payment.status_changed` is sent to the account).",
     )
     async def start_payment(self, info: Info, input: StartPaymentInput) -> StartPaymentPayload:
         viewer = signed_in(info)
@@ -36,4 +39,38 @@ class PaymentMutation:
             method=input.method,
             idempotency_key=input.idempotency_key,
         )
-        return StartPaymentPayload(payment=Payment.from_row(payment), confirmation_url=payment.confirmation_url)
+        qr = None
+        if shows_qr(payment) and payment.confirmation_url is not None:
+            qr = SbpQrCode(
+                link=payment.confirmation_url,
+                svg=qr_svg(payment.confirmation_url),
+                png_url=qr_png_url(payment, info.context.runtime.settings),
+            )
+        return StartPaymentPayload(
+            payment=Payment.from_row(payment), confirmation_url=payment.confirmation_url, sbp_qr=qr
+        )
+
+    @mutation(
+        permission_classes=[CanImportPayments],
+        description="Integrations (service token with `payments:write`): payments received at a bank, a cash "
+        "desk, the post office or by other aggregators. Each lowers the account's debt and is pushed as "
+        "`paymentStatusChanged`; an externalId sent again by the same integration changes nothing; all items of a "
+        "batch are stored or none.",
+    )
+    async def import_payments(self, info: Info, input: ImportPaymentsInput) -> ImportPaymentsPayload:
+        service = info.context.service
+        assert service is not None, "guarded by CanImportPayments"
+        items = [
+            ExternalPayment(
+                external_id=item.external_id,
+                account_number=item.account_number,
+                electricity=item.electricity,
+                penalty=item.penalty,
+                state_duty=item.state_duty,
+                paid_at=item.paid_at,
+                method=item.method,
+            )
+            for item in input.items
+        ]
+        result = await import_payments(info.context.runtime, sender_token_id=service.token_id, items=items)
+        return ImportPaymentsPayload(created=result.created, skipped=result.skipped)

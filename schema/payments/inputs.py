@@ -22,11 +22,21 @@ class StartPaymentInput:
     penalty: Kopecks = strawberry.field(description="For the penalty (пени); at most the penalty owed.")
     state_duty: Kopecks = strawberry.field(description="For the state duty (госпошлина); at most the duty owed.")
     method: PaymentMethod = strawberry.field(  # type: ignore[valid-type]
-        description="SBP or CARD; BANK and CASH_DESK are payments outside the portal and are refused."
+        description="SBP or CARD; the others are payments outside the portal (importPayments) and are refused."
     )
     idempotency_key: str = strawberry.field(
         description="Chosen by the client (up to 64 characters), the same for retries of one payment: a retry "
         "returns the first payment and creates nothing; the key with another split is INVALID_INPUT."
+    )
+
+
+@strawberry.type(description="The SBP QR code of a payment, drawn by the server: show it as it is.")
+class SbpQrCode:
+    link: str = strawberry.field(description="The НСПК link the code holds: open it on a phone to pay in a bank app.")
+    svg: str = strawberry.field(description="The code as an inline `<svg>` element (no XML declaration).")
+    png_url: str = strawberry.field(
+        description="The code as a PNG for an `<img src>` (a signed link, no token needed), while the payment is "
+        "pending and at most PAYMENT_PENDING_TIMEOUT_MINUTES after it started."
     )
 
 
@@ -37,6 +47,9 @@ class StartPaymentPayload:
         default=None,
         description="Where the customer pays: for SBP the НСПК link (render it as the QR code, or open it on a "
         "phone); for CARD the bank's payment page to redirect to.",
+    )
+    sbp_qr: SbpQrCode | None = strawberry.field(
+        default=None, description="For SBP: the QR code itself (SVG and a PNG link) and its link; null for CARD."
     )
     errors: list[UserError] = strawberry.field(default_factory=list)
 

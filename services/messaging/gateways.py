@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -26,6 +27,13 @@ class DeliveryError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. application/pdf
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     id: int
     to: str
@@ -34,6 +42,29 @@ class Outgoing:
     kind: str
     at: datetime
     subject: str | None = None
+    html: str | None = None  # email: an HTML alternative of `text`
+    attachments: tuple[Attachment, ...] = ()
+
+
+def email_message(message: Outgoing) -> EmailMessage:
+    """multipart/mixed (when attached) of multipart/alternative (text, HTML) and the attachments.
+
+    The Message-ID is made from our message id, so a resend after a lost answer from the SMTP server is recognisable
+    as the same letter by the receiving side.
+    """
+    email = EmailMessage()
+    email["From"] = message.sender
+    email["To"] = message.to
+    email["Subject"] = message.subject or ""
+    email["Date"] = format_datetime(message.at)
+    email["Message-ID"] = f"<lk-{message.id}@{message.sender.rpartition('@')[2] or 'localhost'}>"
+    email.set_content(message.text)
+    if message.html is not None:
+        email.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        email.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+    return email
 
 
 class SmsGateway(Protocol):
@@ -107,11 +138,7 @@ class SmtpEmailGateway:
 
     async def send_email(self, message: Outgoing) -> None:
         if self.smtp:
-            email = EmailMessage()
-            email["From"] = message.sender
-            email["To"] = message.to
-            email["Subject"] = message.subject or ""
-            email.set_content(message.text)
+            email = email_message(message)
             try:
                 await aiosmtplib.send(
                     email,
@@ -134,6 +161,13 @@ class SmtpEmailGateway:
                 "kind": message.kind,
                 "at": message.at.isoformat(),
             }
+            if message.html is not None:
+                record["html"] = message.html
+            if message.attachments:
+                record["attachments"] = [
+                    {"filename": item.filename, "content_type": item.content_type, "size": len(item.data)}
+                    for item in message.attachments
+                ]
             await append_json_line(self.mirror, record)
         log.info("email", to=message.to, kind=message.kind, subject=message.subject)
 

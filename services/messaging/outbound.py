@@ -36,7 +36,10 @@ def queue_email(
     sender: str,
     now: datetime,
     customer_id: int | None = None,
+    html: str | None = None,
+    attachment_file_id: int | None = None,
 ) -> OutboundMessage:
+    """An email; `html` an HTML alternative of `text`, `attachment_file_id` a stored file attached when sent."""
     message = OutboundMessage(
         channel=MessageChannel.EMAIL,
         sender=sender,
@@ -46,6 +49,8 @@ def queue_email(
         kind=kind,
         created_at=now,
         customer_id=customer_id,
+        html_body=html,
+        attachment_file_id=attachment_file_id,
     )
     session.add(message)
     return message

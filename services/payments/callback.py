@@ -2,12 +2,9 @@
 
 The callback is stored once per (provider, callbackId), in the transaction that applies it: the same callback again
 finds it stored and changes nothing, so a payment is credited once however often the provider retries.
-Only a PENDING payment fails; a SUCCEEDED callback credits a PENDING, FAILED or CANCELLED payment (the money did
-arrive), and never one already SUCCEEDED.
-
-Crediting lowers the account's debt by the split: electricity may go below zero (an advance); penalty and state
-duty stop at zero and what exceeds them (the debt was lowered meanwhile, say by a bank payment) goes to electricity,
-so no paid kopeck is lost.
+Only the development provider reports by signed callbacks: a provider whose results are read back from its own API
+(ЮKassa) never gets a payment settled here, whatever the signature, and production has no development provider.
+What a result does to the payment and the debt: services/payments/settle.py.
 """
 
 from __future__ import annotations
@@ -23,14 +20,15 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import AccountDebt, Payment, PaymentCallback
+from models import Payment, PaymentCallback
 from models.enums import PaymentStatus
-from services.events.outbox import record_event
-from services.payments.events import PaymentStatusChanged
+from services.payments.provider import DEV_PROVIDER
+from services.payments.settle import STATUS_CHANGED, settle
 from services.platform.database import run
 from services.platform.runtime import Runtime
+
+__all__ = ["STATUS_CHANGED", "CallbackOutcome", "handle_callback"]
 
 MAX_ID_LENGTH = 100
 CALLBACK = PaymentCallback.__table__  # type: ignore[attr-defined]
@@ -90,21 +88,6 @@ def parse_body(body: bytes) -> CallbackBody | None:
     return CallbackBody(callback_id, payment_id, PaymentStatus(status), paid_at, data)
 
 
-async def _credit(session: AsyncSession, payment: Payment, *, now: datetime) -> None:
-    debt = (
-        await session.exec(select(AccountDebt).where(AccountDebt.account_id == payment.account_id).with_for_update())
-    ).first()
-    if debt is None:
-        debt = AccountDebt(account_id=payment.account_id, electricity=0, penalty=0, state_duty=0, updated_at=now)
-    penalty_paid = min(payment.penalty, max(debt.penalty, 0))
-    duty_paid = min(payment.state_duty, max(debt.state_duty, 0))
-    debt.penalty -= penalty_paid
-    debt.state_duty -= duty_paid
-    debt.electricity -= payment.amount - penalty_paid - duty_paid
-    debt.updated_at = now
-    session.add(debt)
-
-
 async def handle_callback(runtime: Runtime, *, provider: str, body: bytes, signature: str | None) -> CallbackOutcome:
     """Check the signature before reading anything; then apply the callback once, with its event, or nothing."""
     if not signature_valid(runtime.settings.payment_callback_secret, body, signature):
@@ -112,6 +95,8 @@ async def handle_callback(runtime: Runtime, *, provider: str, body: bytes, signa
     parsed = parse_body(body)
     if parsed is None or (parsed.status is PaymentStatus.SUCCEEDED and parsed.paid_at is None):
         return CallbackOutcome.BAD_REQUEST
+    if provider != DEV_PROVIDER or runtime.settings.environment.value != "development":
+        return CallbackOutcome.UNKNOWN_PAYMENT
     now = runtime.clock.now()
     async with runtime.db.session() as session:
         payment = (
@@ -138,17 +123,6 @@ async def handle_callback(runtime: Runtime, *, provider: str, body: bytes, signa
         )
         if stored.first() is None:
             return CallbackOutcome.REPEATED
-        old = payment.status
-        if parsed.status is PaymentStatus.SUCCEEDED and old is not PaymentStatus.SUCCEEDED:
-            payment.status = PaymentStatus.SUCCEEDED
-            payment.paid_at = parsed.paid_at
-            await _credit(session, payment, now=now)
-        elif parsed.status is PaymentStatus.FAILED and old is PaymentStatus.PENDING:
-            payment.status = PaymentStatus.FAILED
-        else:
-            await session.commit()
-            return CallbackOutcome.IGNORED
-        session.add(payment)
-        record_event(session, PaymentStatusChanged.of(payment, old=old, now=now), now=now)
+        changed = await settle(session, payment, status=parsed.status, paid_at=parsed.paid_at, now=now)
         await session.commit()
-    return CallbackOutcome.APPLIED
+    return CallbackOutcome.APPLIED if changed else CallbackOutcome.IGNORED

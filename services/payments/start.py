@@ -8,18 +8,26 @@ anything else is refused (a client bug: one key, one intended payment).
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 import sqlalchemy as sa
+import structlog
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import AccountDebt, Payment
+from models import AccountDebt, Customer, Payment, PersonalAccount
 from models.enums import PaymentMethod, PaymentStatus
 from models.objects import AccountLink
 from services.errors import DomainError, ErrorCode, Problem
 from services.objects.accounts import account_not_found
-from services.payments.provider import payment_provider
+from services.payments.fiscal import receipt_items
+from services.payments.provider import PaymentOrder, ProviderUnavailable, runtime_provider
+from services.platform.clock import LOCAL_TZ
 from services.platform.database import run
 from services.platform.runtime import Runtime
+
+log = structlog.get_logger("payments")
 
 PORTAL_METHODS = frozenset({PaymentMethod.SBP, PaymentMethod.CARD})
 MAX_KEY_LENGTH = 64
@@ -106,6 +114,81 @@ def _same_request(earlier: Payment, *, account_id: int, amounts: dict[str, int],
     return earlier.account_id == account_id and earlier.method is method and stored == amounts
 
 
+def provider_unavailable() -> DomainError:
+    return DomainError.single(
+        ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+        "Платёжный сервис сейчас не отвечает. Попробуйте оплатить через несколько минут",
+        "input",
+    )
+
+
+def idempotence_key(scope: str) -> str:
+    """The provider's Idempotence-Key for one intended payment: retries of it create one payment at the provider."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lk-payment:{scope}"))
+
+
+async def create_at_provider(
+    runtime: Runtime,
+    session: AsyncSession,
+    *,
+    account: PersonalAccount,
+    debt: AccountDebt | None,
+    amounts: dict[str, int],
+    method: PaymentMethod,
+    scope: str,
+    return_url: str,
+    receipt_email: str | None,
+    receipt_phone: str | None,
+    now: datetime,
+) -> Payment:
+    """Ask the provider for the payment, then add the PENDING payment to `session` (the caller commits)."""
+    assert account.id is not None
+    provider = runtime_provider(runtime)
+    amount = sum(amounts.values())
+    order = PaymentOrder(
+        amount=amount,
+        method=method,
+        idempotence_key=idempotence_key(scope),
+        description=f"Оплата электроэнергии, л/с {account.number}",
+        return_url=return_url,
+        receipt_email=receipt_email,
+        receipt_phone=receipt_phone,
+        items=receipt_items(
+            account_number=account.number,
+            electricity=amounts["electricity"],
+            penalty=amounts["penalty"],
+            state_duty=amounts["state_duty"],
+            owed_electricity=debt.electricity if debt is not None else 0,
+            on=now.astimezone(LOCAL_TZ).date(),
+        ),
+        metadata={"account": account.number, "scope": scope[:100]},
+    )
+    try:
+        created = await provider.create(order)
+    except ProviderUnavailable as error:
+        log.warning("payment provider unavailable", provider=provider.name, error=str(error))
+        raise provider_unavailable() from error
+    payment = Payment(
+        account_id=account.id,
+        amount=amount,
+        electricity=amounts["electricity"],
+        penalty=amounts["penalty"],
+        state_duty=amounts["state_duty"],
+        method=method,
+        status=PaymentStatus.PENDING,
+        provider=provider.name,
+        provider_payment_id=created.provider_payment_id,
+        confirmation_url=created.confirmation_url,
+        created_at=now,
+    )
+    session.add(payment)
+    return payment
+
+
+def receipt_phone(phone: str) -> str:
+    return phone.removeprefix("+")  # ЮKassa: the phone in ITU-T E.164 without "+", e.g. 79000000000
+
+
 async def start_payment(
     runtime: Runtime,
     *,
@@ -147,23 +230,25 @@ async def start_payment(
         problems = _debt_problems(debt, penalty=penalty, state_duty=state_duty)
         if problems:
             raise DomainError(problems)
-        provider = payment_provider(runtime.settings)
-        created = provider.create(amount=electricity + penalty + state_duty, method=method)
-        payment = Payment(
-            account_id=account_id,
-            customer_id=customer_id,
-            amount=electricity + penalty + state_duty,
-            electricity=electricity,
-            penalty=penalty,
-            state_duty=state_duty,
+        account = await session.get(PersonalAccount, account_id)
+        customer = await session.get(Customer, customer_id)
+        assert account is not None, "a link holds its account"
+        assert customer is not None, "a link holds its customer"
+        email = customer.email if customer.email and customer.email_verified else None
+        payment = await create_at_provider(
+            runtime,
+            session,
+            account=account,
+            debt=debt,
+            amounts=amounts,
             method=method,
-            status=PaymentStatus.PENDING,
-            provider=provider.name,
-            provider_payment_id=created.provider_payment_id,
-            confirmation_url=created.confirmation_url,
-            created_at=now,
-            idempotency_key=idempotency_key,
+            scope=f"customer:{customer_id}:{idempotency_key}",
+            return_url=f"{runtime.settings.public_url.rstrip('/')}/",
+            receipt_email=email,
+            receipt_phone=None if email else receipt_phone(customer.phone),
+            now=now,
         )
-        session.add(payment)
+        payment.customer_id = customer_id
+        payment.idempotency_key = idempotency_key
         await session.commit()
     return payment

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from services.identity.guard import SessionGuard
     from services.identity.limits import RateLimiter
     from services.integrations.service_tokens import ServiceTokenCache
+    from services.messaging.delivery import EmailBucket
     from services.messaging.gateways import EmailSender, SmsGateway
+    from services.payments.provider import PaymentProvider
 
 
 class Runtime:
@@ -39,6 +41,7 @@ class Runtime:
         file_storage: FileStorage | None = None,
         sms_gateway: SmsGateway | None = None,
         email_gateway: EmailSender | None = None,
+        payment_provider: PaymentProvider | None = None,
     ) -> None:
         # Imported here: each of these modules takes a Runtime in its own functions.
         from services.events.broker import make_broker
@@ -62,3 +65,7 @@ class Runtime:
         self.sms_gateway: SmsGateway = sms_gateway if sms_gateway is not None else make_sms_gateway(settings)
         self.email_gateway: EmailSender = email_gateway if email_gateway is not None else make_email_gateway(settings)
         self.service_tokens: ServiceTokenCache = ServiceTokenCache()
+        # Built on first use from the settings (services.payments.provider.runtime_provider): ЮKassa's HTTP client.
+        self.payment_provider: PaymentProvider | None = payment_provider
+        # The email rate limit's tokens (services.messaging.delivery), on first delivery.
+        self.email_bucket: EmailBucket | None = None

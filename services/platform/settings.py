@@ -63,10 +63,19 @@ class Settings(BaseSettings):
     readings_window_end_day: int = 25
     public_url: str = "http://127.0.0.1:8000"
 
-    # dev: a development provider that takes no money; disabled: the portal takes no payments (until a real
-    # provider's adapter exists, production runs with this).
-    payment_provider: Literal["dev", "disabled"] = "dev"
+    # dev: a development provider that takes no money; yookassa: ЮKassa (API v3); disabled: no payments.
+    payment_provider: Literal["dev", "disabled", "yookassa"] = "dev"
     payment_callback_secret: str = DEVELOPMENT_PAYMENT_CALLBACK_SECRET
+    yookassa_shop_id: str | None = None
+    yookassa_secret_key: str | None = None
+    yookassa_api_url: str = "https://api.yookassa.ru/v3"
+    # A payment still PENDING this long after it was created is read back from the provider and settled (ЮKassa
+    # cancels an unpaid SBP or card payment after an hour; the margin covers its own delay).
+    payment_pending_timeout_minutes: int = Field(default=75, ge=1)
+    # How long the pay link of an e-receipt stays valid after the statement's due date.
+    pay_link_days_after_due: int = Field(default=60, ge=1)
+    # E-receipts and other email leave at most this many per second per process (the SMTP relay's limit).
+    email_rate_per_second: float = Field(default=10.0, gt=0)
 
     @property
     def sms_outbox_file(self) -> Path:
@@ -93,12 +102,14 @@ class Settings(BaseSettings):
         if self.email_gateway is EmailGateway.FILE:
             return "EMAIL_GATEWAY=file is a development gateway; set EMAIL_GATEWAY=smtp"
         if self.payment_provider == "dev":
-            return "PAYMENT_PROVIDER=dev is a development provider that takes no money; set PAYMENT_PROVIDER=disabled"
-        callback_secret = self.payment_callback_secret
-        if self.payment_provider != "disabled" and (
-            callback_secret == DEVELOPMENT_PAYMENT_CALLBACK_SECRET or len(callback_secret) < 32
-        ):
-            return "PAYMENT_CALLBACK_SECRET is the development secret or shorter than 32 characters"
+            return (
+                "PAYMENT_PROVIDER=dev is a development provider that takes no money; "
+                "set PAYMENT_PROVIDER=yookassa or disabled"
+            )
+        if self.payment_provider == "yookassa" and not (self.yookassa_shop_id and self.yookassa_secret_key):
+            return "PAYMENT_PROVIDER=yookassa needs YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY"
+        if self.payment_provider == "yookassa" and not self.yookassa_api_url.startswith("https://"):
+            return "YOOKASSA_API_URL must be an https:// URL in production"
         if not self.database_url:
             return "DATABASE_URL is required in production (the embedded PostgreSQL is for development)"
         return None

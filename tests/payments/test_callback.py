@@ -182,3 +182,17 @@ async def test_a_signed_body_that_is_not_the_agreed_json_is_400(
     response = await send_callback(app_client, runtime, body)
 
     assert response.status_code == 400
+
+
+async def test_signed_callbacks_settle_nothing_in_production(app_client: httpx.AsyncClient, runtime: Runtime) -> None:
+    from services.platform.settings import Environment
+
+    started = await begin(runtime)
+    before = await snapshot(runtime, started.account.id)
+    runtime.settings = runtime.settings.model_copy(update={"environment": Environment.PRODUCTION})
+
+    response = await send_callback(app_client, runtime, result(started))
+
+    assert response.status_code == 404
+    assert await snapshot(runtime, started.account.id) == before
+    assert (await status_of(runtime, started.payment))[0] is PaymentStatus.PENDING

@@ -22,8 +22,27 @@ READY = {
 @pytest.mark.parametrize(
     ("payments", "problem"),
     [
-        ({}, "PAYMENT_PROVIDER=dev is a development provider that takes no money; set PAYMENT_PROVIDER=disabled"),
+        (
+            {},
+            "PAYMENT_PROVIDER=dev is a development provider that takes no money; "
+            "set PAYMENT_PROVIDER=yookassa or disabled",
+        ),
         ({"payment_provider": "disabled"}, None),
+        ({"payment_provider": "yookassa"}, "PAYMENT_PROVIDER=yookassa needs YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY"),
+        (
+            {"payment_provider": "yookassa", "yookassa_shop_id": "506751"},
+            "PAYMENT_PROVIDER=yookassa needs YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY",
+        ),
+        (
+            {
+                "payment_provider": "yookassa",
+                "yookassa_shop_id": "506751",
+                "yookassa_secret_key": "live_secret",
+                "yookassa_api_url": "http://api.yookassa.ru/v3",
+            },
+            "YOOKASSA_API_URL must be an https:// URL in production",
+        ),
+        ({"payment_provider": "yookassa", "yookassa_shop_id": "506751", "yookassa_secret_key": "live_secret"}, None),
     ],
 )
 def test_production_payment_settings(payments: dict[str, str], problem: str | None) -> None:
