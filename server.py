@@ -202,6 +202,13 @@ def main(argv: list[str] | None = None) -> None:
     token = commands.add_parser("create-service-token", help="create an integration's token (printed once)")
     token.add_argument("--name", required=True)
     token.add_argument("--scope", action="append", default=[], dest="scopes")
+    close = commands.add_parser("close-period", help="issue the statements of a month that has ended")
+    close.add_argument("period", metavar="YYYY-MM")
+    key_rate = commands.add_parser("key-rate", help="the Bank of Russia key rate table")
+    key_rate_commands = key_rate.add_subparsers(dest="key_rate_command", required=True)
+    key_rate_add = key_rate_commands.add_parser("add", help="record a key rate from a date")
+    key_rate_add.add_argument("day", metavar="DATE", help="YYYY-MM-DD, the first day the rate is in force")
+    key_rate_add.add_argument("percent", metavar="PERCENT", help="e.g. 16 or 16.5")
     commands.add_parser("worker", help="run the background processors without HTTP")
     commands.add_parser("export-schema", help="write schema.graphql")
     args = parser.parse_args(argv)
@@ -247,6 +254,12 @@ def main(argv: list[str] | None = None) -> None:
             _with_database(
                 settings, lambda rt: cli.create_service_token(rt, name=args.name, scopes=args.scopes), demo=False
             )
+        ),
+        "close-period": lambda: asyncio.run(
+            _with_database(settings, lambda rt: cli.close_period(rt, period=args.period), demo=False)
+        ),
+        "key-rate": lambda: asyncio.run(
+            _with_database(settings, lambda rt: cli.add_key_rate(rt, day=args.day, percent=args.percent), demo=False)
         ),
         "worker": lambda: asyncio.run(_with_database(settings, cli.run_worker, demo=False)),
         "export-schema": cli.export_schema,

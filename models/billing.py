@@ -130,3 +130,14 @@ class ConsumptionNorm(SQLModel, table=True):
     residents: int  # 1..5, where 5 means "5 or more"
     kwh_per_resident: int
     valid_from: date
+
+
+class BillingRun(SQLModel, table=True):
+    """A period's close: started, and finished once every open account of the period has its statement."""
+
+    __tablename__ = "billing_run"
+
+    period: date = Field(primary_key=True)
+    started_at: datetime = timestamp_field()
+    finished_at: datetime | None = timestamp_field(nullable=True)
+    statements: int = 0  # issued by the runs of this period, all attempts together

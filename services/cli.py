@@ -62,6 +62,41 @@ async def create_service_token(runtime: Runtime, *, name: str, scopes: list[str]
     print(token)
 
 
+async def close_period(runtime: Runtime, *, period: str) -> None:
+    from services.billing.calendar import parse_period
+    from services.billing.close import PeriodNotEnded
+    from services.billing.close import close_period as close
+
+    if runtime.settings.billing_mode != "internal":
+        raise SystemExit("error: BILLING_MODE=external: statements are imported, this server closes no period")
+    try:
+        month = parse_period(period)
+        result = await close(db=runtime.db, period=month, now=runtime.clock.now())
+    except (ValueError, PeriodNotEnded) as error:
+        raise SystemExit(f"error: {error}") from None
+    print(
+        f"period {month:%Y-%m}: {result.statements} statements issued for {result.accounts} accounts "
+        f"in {result.seconds:.1f} s"
+    )
+
+
+async def add_key_rate(runtime: Runtime, *, day: str, percent: str) -> None:
+    from datetime import date
+
+    from services.billing.key_rates import add_key_rate as add
+    from services.billing.key_rates import percent_to_bp
+
+    try:
+        valid_from = date.fromisoformat(day)
+        rate_bp = percent_to_bp(percent)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+    async with runtime.db.session() as session:
+        changed = await add(session, valid_from=valid_from, rate_bp=rate_bp)
+        await session.commit()
+    print(f"key rate {rate_bp / 100:.2f} % from {valid_from}" + ("" if changed else " (already recorded)"))
+
+
 async def run_worker(runtime: Runtime) -> None:
     from services.platform.background import start_background, stop_background
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import TariffCategory, TariffZone
+from services.platform.database import run
 
 TariffRow = tuple[TariffCategory, int, TariffZone, int, date, date | None]
 
@@ -43,10 +45,11 @@ class TariffTable:
 
 
 async def load_tariffs(session: AsyncSession) -> TariffTable:
-    rows = await session.execute(
-        sa.text("SELECT category, zone_count, zone, rate_kopecks, valid_from, valid_to FROM tariff ORDER BY valid_from")
+    rows = await run(
+        session,
+        sa.text(
+            "SELECT category, zone_count, zone, rate_kopecks, valid_from, valid_to FROM tariff ORDER BY valid_from"
+        ),
     )
-    return TariffTable.of(
-        (TariffCategory(category), zone_count, TariffZone(zone), rate, valid_from, valid_to)
-        for category, zone_count, zone, rate, valid_from, valid_to in rows.all()
-    )
+    found: list[Any] = list(rows.all())
+    return TariffTable.of((TariffCategory(row[0]), row[1], TariffZone(row[2]), row[3], row[4], row[5]) for row in found)

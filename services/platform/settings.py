@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     payment_provider: Literal["dev", "disabled"] = "dev"
     payment_callback_secret: str = DEVELOPMENT_PAYMENT_CALLBACK_SECRET
 
+    # internal: this server closes every month; external: another billing system imports the statements.
+    billing_mode: Literal["internal", "external"] = "internal"
+    # The scheduled close runs on the 1st of the month from this Moscow time ("HH:MM") for the month just ended.
+    billing_close_time: str = Field(default="03:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
     @property
     def sms_outbox_file(self) -> Path:
         return self.sms_outbox_path or self.data_dir / "outbox" / "sms.jsonl"
