@@ -25,9 +25,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import AccountDebt, Payment, PaymentCallback
+from models import AccountDebt, DeliveryPoint, Payment, PaymentCallback
 from models.enums import PaymentStatus
-from services.outbox import account_channel, record_event
+from services.outbox import account_channel, contract_channel, record_event
 from services.platform.database import run
 from services.platform.runtime import Runtime
 
@@ -91,6 +91,8 @@ def parse_body(body: bytes) -> CallbackBody | None:
 
 
 async def _credit(session: AsyncSession, payment: Payment, *, now: datetime) -> None:
+    if payment.account_id is None:
+        return  # a contract's delivery point: its debt is its statements' balance (services/billing), no debt row
     debt = (
         await session.exec(select(AccountDebt).where(AccountDebt.account_id == payment.account_id).with_for_update())
     ).first()
@@ -105,14 +107,21 @@ async def _credit(session: AsyncSession, payment: Payment, *, now: datetime) -> 
     session.add(debt)
 
 
-def _record_change(session: AsyncSession, payment: Payment, *, old: PaymentStatus, now: datetime) -> None:
+async def _record_change(session: AsyncSession, payment: Payment, *, old: PaymentStatus, now: datetime) -> None:
+    contract_id = 0
+    if payment.delivery_point_id is not None:
+        point = await session.get(DeliveryPoint, payment.delivery_point_id)
+        contract_id = point.contract_id if point is not None else 0
     record_event(
         session,
         type=STATUS_CHANGED,
-        channels=[account_channel(payment.account_id)],
+        channels=[
+            account_channel(payment.account_id) if payment.account_id is not None else contract_channel(contract_id)
+        ],
         payload={
             "payment_id": payment.id,
             "account_id": payment.account_id,
+            "delivery_point_id": payment.delivery_point_id,
             "old": old.value,
             "new": payment.status.value,
             "at": now.isoformat(),
@@ -167,6 +176,6 @@ async def handle_callback(runtime: Runtime, *, provider: str, body: bytes, signa
             await session.commit()
             return CallbackOutcome.IGNORED
         session.add(payment)
-        _record_change(session, payment, old=old, now=now)
+        await _record_change(session, payment, old=old, now=now)
         await session.commit()
     return CallbackOutcome.APPLIED
