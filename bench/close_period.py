@@ -17,7 +17,7 @@ import asyncio
 import os
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +42,7 @@ async def main() -> None:
     parser.add_argument("--keep", action="store_true", help="commit the statements instead of rolling back")
     args = parser.parse_args()
     period = parse_period(args.period) if args.period else closable_period(now=datetime.now(UTC))
-    now = local_midnight(add_months(period, 1)).astimezone(UTC).replace(hour=1)
+    now = (local_midnight(add_months(period, 1)) + timedelta(hours=3)).astimezone(UTC)  # 03:00 on the 1st, Moscow
     if args.keep:
         db: Database = Database.from_url(args.database_url, pool_size=2)
         result = await close_period(db=db, period=period, now=now, chunk_accounts=args.chunk)

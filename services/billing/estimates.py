@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -84,3 +85,29 @@ def estimate_volumes(
             {zone: _round_half_up(total, history_months) for zone, total in history_volumes.items()},
         )
     return Estimate(ChargeBasis.NORM, {NORM_ZONE: norms.monthly_volume(object_kind=object_kind, residents=residents)})
+
+
+# Organisations (ПП РФ от 04.05.2012 № 442): with no reading, п. 179 bills the month by replacement information (the
+# average of the metered months here) for at most 2 periods in a row; from the 3rd, п. 166 bills the calculated volume,
+# the delivery point's maximum capacity times the hours of the month.
+ORGANISATION_AVERAGE_PERIODS = 2
+
+
+def estimate_organisation_volumes(
+    *,
+    estimated_in_a_row: int,
+    history_months: int,
+    history_volumes: Mapping[TariffZone, int],
+    max_capacity_kw: Decimal | None,
+    hours: int,
+) -> Estimate:
+    averaged = history_months >= 1 and history_volumes
+    if (estimated_in_a_row < ORGANISATION_AVERAGE_PERIODS or max_capacity_kw is None) and averaged:
+        return Estimate(
+            ChargeBasis.AVERAGE,
+            {zone: _round_half_up(total, history_months) for zone, total in history_volumes.items()},
+        )
+    if max_capacity_kw is None:
+        return Estimate(ChargeBasis.CAPACITY, {NORM_ZONE: 0})  # nothing to reckon by: the operator must act
+    kwh = (max_capacity_kw * hours).to_integral_value(rounding=ROUND_HALF_UP)
+    return Estimate(ChargeBasis.CAPACITY, {NORM_ZONE: int(kwh)})

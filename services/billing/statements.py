@@ -1,8 +1,10 @@
-"""A statement (платёжный документ) of one account for one period, composed from what billing knows about it.
+"""A statement (платёжный документ) of one account (or delivery point) for one period, composed from what billing
+knows about it.
 
 ПП РФ от 06.05.2011 № 354 п. 69: the document shows the period, the volume and rate per service (per zone here), the
-recalculations, the debt and the penalty. Balance rule: closing = opening + charged + recalculated + penalty − paid
-(a positive balance is a debt); `paid` counts the electricity and penalty the payments of the period carried.
+recalculations, the debt and the penalty. Balance rule:
+closing = opening + charged + recalculated + vat + penalty − paid (a positive balance is a debt; vat is 0 for
+households, whose tariffs include it); `paid` counts the electricity and penalty the payments of the period carried.
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from models.enums import ZONES_BY_COUNT, ChargeBasis, ChargeKind, ObjectKind, TariffCategory, TariffZone
 from services.billing.allocation import Obligation
 from services.billing.calendar import due_date, issue_date, month_end, month_start
-from services.billing.estimates import NORM_ZONE, NormTable, estimate_volumes
+from services.billing.estimates import NORM_ZONE, NormTable, estimate_organisation_volumes, estimate_volumes
 from services.billing.key_rates import KeyRateTable
 from services.billing.penalty import PayerKind, PenaltyLine, accrue_penalty
 from services.billing.recalculation import ChargeLine, EstimatedCharge, late_real_volume, reverse_estimates
+from services.billing.schedule import final_payment_date
 from services.billing.tariffs import TariffTable
+from services.billing.vat import vat_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class AccountPeriod:
     obligations: Sequence[Obligation] = ()  # unpaid electricity at the period's start, oldest first
     payments: Sequence[PaymentIn] = ()
     payer: PayerKind = PayerKind.HOUSEHOLD
+    max_capacity_kw: Decimal | None = None  # organisations: the delivery point's maximum capacity
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,7 @@ class StatementDraft:
     opening_balance: int
     charged: int
     recalculated: int
+    vat: int
     paid: int
     penalty: int
     closing_balance: int
@@ -75,8 +82,11 @@ def _consumption(
     ]
 
 
+_ZONE_ORDER = {zone: index for index, zone in enumerate(TariffZone)}
+
+
 def _zone_order(zone: TariffZone) -> int:
-    return list(TariffZone).index(zone)
+    return _ZONE_ORDER[zone]
 
 
 def compose_statement(
@@ -107,15 +117,26 @@ def compose_statement(
     if metered_now and account.zone_count is not None:
         lines += _consumption(account.real_volumes, ChargeBasis.READINGS, rates(period, account.zone_count, None))
     else:
-        estimate = estimate_volumes(
-            estimated_in_a_row=len({item.period for item in unreconciled}),
-            history_months=account.history_months if account.zone_count is not None else 0,
-            history_volumes=account.history_volumes,
-            norms=norms,
-            object_kind=account.object_kind,
-            residents=account.residents,
-        )
-        if estimate.basis is ChargeBasis.NORM:
+        in_a_row = len({item.period for item in unreconciled})
+        history_months = account.history_months if account.zone_count is not None else 0
+        if account.payer is PayerKind.ORGANISATION:
+            estimate = estimate_organisation_volumes(
+                estimated_in_a_row=in_a_row,
+                history_months=history_months,
+                history_volumes=account.history_volumes,
+                max_capacity_kw=account.max_capacity_kw,
+                hours=(month_end(period) - period).days * 24 + 24,
+            )
+        else:
+            estimate = estimate_volumes(
+                estimated_in_a_row=in_a_row,
+                history_months=history_months,
+                history_volumes=account.history_volumes,
+                norms=norms,
+                object_kind=account.object_kind,
+                residents=account.residents,
+            )
+        if estimate.basis in (ChargeBasis.NORM, ChargeBasis.CAPACITY):
             rate_of = {NORM_ZONE: rates(period, 1, None)[NORM_ZONE]}
         else:
             assert account.zone_count is not None
@@ -124,6 +145,15 @@ def compose_statement(
 
     charged = sum(line.amount for line in lines if line.kind is ChargeKind.CONSUMPTION)
     recalculated = sum(line.amount for line in lines if line.kind is ChargeKind.RECALCULATION)
+    organisation = account.payer is PayerKind.ORGANISATION
+    vat = 0
+    if organisation:
+        # Each line's VAT at the rate of the period it bills (a recalculation keeps its original period's rate).
+        by_period: dict[date, int] = {}
+        for line in lines:
+            billed = line.recalculated_period or period
+            by_period[billed] = by_period.get(billed, 0) + line.amount
+        vat = sum(vat_on(net=net, period=billed) for billed, net in sorted(by_period.items()))
     accrual = accrue_penalty(
         obligations=account.obligations,
         payments=[(payment.day, payment.electricity) for payment in account.payments if payment.electricity > 0],
@@ -133,17 +163,18 @@ def compose_statement(
         payer=account.payer,
     )
     paid = sum(payment.electricity + payment.penalty for payment in account.payments)
-    closing = account.opening_balance + charged + recalculated + accrual.amount - paid
+    closing = account.opening_balance + charged + recalculated + vat + accrual.amount - paid
     return StatementDraft(
         period=period,
         opening_balance=account.opening_balance,
         charged=charged,
         recalculated=recalculated,
+        vat=vat,
         paid=paid,
         penalty=accrual.amount,
         closing_balance=closing,
         issued_on=issue_date(period=period),
-        due_on=due_date(period=period),
+        due_on=final_payment_date(period=period) if organisation else due_date(period=period),
         lines=tuple(lines),
         penalty_lines=accrual.lines,
     )

@@ -19,6 +19,7 @@ CATEGORY_FACTORS: dict[TariffCategory, float] = {
     TariffCategory.URBAN_GAS_STOVE: 1.0,
     TariffCategory.URBAN_ELECTRIC_STOVE: 0.7,
     TariffCategory.RURAL: 0.7,
+    TariffCategory.NON_HOUSEHOLD: 1.45,  # organisations: the unregulated price, without VAT
 }
 ZONE_FACTORS: dict[tuple[int, TariffZone], float] = {
     (1, TariffZone.SINGLE): 1.0,

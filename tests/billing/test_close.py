@@ -28,21 +28,22 @@ async def snapshot(db: Database, period: date) -> dict[str, list[tuple[Any, ...]
     return {
         "statements": await rows(
             db,
-            "SELECT account_id, opening_balance, charged, recalculated, paid, penalty, closing_balance, issued_on,"
-            " due_on FROM statement WHERE period = :p ORDER BY account_id",
+            "SELECT account_id, delivery_point_id, opening_balance, charged, recalculated, vat, paid, penalty,"
+            " closing_balance, issued_on, due_on FROM statement WHERE period = :p ORDER BY 1, 2",
             p=period,
         ),
         "charges": await rows(
             db,
-            "SELECT c.account_id, c.zone, c.kind, c.basis, c.volume_kwh, c.rate_kopecks, c.amount,"
-            " c.recalculated_period FROM charge c JOIN statement s ON s.id = c.statement_id WHERE s.period = :p"
-            " ORDER BY 1, 2, 3, 4, 8",
+            "SELECT c.account_id, c.delivery_point_id, c.zone, c.kind, c.basis, c.volume_kwh, c.rate_kopecks,"
+            " c.amount, c.recalculated_period FROM charge c JOIN statement s ON s.id = c.statement_id"
+            " WHERE s.period = :p ORDER BY 1, 2, 3, 4, 5, 9",
             p=period,
         ),
         "events": await rows(
             db,
-            "SELECT (payload->>'account_id')::bigint, payload->>'closing_balance', channels FROM outbox_event"
-            " WHERE type = 'statement.issued' AND payload->>'period' = :p ORDER BY 1",
+            "SELECT (payload->>'account_id')::bigint, (payload->>'delivery_point_id')::bigint,"
+            " payload->>'closing_balance', channels FROM outbox_event"
+            " WHERE type = 'statement.issued' AND payload->>'period' = :p ORDER BY 1, 2",
             p=period.isoformat(),
         ),
         "debts": await rows(db, "SELECT account_id, electricity, penalty FROM account_debt ORDER BY 1"),
@@ -53,6 +54,7 @@ async def test_close_issues_one_statement_per_open_account_and_a_second_run_chan
     db: TransactionalDatabase,
 ) -> None:
     open_accounts = (await rows(db, "SELECT count(*) FROM personal_account WHERE closed_on IS NULL"))[0][0]
+    open_accounts += (await rows(db, "SELECT count(*) FROM delivery_point"))[0][0]  # the demo's contracts are open
     first = await close_period(db=db, period=NOV, now=NOW)
     assert first.statements == open_accounts > 0
     after_first = await snapshot(db, NOV)
@@ -61,7 +63,8 @@ async def test_close_issues_one_statement_per_open_account_and_a_second_run_chan
     mismatched = await rows(
         db,
         "SELECT s.id FROM statement s LEFT JOIN charge c ON c.statement_id = s.id WHERE s.period = :p"
-        " GROUP BY s.id HAVING s.closing_balance <> s.opening_balance + s.charged + s.recalculated + s.penalty - s.paid"
+        " GROUP BY s.id HAVING s.closing_balance <> s.opening_balance + s.charged + s.recalculated + s.vat + s.penalty"
+        " - s.paid"
         " OR s.charged <> coalesce(sum(c.amount) FILTER (WHERE c.kind = 'CONSUMPTION'), 0)"
         " OR s.recalculated <> coalesce(sum(c.amount) FILTER (WHERE c.kind = 'RECALCULATION'), 0)",
         p=NOV,
