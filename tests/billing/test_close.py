@@ -119,11 +119,14 @@ async def charges_of(db: Database, account: PersonalAccount, period: date) -> li
     )
 
 
-async def rate(db: Database, period: date, zone_count: int = 1, zone: str = "SINGLE") -> int:
+async def rate(
+    db: Database, period: date, zone_count: int = 1, zone: str = "SINGLE", category: str = "URBAN_GAS_STOVE"
+) -> int:
     found = await rows(
         db,
-        "SELECT rate_kopecks FROM tariff WHERE category = 'URBAN_GAS_STOVE' AND zone_count = :c AND zone = :z"
+        "SELECT rate_kopecks FROM tariff WHERE category = :category AND zone_count = :c AND zone = :z"
         " AND valid_from <= :p AND (valid_to IS NULL OR valid_to > :p)",
+        category=category,
         c=zone_count,
         z=zone,
         p=period,
