@@ -26,6 +26,7 @@ class Statement(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("account_id", "period"),
         sa.UniqueConstraint("delivery_point_id", "period"),
+        sa.UniqueConstraint("external_id"),
         sa.CheckConstraint(ONE_PAYER, name="one_payer"),
     )
 
@@ -45,6 +46,8 @@ class Statement(SQLModel, table=True):
     due_on: date
     pdf_file_id: int | None = fk("stored_file.id", nullable=True, index=False)
     created_at: datetime = timestamp_field()
+    # BILLING_MODE=external: "<sender>:<the sender's id>", so that a statement sent again is recognised.
+    external_id: str | None = Field(default=None, max_length=200)
 
 
 class Charge(SQLModel, table=True):

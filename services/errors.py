@@ -55,6 +55,10 @@ class ErrorCode(StrEnum):
     TOO_MANY_ATTACHMENTS = "TOO_MANY_ATTACHMENTS"
     # payments
     INVALID_AMOUNT = "INVALID_AMOUNT"
+    # billing
+    BILLING_MODE_INTERNAL = "BILLING_MODE_INTERNAL"  # statements are imported only with BILLING_MODE=external
+    BALANCE_MISMATCH = "BALANCE_MISMATCH"  # amounts that do not add up, or an opening balance off the chain
+    ALREADY_BILLED = "ALREADY_BILLED"  # the period has a statement under another id
 
 
 @dataclass(frozen=True, slots=True)

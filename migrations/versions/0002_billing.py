@@ -43,6 +43,8 @@ def upgrade() -> None:
     op.create_unique_constraint(
         op.f("uq_statement_delivery_point_id_period"), "statement", ["delivery_point_id", "period"]
     )
+    op.add_column("statement", sa.Column("external_id", sa.String(length=200), nullable=True))
+    op.create_unique_constraint(op.f("uq_statement_external_id"), "statement", ["external_id"])
     op.create_index("ix_charge_delivery_point_period", "charge", ["delivery_point_id", "period"])
     op.create_index("ix_payment_delivery_point_created", "payment", ["delivery_point_id", "created_at"])
 
@@ -51,6 +53,8 @@ def downgrade() -> None:
     op.drop_index("ix_payment_delivery_point_created", table_name="payment")
     op.drop_index("ix_charge_delivery_point_period", table_name="charge")
     op.drop_constraint(op.f("uq_statement_delivery_point_id_period"), "statement", type_="unique")
+    op.drop_constraint(op.f("uq_statement_external_id"), "statement", type_="unique")
+    op.drop_column("statement", "external_id")
     op.drop_column("statement", "vat")
     for table in ("statement", "charge", "payment"):
         op.execute(f"DELETE FROM {table} WHERE account_id IS NULL")

@@ -23,7 +23,8 @@ CACHE_SECONDS = 30.0
 MAX_CACHED = 1000
 TECH_CONNECTIONS_WRITE = "tech_connections:write"
 READINGS_WRITE = "readings:write"
-KNOWN_SCOPES = frozenset({TECH_CONNECTIONS_WRITE, READINGS_WRITE})
+BILLING_WRITE = "billing:write"  # an external billing system imports statements (BILLING_MODE=external)
+KNOWN_SCOPES = frozenset({TECH_CONNECTIONS_WRITE, READINGS_WRITE, BILLING_WRITE})
 
 
 @dataclass(frozen=True, slots=True)
