@@ -47,7 +47,6 @@ KEY_RATES: tuple[tuple[date, int], ...] = (
     (date(2025, 10, 27), 1650),
     (date(2025, 12, 22), 1600),
 )
-_KEY_RATE_DAYS = [day for day, _ in KEY_RATES]
 
 # Monthly kWh per resident by household size (1..5, where 5 means five or more), per object kind.
 CONSUMPTION_NORMS: dict[ObjectKind, tuple[int, ...]] = {
@@ -58,11 +57,6 @@ CONSUMPTION_NORMS: dict[ObjectKind, tuple[int, ...]] = {
 }
 
 TariffKey = tuple[TariffCategory, int, TariffZone]
-
-
-def key_rate_on(day: date) -> int:
-    """The key rate in basis points in force on `day` (the oldest known one before the table starts)."""
-    return KEY_RATES[max(bisect.bisect_right(_KEY_RATE_DAYS, day) - 1, 0)][1]
 
 
 def key_rate_rows() -> list[tuple[Any, ...]]:
