@@ -1,7 +1,7 @@
 """billing: period closes; statements, charges and payments of contracts' delivery points; VAT
 
 Revision ID: 0002_billing
-Revises: 0001
+Revises: events_0002_payload_keys
 Create Date: 2026-12-03 10:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002_billing"
-down_revision: str | None = "0001"
+down_revision: str | None = "events_0002_payload_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

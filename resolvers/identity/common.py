@@ -5,9 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from schema.context import Info
-from services.auth_tokens import Viewer
-from services.identity.guard import session_guard
+from schema.core.context import Info
 from services.identity.sessions import ClientInfo
 
 
@@ -15,12 +13,6 @@ def client_info(info: Info) -> ClientInfo:
     return ClientInfo(ip=info.context.client_ip, user_agent=info.context.request.headers.get("user-agent"))
 
 
-def signed_in(info: Info) -> Viewer:
-    viewer = info.context.viewer
-    assert viewer is not None, "guarded by IsAuthenticated"
-    return viewer
-
-
 def note_revoked(info: Info, session_ids: Iterable[uuid.UUID]) -> None:
-    """Revoked sessions end at once in this process (other processes notice within the guard's cache time)."""
-    session_guard(info.context.runtime).note_revoked(session_ids)
+    """Revoked sessions end at once in this process (others hear of them from the revocation's event)."""
+    info.context.runtime.session_guard.note_revoked(session_ids)

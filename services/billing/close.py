@@ -23,6 +23,7 @@ from models.enums import ChargeBasis, ObjectKind, TariffCategory, TariffZone
 from services.billing.allocation import Obligation, unpaid_obligations
 from services.billing.calendar import add_months, local_midnight, month_end
 from services.billing.estimates import AVERAGE_WINDOW_MONTHS, NormTable, load_norms
+from services.billing.events import StatementIssued
 from services.billing.key_rates import KeyRateTable, load_key_rates
 from services.billing.penalty import PayerKind
 from services.billing.recalculation import EstimatedCharge
@@ -30,11 +31,10 @@ from services.billing.schedule import advances, organisation_schedule
 from services.billing.statements import AccountPeriod, PaymentIn, StatementDraft, compose_statement
 from services.billing.tariffs import TariffTable, load_tariffs
 from services.billing.volumes import RegisterSpan, zone_volumes
-from services.outbox import account_channel, contract_channel
 from services.platform.clock import LOCAL_TZ
 from services.platform.database import Database, run
 
-STATEMENT_ISSUED = "statement.issued"
+STATEMENT_ISSUED = StatementIssued.type
 CHUNK_ACCOUNTS = 20_000  # accounts and delivery points per transaction
 _LOCK_KEY = 0x6C6B_B111  # pg advisory lock of the period close: one chunk at a time across processes
 
@@ -306,20 +306,18 @@ async def _inputs(
     return result
 
 
-def _event(payer: Payer, statement_id: int, owner_id: int, channel_id: int, draft: StatementDraft) -> tuple[Any, ...]:
+def _event(payer: Payer, statement_id: int, owner_id: int, channel_id: int, draft: StatementDraft) -> StatementIssued:
     household = payer.kind is PayerKind.HOUSEHOLD
-    payload = {
-        "statement_id": statement_id,
-        "account_id": owner_id if household else None,
-        "delivery_point_id": None if household else owner_id,
-        "contract_id": None if household else channel_id,
-        "period": draft.period.isoformat(),
-        "closing_balance": draft.closing_balance,
-        "issued_on": draft.issued_on.isoformat(),
-        "due_on": draft.due_on.isoformat(),
-    }
-    channel = account_channel(owner_id) if household else contract_channel(channel_id)
-    return (STATEMENT_ISSUED, [channel], orjson.dumps(payload).decode())
+    return StatementIssued(
+        statement_id=statement_id,
+        account_id=owner_id if household else None,
+        delivery_point_id=None if household else owner_id,
+        contract_id=None if household else channel_id,
+        period=draft.period.isoformat(),
+        closing_balance=draft.closing_balance,
+        issued_on=draft.issued_on.isoformat(),
+        due_on=draft.due_on.isoformat(),
+    )
 
 
 async def write_statements(
@@ -360,7 +358,8 @@ async def write_statements(
                     line.basis.value, line.volume_kwh, line.rate_kopecks, line.amount, line.recalculated_period,
                 )
             )  # fmt: skip
-        events.append((*_event(payer, statement_id, owner_id, channel_id, draft), now))
+        event = _event(payer, statement_id, owner_id, channel_id, draft)
+        events.append((event.type, list(event.channels()), orjson.dumps(event.to_payload()).decode(), now))
     await driver.copy_records_to_table("statement", records=statements, columns=_STATEMENT_COLUMNS)
     await driver.copy_records_to_table("charge", records=charges, columns=_CHARGE_COLUMNS)
     await driver.copy_records_to_table("outbox_event", records=events, columns=_EVENT_COLUMNS)

@@ -24,9 +24,9 @@ from sqlalchemy.dialects.postgresql import insert
 from models import AccountDebt, Charge, ImportBatch, Statement
 from models.enums import ZONES_BY_COUNT, ChargeBasis, ChargeKind, TariffZone
 from services.billing.calendar import add_months
-from services.billing.close import STATEMENT_ISSUED
+from services.billing.events import StatementIssued
 from services.errors import DomainError, ErrorCode, Problem
-from services.outbox import account_channel, contract_channel, record_event
+from services.events.outbox import record_event
 from services.platform.database import run
 from services.platform.runtime import Runtime
 
@@ -341,20 +341,19 @@ async def import_statements(
                         },
                     ),
                 )
+            assert statement.id is not None
             record_event(
                 session,
-                type=STATEMENT_ISSUED,
-                channels=[account_channel(owner.id) if household else contract_channel(owner.channel_id)],
-                payload={
-                    "statement_id": statement.id,
-                    "account_id": owner.id if household else None,
-                    "delivery_point_id": None if household else owner.id,
-                    "contract_id": None if household else owner.channel_id,
-                    "period": item.period.isoformat(),
-                    "closing_balance": item.closing_balance,
-                    "issued_on": item.issued_on.isoformat(),
-                    "due_on": item.due_on.isoformat(),
-                },
+                StatementIssued(
+                    statement_id=statement.id,
+                    account_id=owner.id if household else None,
+                    delivery_point_id=None if household else owner.id,
+                    contract_id=None if household else owner.channel_id,
+                    period=item.period.isoformat(),
+                    closing_balance=item.closing_balance,
+                    issued_on=item.issued_on.isoformat(),
+                    due_on=item.due_on.isoformat(),
+                ),
                 now=now,
             )
         await session.commit()

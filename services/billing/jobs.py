@@ -13,7 +13,6 @@ import structlog
 
 from services.billing.calendar import closable_period
 from services.billing.close import close_period
-from services.platform.background import JOBS, Job
 from services.platform.clock import LOCAL_TZ
 from services.platform.database import run
 from services.platform.runtime import Runtime
@@ -49,6 +48,3 @@ async def close_once(runtime: Runtime) -> int:
     result = await close_period(db=runtime.db, period=period, now=now)
     log.info("period closed", period=f"{period:%Y-%m}", statements=result.statements, seconds=round(result.seconds, 1))
     return 0  # nothing more to do until the next month: idle between ticks
-
-
-JOBS.append(Job(name="billing-close", run_once=close_once, idle_seconds=60))

@@ -25,13 +25,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import AccountDebt, DeliveryPoint, Payment, PaymentCallback
+from models import AccountDebt, Payment, PaymentCallback
 from models.enums import PaymentStatus
-from services.outbox import account_channel, contract_channel, record_event
+from services.events.outbox import record_event
+from services.payments.events import PaymentStatusChanged
 from services.platform.database import run
 from services.platform.runtime import Runtime
 
-STATUS_CHANGED = "payment.status_changed"
 MAX_ID_LENGTH = 100
 CALLBACK = PaymentCallback.__table__  # type: ignore[attr-defined]
 
@@ -107,31 +107,6 @@ async def _credit(session: AsyncSession, payment: Payment, *, now: datetime) -> 
     session.add(debt)
 
 
-async def _record_change(session: AsyncSession, payment: Payment, *, old: PaymentStatus, now: datetime) -> None:
-    contract_id = 0
-    if payment.delivery_point_id is not None:
-        point = await session.get(DeliveryPoint, payment.delivery_point_id)
-        contract_id = point.contract_id if point is not None else 0
-    record_event(
-        session,
-        type=STATUS_CHANGED,
-        channels=[
-            account_channel(payment.account_id) if payment.account_id is not None else contract_channel(contract_id)
-        ],
-        payload={
-            "payment_id": payment.id,
-            "account_id": payment.account_id,
-            "delivery_point_id": payment.delivery_point_id,
-            "old": old.value,
-            "new": payment.status.value,
-            "at": now.isoformat(),
-            "amount": payment.amount,
-            "paid_at": payment.paid_at.isoformat() if payment.paid_at is not None else None,
-        },
-        now=now,
-    )
-
-
 async def handle_callback(runtime: Runtime, *, provider: str, body: bytes, signature: str | None) -> CallbackOutcome:
     """Check the signature before reading anything; then apply the callback once, with its event, or nothing."""
     if not signature_valid(runtime.settings.payment_callback_secret, body, signature):
@@ -176,6 +151,6 @@ async def handle_callback(runtime: Runtime, *, provider: str, body: bytes, signa
             await session.commit()
             return CallbackOutcome.IGNORED
         session.add(payment)
-        await _record_change(session, payment, old=old, now=now)
+        record_event(session, PaymentStatusChanged.of(payment, old=old, now=now), now=now)
         await session.commit()
     return CallbackOutcome.APPLIED

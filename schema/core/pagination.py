@@ -1,0 +1,90 @@
+"""Relay connections with keyset cursors: `first` at most 100, cursors opaque to clients."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import orjson
+from strawberry import relay
+
+from schema.core.errors import BadUserInputError
+from services.errors import ErrorCode
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+N = TypeVar("N", bound=relay.Node)
+T = TypeVar("T")
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if first < 0 or first > MAX_PAGE:
+        raise BadUserInputError(f"Параметр first должен быть от 0 до {MAX_PAGE}", ErrorCode.INVALID_INPUT)
+    return first
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(values), default=str)).decode()
+
+
+def decode_cursor(cursor: str | None) -> list[Any] | None:
+    if cursor is None:
+        return None
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, orjson.JSONDecodeError) as error:
+        raise BadUserInputError("Неверный курсор", ErrorCode.INVALID_INPUT) from error
+    if not isinstance(values, list):
+        raise BadUserInputError("Неверный курсор", ErrorCode.INVALID_INPUT)
+    return values
+
+
+def exactly(kind: type[T]) -> Callable[[Any], T]:
+    """A cursor value taken as it is when it is a `kind` (an id stored as a number stays a number)."""
+
+    def check(value: Any) -> T:
+        if not isinstance(value, kind):
+            raise TypeError(f"not a {kind.__name__}")
+        return value
+
+    return check
+
+
+def decode_keyset(after: str | None, parsers: Sequence[Callable[[Any], Any]]) -> tuple[Any, ...] | None:
+    """The sort key a cursor carries, one parser per value (e.g. `(datetime.fromisoformat, int)`); None without a
+    cursor. A cursor of another list, or one a client made up, is bad input."""
+    values = decode_cursor(after)
+    if values is None:
+        return None
+    try:
+        if len(values) != len(parsers):
+            raise ValueError("a cursor of another list")
+        return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
+    except (TypeError, ValueError) as error:
+        raise BadUserInputError("Неверный курсор", ErrorCode.INVALID_INPUT) from error
+
+
+def make_connection(
+    rows: Sequence[Any],
+    *,
+    first: int,
+    to_node: Callable[[Any], N],
+    cursor_of: Callable[[Any], Sequence[Any]],
+    has_previous: bool = False,
+) -> relay.Connection[N]:
+    """Build a connection from `first + 1` rows fetched in order (the extra row only says there is a next page)."""
+    page = rows[:first]
+    edges = [relay.Edge(cursor=encode_cursor(cursor_of(row)), node=to_node(row)) for row in page]
+    return relay.Connection(
+        edges=edges,
+        page_info=relay.PageInfo(
+            has_next_page=len(rows) > first,
+            has_previous_page=has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )

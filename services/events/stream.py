@@ -1,0 +1,122 @@
+"""A subscriber's stream of events: what it missed (from the outbox), then live events, without gaps or repeats.
+
+`follow` is what every subscription reads: the events of the kinds it wants, as their dataclasses, with the position
+a client resumes after. `event_stream` beneath it hands out the envelopes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Collection, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import sqlalchemy as sa
+import structlog
+
+from services.events.envelope import COLUMNS, Event, Gap
+from services.events.kinds import DomainEvent, UnreadablePayload
+from services.platform.database import Database, run
+from services.platform.runtime import Runtime
+
+log = structlog.get_logger("events")
+
+E = TypeVar("E", bound=DomainEvent)
+
+REPLAY_LIMIT = 1000
+SEEN_LIMIT = 2000
+
+_REPLAY = sa.text(
+    f"""
+    SELECT {COLUMNS}
+    FROM outbox_event
+    WHERE position > :after AND channels && CAST(:channels AS varchar(64)[])
+    ORDER BY position
+    LIMIT :limit
+    """
+)
+
+
+async def replay_after(db: Database, *, channels: Collection[str], after: int) -> list[Event]:
+    async with db.session() as session:
+        rows = (await run(session, _REPLAY, {"after": after, "channels": list(channels), "limit": REPLAY_LIMIT})).all()
+    return [Event.from_row(row) for row in rows]
+
+
+async def latest_position(db: Database) -> int:
+    async with db.session() as session:
+        value = (await run(session, sa.text("SELECT coalesce(max(position), 0) FROM outbox_event"))).scalar_one()
+    return int(value)
+
+
+async def event_stream(
+    runtime: Runtime, *, channels: Collection[str], after: int | None = None
+) -> AsyncGenerator[Event]:
+    """Events on `channels`: first those published after position `after` (when given), then live ones.
+
+    Live delivery starts before the replay is read, so nothing published in between is lost; positions already
+    replayed are skipped, and an event published twice (a relay retry) is passed on once.
+    """
+    broker = runtime.broker
+    seen: OrderedDict[int, None] = OrderedDict()
+
+    def first_time(event: Event) -> bool:
+        if event.id in seen:
+            return False
+        seen[event.id] = None
+        if len(seen) > SEEN_LIMIT:
+            seen.popitem(last=False)
+        return True
+
+    async with broker.subscribe(channels) as live:
+        last = after if after is not None else await latest_position(runtime.db)
+        while True:
+            # Catch up from the outbox, in pages, until it has nothing newer.
+            while True:
+                missed = await replay_after(runtime.db, channels=channels, after=last)
+                for event in missed:
+                    last = event.position
+                    if first_time(event):
+                        yield event
+                if len(missed) < REPLAY_LIMIT:
+                    break
+            # Then live, until live delivery reports a gap (then catch up again).
+            while True:
+                item = await live.get()
+                if isinstance(item, Gap):
+                    break
+                if item.position <= last:
+                    continue
+                last = item.position
+                if first_time(item):
+                    yield item
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered(Generic[E]):
+    event: E
+    position: int
+
+    @property
+    def event_id(self) -> str:
+        """What a client sees as `eventId` and passes back as `after` to resume."""
+        return str(self.position)
+
+
+async def follow(
+    runtime: Runtime, *, channels: Collection[str], after: int | None, kinds: Sequence[type[E]]
+) -> AsyncGenerator[Delivered[E]]:
+    """The events of `kinds` on `channels` (after position `after`, then live), each read once as its dataclass.
+
+    An event whose stored payload does not fit its kind is logged and skipped: one bad row must not end every
+    subscriber's stream, nor come back at each reconnect.
+    """
+    by_type = {kind.type: kind for kind in kinds}
+    async for envelope in event_stream(runtime, channels=channels, after=after):
+        try:
+            event = envelope.read(by_type)
+        except UnreadablePayload as error:
+            log.error("unreadable event skipped", event_id=envelope.id, type=envelope.type, error=str(error))
+            continue
+        if event is not None:
+            yield Delivered(event, envelope.position)
