@@ -6,6 +6,8 @@ uv run server.py demo-accounts        unlinked demo accounts with their activati
 uv run server.py seed --accounts N    a large data set for benchmarks
 uv run server.py create-staff …       a member of staff
 uv run server.py create-service-token …  an integration's token, printed once
+uv run server.py close-period YYYY-MM the statements of a month that has ended (BILLING_MODE=internal)
+uv run server.py key-rate add DATE PERCENT   a Bank of Russia key rate from a date
 uv run server.py worker               background processors without HTTP
 uv run server.py export-schema        write schema.graphql
 """
@@ -83,6 +85,41 @@ async def create_service_token(runtime: Runtime, *, name: str, scopes: list[str]
         raise SystemExit(f"error: scopes must be some of {', '.join(sorted(KNOWN_SCOPES))}; got {', '.join(unknown)}")
     token = await create(runtime, name=name, scopes=scopes)
     print(token)
+
+
+async def close_period(runtime: Runtime, *, period: str) -> None:
+    from services.billing.calendar import parse_period
+    from services.billing.close import PeriodNotEnded
+    from services.billing.close import close_period as close
+
+    if runtime.settings.billing_mode != "internal":
+        raise SystemExit("error: BILLING_MODE=external: statements are imported, this server closes no period")
+    try:
+        month = parse_period(period)
+        result = await close(db=runtime.db, period=month, now=runtime.clock.now())
+    except (ValueError, PeriodNotEnded) as error:
+        raise SystemExit(f"error: {error}") from None
+    print(
+        f"period {month:%Y-%m}: {result.statements} statements issued for {result.accounts} accounts "
+        f"and delivery points in {result.seconds:.1f} s"
+    )
+
+
+async def add_key_rate(runtime: Runtime, *, day: str, percent: str) -> None:
+    from datetime import date
+
+    from services.billing.key_rates import add_key_rate as add
+    from services.billing.key_rates import percent_to_bp
+
+    try:
+        valid_from = date.fromisoformat(day)
+        rate_bp = percent_to_bp(percent)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+    async with runtime.db.session() as session:
+        changed = await add(session, valid_from=valid_from, rate_bp=rate_bp)
+        await session.commit()
+    print(f"key rate {rate_bp / 100:.2f} % from {valid_from}" + ("" if changed else " (already recorded)"))
 
 
 async def run_worker(runtime: Runtime) -> None:
@@ -171,6 +208,13 @@ def main(argv: list[str] | None = None) -> None:
     token_command = commands.add_parser("create-service-token", help="create an integration's token (printed once)")
     token_command.add_argument("--name", required=True)
     token_command.add_argument("--scope", action="append", default=[], dest="scopes")
+    close_command = commands.add_parser("close-period", help="issue the statements of a month that has ended")
+    close_command.add_argument("period", metavar="YYYY-MM")
+    key_rate_command = commands.add_parser("key-rate", help="the Bank of Russia key rate table")
+    key_rate_actions = key_rate_command.add_subparsers(dest="key_rate_action", required=True)
+    key_rate_add = key_rate_actions.add_parser("add", help="record a key rate from a date")
+    key_rate_add.add_argument("day", metavar="DATE", help="YYYY-MM-DD, the first day the rate is in force")
+    key_rate_add.add_argument("percent", metavar="PERCENT", help="e.g. 16 or 16.5")
     commands.add_parser("worker", help="run the background processors without HTTP")
     commands.add_parser("export-schema", help="write schema.graphql")
     args = parser.parse_args(argv)
@@ -210,6 +254,12 @@ def main(argv: list[str] | None = None) -> None:
             _with_database(
                 settings, lambda rt: create_service_token(rt, name=args.name, scopes=args.scopes), demo=False
             )
+        ),
+        "close-period": lambda: asyncio.run(
+            _with_database(settings, lambda rt: close_period(rt, period=args.period), demo=False)
+        ),
+        "key-rate": lambda: asyncio.run(
+            _with_database(settings, lambda rt: add_key_rate(rt, day=args.day, percent=args.percent), demo=False)
         ),
         "worker": lambda: asyncio.run(_with_database(settings, run_worker, demo=False)),
         "export-schema": export_schema,

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.billing.jobs import close_once
 from services.ereceipts.queue import queue_e_receipts
 from services.events.broker import start_broker, stop_broker
 from services.events.relay import relay_once
@@ -51,6 +52,8 @@ BACKGROUND = Background(
         Job(name="e-receipts", run_once=queue_e_receipts, idle_seconds=2),
         # Payments PENDING past PAYMENT_PENDING_TIMEOUT_MINUTES read back from the provider; once a minute is plenty.
         Job(name="settle-stale-payments", run_once=settle_stale_payments, idle_seconds=60),
+        # The 1st of the month from BILLING_CLOSE_TIME (Moscow): the month just ended; off with BILLING_MODE=external.
+        Job(name="billing-close", run_once=close_once, idle_seconds=60),
     ],
 )
 

@@ -3,6 +3,7 @@
 from models.appeals import Appeal, AppealAttachment, AppealMessage
 from models.billing import (
     AccountDebt,
+    BillingRun,
     Charge,
     ConsumptionNorm,
     KeyRate,
@@ -37,6 +38,7 @@ __all__ = [
     "AppealAttachment",
     "AppealMessage",
     "AuthSession",
+    "BillingRun",
     "Charge",
     "ConsumptionNorm",
     "Contract",

@@ -27,11 +27,14 @@ class ObjectKind(StrEnum):
 
 
 class TariffCategory(StrEnum):
-    """Population tariff groups of the regional tariff decision."""
+    """Population tariff groups of the regional tariff decision, and the organisations' price (without VAT)."""
 
     URBAN_GAS_STOVE = "URBAN_GAS_STOVE"
     URBAN_ELECTRIC_STOVE = "URBAN_ELECTRIC_STOVE"
     RURAL = "RURAL"
+    # Прочие потребители, первая ценовая категория: the supplier's unregulated price for organisations (ПП РФ № 442
+    # пп. 86, 97), per kWh without VAT.
+    NON_HOUSEHOLD = "NON_HOUSEHOLD"
 
 
 class ContractHolderKind(StrEnum):
@@ -99,6 +102,7 @@ class ChargeBasis(StrEnum):
     READINGS = "READINGS"
     AVERAGE = "AVERAGE"  # no readings: monthly average of the last 12 months
     NORM = "NORM"  # no readings for more than 3 periods: norm x residents
+    CAPACITY = "CAPACITY"  # organisations, no readings for more than 2 periods: max capacity x hours (ПП № 442 п. 166)
 
 
 class PaymentMethod(StrEnum):

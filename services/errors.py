@@ -59,6 +59,10 @@ class ErrorCode(StrEnum):
     ALREADY_PAID = "ALREADY_PAID"
     PAYMENT_IN_PROGRESS = "PAYMENT_IN_PROGRESS"
     NOTHING_TO_PAY = "NOTHING_TO_PAY"
+    # billing
+    BILLING_MODE_INTERNAL = "BILLING_MODE_INTERNAL"  # statements are imported only with BILLING_MODE=external
+    BALANCE_MISMATCH = "BALANCE_MISMATCH"  # amounts that do not add up, or an opening balance off the chain
+    ALREADY_BILLED = "ALREADY_BILLED"  # the period has a statement under another id
 
 
 @dataclass(frozen=True, slots=True)

@@ -364,7 +364,7 @@ async def test_tariffs_change_every_first_of_july_and_rise(demo: Loaded) -> None
     for category, zone_count, zone, valid_from, valid_to, rate in tariffs:
         chains.setdefault((category, zone_count, zone), []).append((valid_from, valid_to, rate))
 
-    assert len(chains) == 3 * 6
+    assert len(chains) == 4 * 6  # three household tariff groups and the organisations' price, six zones each
     assert chains[("URBAN_GAS_STOVE", 1, "SINGLE")][0] == (date(2023, 7, 1), date(2024, 7, 1), 606)
     for chain in chains.values():
         assert [valid_from for valid_from, _, _ in chain] == [date(year, 7, 1) for year in (2023, 2024, 2025, 2026)]
@@ -570,7 +570,7 @@ async def test_seed_large_appends_the_accounts_it_reports(empty: Database) -> No
     ):
         assert getattr(first, field) + getattr(second, field) == counts[table], table
     assert counts["statement"] == 230 * 24
-    assert counts["tariff"] == 72
+    assert counts["tariff"] == 96  # 4 tariff years × 4 groups (3 household, 1 organisations) × 6 zones
     assert counts["key_rate"] > 10
     assert first.total_rows + second.total_rows == sum(counts.values())
     per_customer = await _all(

@@ -7,6 +7,7 @@ recalculations and the payments it counted, and the payee's bank details with th
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -32,6 +33,14 @@ ZONE_NAMES = {
     TariffZone.PEAK: "Пик",
     TariffZone.SEMI_PEAK: "Полупик",
 }
+
+
+def postal_address(*, address: str, locality: str) -> str:
+    """The address as a receipt prints it: the account's address names its town or village already («…, д.
+    Лисестрово, ул. Лесная, д. 7»), so the locality is added, in front as Russian addresses go, only when it is not."""
+    if not locality or re.search(rf"(?<!\w){re.escape(locality)}(?!\w)", address):
+        return address
+    return f"{locality}, {address}"
 
 
 def rubles(kopecks: int) -> str:
@@ -119,7 +128,7 @@ def render_statement_pdf(
     doc.line(f"Расчётный период: {period:%m.%Y}", align="C")
     pdf.ln(2)
     doc.line(f"Лицевой счёт: {account.number}", size=12, bold=True, height=6)
-    doc.line(f"Адрес: {account.address}, {account.locality}")
+    doc.line(f"Адрес: {postal_address(address=account.address, locality=account.locality)}")
     doc.line(f"Дата формирования: {statement.issued_on:%d.%m.%Y}")
 
     consumption = [charge for charge in charges if charge.kind is ChargeKind.CONSUMPTION]

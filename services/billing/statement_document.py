@@ -24,6 +24,8 @@ async def load_statement_document(session: AsyncSession, *, statement_id: int) -
     statement = await session.get(Statement, statement_id)
     if statement is None:
         return None
+    if statement.account_id is None:
+        return None  # a delivery point's statement: its document is the contract's invoice, not a household receipt
     account = await session.get(PersonalAccount, statement.account_id)
     assert account is not None, "a statement's account is deleted with it"
     charges = await session.exec(select(Charge).where(Charge.statement_id == statement_id).order_by(col(Charge.id)))

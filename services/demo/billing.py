@@ -14,15 +14,19 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from models.enums import ZONES_BY_COUNT, ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffCategory
+from services.billing.allocation import Obligation, allocate_payment
+from services.billing.calendar import month_end
+from services.billing.key_rates import KeyRateTable
+from services.billing.penalty import PayerKind as PenaltyRule
+from services.billing.penalty import accrue_penalty
 from services.demo.bulk import IdCounters, Row, Rows
 from services.demo.periods import ISSUE_DAY, DemoCalendar, add_months, due_date, issue_date, local_datetime
 from services.demo.readings import MeterSeries
-from services.demo.reference import TariffBook, key_rate_on
+from services.demo.reference import KEY_RATES, TariffBook
 
 STATE_DUTY_KOPECKS = 100_000  # for a court order (судебный приказ) on a small household debt
-# Since 2025-01-01 and until 2027-01-01 the penalty is computed at no more than 9.5 %, whatever the key rate.
-MORATORIUM = (date(2025, 1, 1), date(2027, 1, 1), 950)
-_PENALTY_DENOMINATOR = 10_000 * 300 * 130  # basis points, 1/300 and 1/130 on a common denominator
+# The penalty is the billing engine's (services/billing/penalty.py) over the demo's key-rate table.
+KEY_RATE_TABLE = KeyRateTable.of(KEY_RATES)
 _PORTAL_METHODS = (PaymentMethod.SBP, PaymentMethod.CARD, PaymentMethod.BANK, PaymentMethod.CASH_DESK)
 _PORTAL_WEIGHTS = (35, 60, 90, 100)
 _OFFLINE_METHODS = (PaymentMethod.BANK, PaymentMethod.CASH_DESK)
@@ -132,41 +136,6 @@ class BillingContext:
         )
 
 
-def penalty_in_month(obligations: list[list[int]], month: date, next_month: date) -> int:
-    """ЖК РФ ст. 155 ч. 14: 1/300 of the key rate a day from the 31st to the 90th day overdue, 1/130 from the 91st.
-
-    `obligations` are [unpaid kopecks, due date ordinal], oldest first. The rate is the one in force on the month's
-    first day, capped during the moratorium.
-    """
-    start, end = month.toordinal(), next_month.toordinal()
-    if not obligations or obligations[0][1] + 31 >= end:
-        return 0
-    rate = key_rate_on(month)
-    if MORATORIUM[0] <= month < MORATORIUM[1]:
-        rate = min(rate, MORATORIUM[2])
-    weighted = 0
-    for amount, due in obligations:
-        first_300, first_130 = due + 31, due + 91
-        if first_300 >= end:
-            break
-        days_300 = max(0, min(first_130, end) - max(first_300, start))
-        days_130 = max(0, end - max(first_130, start))
-        weighted += amount * (days_300 * 130 + days_130 * 300)
-    return (weighted * rate + _PENALTY_DENOMINATOR // 2) // _PENALTY_DENOMINATOR
-
-
-def _settle(obligations: list[list[int]], paid: int) -> None:
-    """Payments settle the oldest obligations first."""
-    while paid and obligations:
-        head = obligations[0]
-        if head[0] <= paid:
-            paid -= head[0]
-            obligations.pop(0)
-        else:
-            head[0] -= paid
-            paid = 0
-
-
 def _consumption_charges(
     context: BillingContext, category: TariffCategory, meters: list[MeterSeries], month_index: int
 ) -> list[tuple[str, int, int]]:
@@ -234,11 +203,14 @@ def bill_account(
     electricity = first_bill * rng.randint(85, 115) // 100  # the month before the history, paid in its first month
     penalty_owed = state_duty = 0
     opening = electricity
-    obligations: list[list[int]] = [[electricity, context.paying_for_due[0].toordinal()]]
+    obligations: list[Obligation] = [
+        Obligation(add_months(calendar.billed[0], -1), context.paying_for_due[0], electricity)
+    ]
     statements, charge_rows, payments = rows["statement"], rows["charge"], rows["payment"]
 
     for month_index, month in enumerate(calendar.payment_months):
         paid = 0
+        paid_electricity: list[tuple[date, int]] = []
         split = payer.amounts(month_index, electricity, penalty_owed, state_duty)
         if sum(split):
             on_time = payer.kind in _ON_TIME and not payer.stops_at <= month_index <= payer.resumes_at
@@ -253,13 +225,26 @@ def bill_account(
                 penalty_owed -= split[1]
                 state_duty -= split[2]
                 paid = split[0] + split[1]
-                _settle(obligations, split[0])
+                if split[0] > 0:
+                    paid_electricity.append((day, split[0]))
         if month_index == payer.court_at:
             state_duty += STATE_DUTY_KOPECKS
         if month_index >= billed_count:
+            for _, amount in paid_electricity:
+                obligations = list(allocate_payment(obligations=obligations, amount=amount).remaining)
             continue
 
-        accrued = penalty_in_month(obligations, month, context.next_months[month_index])
+        # The month's penalty as the engine reckons it, payments settling the oldest periods on their days.
+        accrual = accrue_penalty(
+            obligations=obligations,
+            payments=paid_electricity,
+            start=month,
+            end=month_end(month),
+            key_rates=KEY_RATE_TABLE,
+            payer=PenaltyRule.HOUSEHOLD,
+        )
+        obligations = list(accrual.remaining)
+        accrued = accrual.amount
         penalty_owed += accrued
         statement_id = ids.take("statement")
         charged = 0
@@ -305,7 +290,8 @@ def bill_account(
                 )
         electricity += charged + recalculated
         due = context.due[month_index]
-        obligations.append([charged + recalculated, due.toordinal()])
+        if charged + recalculated > 0:
+            obligations.append(Obligation(month, due, charged + recalculated))
         closing = opening + charged + recalculated + accrued - paid
         statements.append(
             (

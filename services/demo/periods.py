@@ -1,8 +1,7 @@
 """The calendar the generated history follows, all of it derived from one `now`.
 
-Billing runs in local (Arkhangelsk) time: a period is a calendar month, its payment document is issued on the 5th of
-the next month and is due on the 10th of that month, or on the 15th once the amendment to ЖК РФ ст. 155 that moved
-the deadline applies (documents issued from 2026-03-01).
+Billing runs in local (Arkhangelsk) time: a period is a calendar month; its document's issue and due dates are the
+billing engine's (services/billing/calendar.py).
 """
 
 from __future__ import annotations
@@ -10,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from services.billing import calendar as billing_calendar
 from services.platform.clock import LOCAL_TZ
 
 HISTORY_MONTHS = 24
-ISSUE_DAY = 5
-DUE_ON_15TH_FROM = date(2026, 3, 1)
+ISSUE_DAY = billing_calendar.ISSUE_DAY
 # Readings are taken between these days of the month; a month counts as settled once the last of them has passed.
 LAST_READING_DAY = 25
 ISU_PROFILE_MONTHS = 13
@@ -35,12 +34,11 @@ def month_start(day: date) -> date:
 
 
 def issue_date(period: date) -> date:
-    return add_months(period, 1).replace(day=ISSUE_DAY)
+    return billing_calendar.issue_date(period=period)
 
 
 def due_date(period: date) -> date:
-    issued = issue_date(period)
-    return issued.replace(day=15 if issued >= DUE_ON_15TH_FROM else 10)
+    return billing_calendar.due_date(period=period)
 
 
 def local_datetime(day: date, hour: int = 0, minute: int = 0) -> datetime:

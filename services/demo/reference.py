@@ -19,6 +19,7 @@ CATEGORY_FACTORS: dict[TariffCategory, float] = {
     TariffCategory.URBAN_GAS_STOVE: 1.0,
     TariffCategory.URBAN_ELECTRIC_STOVE: 0.7,
     TariffCategory.RURAL: 0.7,
+    TariffCategory.NON_HOUSEHOLD: 1.45,  # organisations: the unregulated price, without VAT
 }
 ZONE_FACTORS: dict[tuple[int, TariffZone], float] = {
     (1, TariffZone.SINGLE): 1.0,
@@ -46,7 +47,6 @@ KEY_RATES: tuple[tuple[date, int], ...] = (
     (date(2025, 10, 27), 1650),
     (date(2025, 12, 22), 1600),
 )
-_KEY_RATE_DAYS = [day for day, _ in KEY_RATES]
 
 # Monthly kWh per resident by household size (1..5, where 5 means five or more), per object kind.
 CONSUMPTION_NORMS: dict[ObjectKind, tuple[int, ...]] = {
@@ -57,11 +57,6 @@ CONSUMPTION_NORMS: dict[ObjectKind, tuple[int, ...]] = {
 }
 
 TariffKey = tuple[TariffCategory, int, TariffZone]
-
-
-def key_rate_on(day: date) -> int:
-    """The key rate in basis points in force on `day` (the oldest known one before the table starts)."""
-    return KEY_RATES[max(bisect.bisect_right(_KEY_RATE_DAYS, day) - 1, 0)][1]
 
 
 def key_rate_rows() -> list[tuple[Any, ...]]:

@@ -24,7 +24,8 @@ MAX_CACHED = 1000
 TECH_CONNECTIONS_WRITE = "tech_connections:write"
 READINGS_WRITE = "readings:write"
 PAYMENTS_WRITE = "payments:write"
-KNOWN_SCOPES = frozenset({TECH_CONNECTIONS_WRITE, READINGS_WRITE, PAYMENTS_WRITE})
+BILLING_WRITE = "billing:write"  # an external billing system imports statements (BILLING_MODE=external)
+KNOWN_SCOPES = frozenset({TECH_CONNECTIONS_WRITE, READINGS_WRITE, PAYMENTS_WRITE, BILLING_WRITE})
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,8 @@ class PaymentStatusChanged(DomainEvent):
     def of(cls, payment: Payment, *, old: PaymentStatus, now: datetime) -> PaymentStatusChanged:
         """Call after setting the payment's new status."""
         assert payment.id is not None
+        # Payments through the portal's provider are households' (startPayment takes a personal account).
+        assert payment.account_id is not None, "a delivery point's payment is not started through the portal"
         return cls(
             payment_id=payment.id,
             account_id=payment.account_id,

@@ -28,6 +28,8 @@ ENDINGS = frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED})
 
 
 async def credit(session: AsyncSession, payment: Payment, *, now: datetime) -> None:
+    if payment.account_id is None:
+        return  # a contract's delivery point: its debt is its statements' balance (services/billing), no debt row
     debt = (
         await session.exec(select(AccountDebt).where(AccountDebt.account_id == payment.account_id).with_for_update())
     ).first()

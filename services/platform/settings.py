@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     # E-receipts and other email leave at most this many per second per process (the SMTP relay's limit).
     email_rate_per_second: float = Field(default=10.0, gt=0)
 
+    # internal: this server closes every month; external: another billing system imports the statements.
+    billing_mode: Literal["internal", "external"] = "internal"
+    # The scheduled close runs on the 1st of the month from this Moscow time ("HH:MM") for the month just ended.
+    billing_close_time: str = Field(default="03:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
     @property
     def sms_outbox_file(self) -> Path:
         return self.sms_outbox_path or self.data_dir / "outbox" / "sms.jsonl"

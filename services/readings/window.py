@@ -1,7 +1,8 @@
 """The submission window: which billing period a reading sent now counts toward.
 
-Days `readings_window_start_day` … `readings_window_end_day` (both included, local time) count toward the current
-month; a reading sent on any other day is still accepted and counts toward the next month.
+Days `readings_window_start_day` … `readings_window_end_day` (both included, local time) are the window. A reading
+sent before the window (say on the 2nd) still belongs to this month's bill, which is not closed yet; one sent after
+the window counts toward the next month. Outside the window the answer says which month the reading went to.
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ def local_date(moment: datetime) -> date:
 
 def choice_made(*, period: date, submitted_at: datetime, settings: Settings) -> PeriodChoice:
     """The choice `choose_period` made for a reading sent at `submitted_at` that counts toward `period`."""
+    day = local_date(submitted_at).day
     return PeriodChoice(
         period=period,
-        in_window=period == month_start(local_date(submitted_at)),
+        in_window=settings.readings_window_start_day <= day <= settings.readings_window_end_day,
         window_start_day=settings.readings_window_start_day,
         window_end_day=settings.readings_window_end_day,
     )
@@ -55,5 +57,5 @@ def choose_period(now: datetime, settings: Settings) -> PeriodChoice:
     today = local_date(now)
     start, end = settings.readings_window_start_day, settings.readings_window_end_day
     in_window = start <= today.day <= end
-    period = month_start(today) if in_window else add_months(month_start(today), 1)
+    period = month_start(today) if today.day <= end else add_months(month_start(today), 1)
     return PeriodChoice(period=period, in_window=in_window, window_start_day=start, window_end_day=end)

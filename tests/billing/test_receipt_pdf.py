@@ -259,3 +259,19 @@ async def test_a_file_link_does_not_open_the_statement_with_the_same_id(
 
     # then
     assert (response.status_code, signed_in.status_code) == (401, 404)
+
+
+def test_the_address_names_the_locality_once() -> None:
+    from services.billing.receipt_pdf import postal_address
+
+    village = "Архангельская обл., Приморский р-н, д. Лисестрово, ул. Лесная, д. 7"
+    assert postal_address(address=village, locality="Лисестрово") == village
+    town = "г. Архангельск, пр-кт Троицкий, д. 1, кв. 1"
+    assert postal_address(address=town, locality="Архангельск") == town
+    assert postal_address(address="пр-кт Обводного Канала, д. 32, кв. 18", locality="Архангельск") == (
+        "Архангельск, пр-кт Обводного Канала, д. 32, кв. 18"
+    )
+    # A locality that is only part of a word of the address is not there yet.
+    assert postal_address(address="ул. Новодвинская, д. 5", locality="Новодвинск") == (
+        "Новодвинск, ул. Новодвинская, д. 5"
+    )

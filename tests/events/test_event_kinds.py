@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from models import OutboxEvent
 from models.enums import AppealStatus, ContractAccessStatus, PaymentStatus, Role, SubmissionStatus
 from services.appeals.events import AppealChanged, AppealMessageAdded, InboxChange
+from services.billing.events import StatementIssued
 from services.events.broker import InProcessBroker
 from services.events.kinds import DomainEvent, UnreadablePayload
 from services.events.outbox import record_event
@@ -73,6 +74,26 @@ EXAMPLES: list[DomainEvent] = [
     ),
     ContractAccessRequested(request_id=8, customer_id=9, status=ContractAccessStatus.SUBMITTED),
     ContractAccessRequestChanged(request_id=8, customer_id=9, status=ContractAccessStatus.REJECTED),
+    StatementIssued(
+        statement_id=12,
+        account_id=3,
+        delivery_point_id=None,
+        contract_id=None,
+        period="2026-11-01",
+        closing_balance=154_000,
+        issued_on="2026-12-05",
+        due_on="2026-12-15",
+    ),
+    StatementIssued(
+        statement_id=13,
+        account_id=None,
+        delivery_point_id=6,
+        contract_id=4,
+        period="2026-11-01",
+        closing_balance=1_220_000,
+        issued_on="2026-12-05",
+        due_on="2026-12-18",
+    ),
 ]
 
 

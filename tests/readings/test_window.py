@@ -1,5 +1,5 @@
-"""The submission window (days 15-25, local time): inside it a reading counts toward this month, outside toward the
-next, and the answer says so."""
+"""The submission window (days 15-25, local time): a reading sent inside it or before it counts toward this month
+(its bill is not closed yet), one sent after it toward the next; outside the window the answer says which month."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from tests.support.readings import SUBMIT, submit_input
 @pytest.mark.parametrize(
     ("local_time", "expected"),
     [
-        (datetime(2026, 11, 10, 12, 0), ("2026-12-01", False)),
+        (datetime(2026, 11, 10, 12, 0), ("2026-11-01", False)),  # before the window: this month's bill
+        (datetime(2026, 12, 2, 10, 0), ("2026-12-01", False)),  # 2 December counts toward December, not January
+        (datetime(2026, 12, 1, 0, 0), ("2026-12-01", False)),
         (datetime(2026, 11, 15, 0, 0), ("2026-11-01", True)),
         (datetime(2026, 11, 20, 12, 0), ("2026-11-01", True)),
         (datetime(2026, 11, 25, 23, 59), ("2026-11-01", True)),
