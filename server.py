@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 import time
 import uuid
@@ -184,7 +185,14 @@ def serve(settings: Settings) -> None:
     )
 
 
+def _exit_on_sigterm(signum: int, _: object) -> None:
+    # SIGTERM (a service manager's stop) exits through the normal path, so that the process leaves the embedded
+    # PostgreSQL as on Ctrl-C (its last user stops it).
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parser = argparse.ArgumentParser(prog="server.py", description="Customer portal GraphQL API")
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
