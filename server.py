@@ -2,6 +2,7 @@
 
 uv run server.py                      serve (embedded PostgreSQL and demo data when DATABASE_URL is unset)
 uv run server.py migrate              apply migrations
+uv run server.py seed-demo            load the demo data into an empty database (development only)
 uv run server.py demo-accounts        unlinked demo accounts with their activation codes, as JSON
 uv run server.py seed --accounts N    a large data set for benchmarks
 uv run server.py create-staff …       a member of staff
@@ -33,6 +34,7 @@ from services.platform.bootstrap import (
     StartupError,
     build_runtime,
     check_port_free,
+    demo_data_allowed,
     open_database,
     prepare_database,
     resolve_database_url,
@@ -162,14 +164,18 @@ def serve(settings: Settings) -> None:
     async def nothing_more(_: Runtime) -> None:
         return None
 
-    # Migrate and load the demo data before the workers start, so that they find the database ready.
-    asyncio.run(_with_database(settings, nothing_more, demo=True))
-    from services.demo import DEMO_PASSWORD, DEMO_PHONE
+    # Migrate (and in development load the demo data into an empty database) before the workers start, so that they
+    # find the database ready.
+    demo = demo_data_allowed(settings)
+    asyncio.run(_with_database(settings, nothing_more, demo=demo))
 
     database = "PostgreSQL at DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
     print(f"Customer portal API: http://{settings.host}:{settings.port}/graphql  (GraphiQL in a browser)", flush=True)
     print(f"Database: {database}; events: {'Redis' if settings.redis_url else 'in-process'}", flush=True)
-    print(f"Demo customer: phone {DEMO_PHONE}, password {DEMO_PASSWORD}", flush=True)
+    if demo:
+        from services.demo import DEMO_PASSWORD, DEMO_PHONE
+
+        print(f"Demo customer: phone {DEMO_PHONE}, password {DEMO_PASSWORD}", flush=True)
     uvicorn.run(
         "server:app_from_environment",
         factory=True,
@@ -200,6 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("serve", help="serve the API (the default)")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("demo-accounts", help="print unlinked demo accounts and their activation codes as JSON")
+    commands.add_parser("seed-demo", help="load the demo data into an empty database (development only)")
     seed = commands.add_parser("seed", help="generate a large data set for benchmarks")
     seed.add_argument("--accounts", type=int, required=True)
     staff = commands.add_parser("create-staff", help="create a member of staff")
@@ -226,19 +233,22 @@ def main(argv: list[str] | None = None) -> None:
         where = ".".join(str(part) for part in invalid["loc"]).upper()
         _fail(f"bad setting {where}: {invalid['msg']}")
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
-    problem = settings.production_problem()
-    if problem:
-        _fail(f"refusing to start in production: {problem}")
+    problems = settings.production_problems()
+    if problems:
+        _fail(f"refusing to start in production: {'; '.join(problems)}")
     if settings.workers > 1 and not settings.redis_url:
         _fail("WORKERS > 1 needs REDIS_URL: subscriptions fan out through Redis between processes")
 
     from services import cli
 
+    if args.command in ("demo-accounts", "seed-demo") and not demo_data_allowed(settings):
+        _fail(f"{args.command}: demo data (with published passwords) is never loaded in production")
     handlers: dict[str | None, Callable[[], None]] = {
         None: lambda: serve(settings),
         "serve": lambda: serve(settings),
         "migrate": lambda: asyncio.run(_with_database(settings, cli.report_migrated, demo=False)),
         "demo-accounts": lambda: asyncio.run(_with_database(settings, cli.print_demo_accounts, demo=True)),
+        "seed-demo": lambda: asyncio.run(_with_database(settings, cli.seed_demo, demo=False)),
         "seed": lambda: asyncio.run(
             _with_database(settings, lambda rt: cli.seed(rt, accounts=args.accounts), demo=False)
         ),

@@ -23,6 +23,16 @@ async def print_demo_accounts(runtime: Runtime) -> None:
     sys.stdout.write(orjson.dumps(accounts, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
+async def seed_demo(runtime: Runtime) -> None:
+    from services.demo import DatabaseNotEmptyError, load_demo_data
+
+    try:
+        summary = await load_demo_data(db=runtime.db, clock=runtime.clock)
+    except DatabaseNotEmptyError as error:
+        raise SystemExit(f"error: {error}") from None
+    print(f"demo data loaded: {summary}")
+
+
 async def seed(runtime: Runtime, *, accounts: int) -> None:
     from services.demo import seed_large
 

@@ -2,7 +2,7 @@
 
 A provider is asked for a payment page before the payment is stored; it later confirms the payment by a signed
 callback (services/payments/callback.py). Only the development provider exists yet: it takes no money, and
-production refuses it (Settings.production_problem).
+production refuses it (Settings.production_problems).
 """
 
 from __future__ import annotations

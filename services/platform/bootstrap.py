@@ -14,7 +14,7 @@ from services.platform.clock import Clock, SystemClock
 from services.platform.database import Database
 from services.platform.migrate import upgrade_to_head
 from services.platform.runtime import Runtime
-from services.platform.settings import Settings
+from services.platform.settings import Environment, Settings
 
 
 class StartupError(RuntimeError):
@@ -25,6 +25,11 @@ class StartupError(RuntimeError):
 class DemoCredentials:
     phone: str
     password: str
+
+
+def demo_data_allowed(settings: Settings) -> bool:
+    """The demo data carries published passwords (an admin's among them): development only, never production."""
+    return settings.environment is Environment.DEVELOPMENT
 
 
 def resolve_database_url(settings: Settings) -> str:

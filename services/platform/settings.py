@@ -80,28 +80,31 @@ class Settings(BaseSettings):
     def files_dir(self) -> Path:
         return self.data_dir / "files"
 
-    def production_problem(self) -> str | None:
-        """Why this configuration must not serve production traffic, or None."""
+    def production_problems(self) -> list[str]:
+        """Every reason this configuration must not serve production traffic (none outside production)."""
         if self.environment is not Environment.PRODUCTION:
-            return None
+            return []
+        problems = []
         if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
-            return "SECRET_KEY is the development secret or shorter than 32 characters"
+            problems.append("SECRET_KEY is the development secret or shorter than 32 characters")
         if self.sms_gateway is SmsGateway.FILE:
-            return "SMS_GATEWAY=file is a development gateway; set SMS_GATEWAY=http"
+            problems.append("SMS_GATEWAY=file is a development gateway; set SMS_GATEWAY=http")
         if self.sms_gateway is SmsGateway.HTTP and not self.sms_gateway_url:
-            return "SMS_GATEWAY=http needs SMS_GATEWAY_URL"
+            problems.append("SMS_GATEWAY=http needs SMS_GATEWAY_URL")
         if self.email_gateway is EmailGateway.FILE:
-            return "EMAIL_GATEWAY=file is a development gateway; set EMAIL_GATEWAY=smtp"
+            problems.append("EMAIL_GATEWAY=file is a development gateway; set EMAIL_GATEWAY=smtp")
         if self.payment_provider == "dev":
-            return "PAYMENT_PROVIDER=dev is a development provider that takes no money; set PAYMENT_PROVIDER=disabled"
+            problems.append(
+                "PAYMENT_PROVIDER=dev is a development provider that takes no money; set PAYMENT_PROVIDER=disabled"
+            )
         callback_secret = self.payment_callback_secret
         if self.payment_provider != "disabled" and (
             callback_secret == DEVELOPMENT_PAYMENT_CALLBACK_SECRET or len(callback_secret) < 32
         ):
-            return "PAYMENT_CALLBACK_SECRET is the development secret or shorter than 32 characters"
+            problems.append("PAYMENT_CALLBACK_SECRET is the development secret or shorter than 32 characters")
         if not self.database_url:
-            return "DATABASE_URL is required in production (the embedded PostgreSQL is for development)"
-        return None
+            problems.append("DATABASE_URL is required in production (the embedded PostgreSQL is for development)")
+        return problems
 
 
 @lru_cache
