@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +21,7 @@ import psutil
 import pytest
 
 from services.platform.settings import PROJECT_ROOT
+from tests.support.tmp import private_directory
 from tests.test_command_line import base_env, free_port
 
 
@@ -30,14 +29,12 @@ from tests.test_command_line import base_env, free_port
 def tmp_path() -> Iterator[Path]:
     """A private directory outside pytest's own temporary tree, which concurrent pytest runs of the same user prune
     (keeping their three newest) while a test may still be running a PostgreSQL in it."""
-    path = Path(tempfile.mkdtemp(prefix="lk-embedded-"))
-    try:
-        yield path
-    finally:
-        left = wait_gone(path)
-        for process in left:
-            process.kill()
-        shutil.rmtree(path, ignore_errors=True)
+    with private_directory("lk-embedded-") as path:
+        try:
+            yield path
+        finally:
+            for process in wait_gone(path):
+                process.kill()
 
 
 def postgres_processes(data_dir: Path) -> list[psutil.Process]:
