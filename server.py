@@ -126,6 +126,8 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
 def app_from_environment() -> ASGIApp:
     """The app of one uvicorn worker: it opens its own pool on the database the parent prepared."""
     settings = get_settings()
+    # A uvicorn worker is a new interpreter: it logs in the configured format only once it is told so.
+    configure_logging(level=settings.log_level, json=settings.log_format == "json")
     state: dict[str, Any] = {}
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:

@@ -74,6 +74,23 @@ def _exclusive(path: Path) -> Iterator[None]:
         os.close(fd)  # closing drops the lock
 
 
+@contextlib.contextmanager
+def _no_interruptions() -> Iterator[None]:
+    """A second Ctrl-C (or a SIGTERM) while PostgreSQL is being stopped must not leave it half-stopped."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.signal(number, signal.SIG_IGN) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def _lock_is_free(path: Path) -> bool:
     """True when no live process holds the file's lock (its owner has ended), checked without waiting."""
     try:
@@ -165,7 +182,7 @@ class EmbeddedPostgres:
         """Unregister; the last user stops the server."""
         if self._fd is None:
             return
-        with _exclusive(self.lock):
+        with _no_interruptions(), _exclusive(self.lock):
             self._unregister()
             if not self._live_users():
                 self._stop()
