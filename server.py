@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -38,6 +39,7 @@ from services.platform.bootstrap import (
     open_database,
     prepare_database,
     resolve_database_url,
+    uvicorn_options,
 )
 from services.platform.logs import configure_logging
 from services.platform.runtime import Runtime
@@ -178,19 +180,9 @@ def serve(settings: Settings) -> None:
         from services.demo import DEMO_PASSWORD, DEMO_PHONE
 
         print(f"Demo customer: phone {DEMO_PHONE}, password {DEMO_PASSWORD}", flush=True)
-    uvicorn.run(
-        "server:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers if settings.workers > 1 else None,
-        log_config=None,
-        access_log=False,
-        ws="websockets-sansio",
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-    )
+    # Workers read their settings from the environment: --host / --port and the links that follow them reach them so.
+    os.environ.update(HOST=settings.host, PORT=str(settings.port), PUBLIC_URL=settings.public_url)
+    uvicorn.run("server:app_from_environment", factory=True, **uvicorn_options(settings))  # type: ignore[arg-type]
 
 
 def _exit_on_sigterm(signum: int, _: object) -> None:

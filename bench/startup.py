@@ -2,8 +2,9 @@
 
 uv run bench/startup.py [--runs 5] [--database-url postgresql://…]
 
-Prints, for bytecode caches kept and for PYTHONDONTWRITEBYTECODE=1 (no cache written: what a read-only or fresh
-checkout pays on every start), the median / min / max of:
+Prints, with the bytecode caches as they are, with PYTHONDONTWRITEBYTECODE=1, and with no bytecode at all
+(PYTHONDONTWRITEBYTECODE=1 and an empty PYTHONPYCACHEPREFIX: every module compiled at every start, as in a read-only
+fresh checkout), the median / min / max of:
 - `import server` and `import schema.build` in a fresh interpreter (CPU seconds of the whole process);
 - a warm start: `server.py --port P` on a data directory prepared by a first (cold) start, from launch until the first
   `{ __typename }` answer, then Ctrl-C and the time to exit. Without --database-url the embedded PostgreSQL is used
@@ -77,7 +78,7 @@ def start_seconds(env: dict[str, str]) -> tuple[float, float]:
 
 
 def row(name: str, values: list[float]) -> str:
-    return f"| {name:<44} | {statistics.median(values):6.2f} | {min(values):6.2f} | {max(values):6.2f} |"
+    return f"| {name:<58} | {statistics.median(values):6.2f} | {min(values):6.2f} | {max(values):6.2f} |"
 
 
 def main() -> None:
@@ -93,9 +94,15 @@ def main() -> None:
             base["DATABASE_URL"] = args.database_url
         start_seconds(base)  # the cold start: a new cluster, migrations, demo data
         print(f"{args.runs} runs each, median / min / max seconds; load average {os.getloadavg()[0]:.2f}")
-        print(f"| {'what':<44} | median |    min |    max |")
-        print(f"|{'-' * 46}|--------|--------|--------|")
-        for label, extra in (("", {}), (", PYTHONDONTWRITEBYTECODE=1", {"PYTHONDONTWRITEBYTECODE": "1"})):
+        print(f"| {'what':<58} | median |    min |    max |")
+        print(f"|{'-' * 60}|--------|--------|--------|")
+        no_cache = tempfile.mkdtemp(prefix="lk-no-pycache-")
+        variants: list[tuple[str, dict[str, str]]] = [
+            ("", {}),
+            (", PYTHONDONTWRITEBYTECODE=1", {"PYTHONDONTWRITEBYTECODE": "1"}),
+            (", no bytecode", {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": no_cache}),
+        ]
+        for label, extra in variants:
             env = {**base, **extra}
             for module in ("server", "schema.build"):
                 print(row(f"import {module} (CPU){label}", [import_seconds(module, env) for _ in range(args.runs)]))

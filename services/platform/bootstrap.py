@@ -95,6 +95,22 @@ def build_runtime(settings: Settings, db: Database, *, clock: Clock | None = Non
     return Runtime(settings=settings, db=db, clock=clock or SystemClock(), redis=redis)
 
 
+def uvicorn_options(settings: Settings) -> dict[str, object]:
+    """How `server.py` runs uvicorn: our logging (not uvicorn's config), the fast loop, parser and websockets."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers if settings.workers > 1 else None,
+        "timeout_worker_healthcheck": settings.worker_healthcheck_timeout,
+        "log_config": None,
+        "access_log": False,
+        "ws": "websockets-sansio",
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+    }
+
+
 def check_port_free(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

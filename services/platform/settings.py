@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-secret-do-not-use-in-production-0000000000"
@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    # How long uvicorn waits for a worker to answer its health check (and to become ready) before killing it: a
+    # worker imports the whole schema first, which takes many seconds on a loaded machine (uvicorn's own 5 s killed
+    # workers over and over there).
+    worker_healthcheck_timeout: int = Field(default=60, ge=1)
     secret_key: str = DEVELOPMENT_SECRET
     data_dir: Path = PROJECT_ROOT / ".data"
     log_level: str = "INFO"
@@ -61,12 +65,20 @@ class Settings(BaseSettings):
 
     readings_window_start_day: int = 15
     readings_window_end_day: int = 25
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = ""  # unset: http://HOST:PORT, the address the server listens on
 
     # dev: a development provider that takes no money; disabled: the portal takes no payments (until a real
     # provider's adapter exists, production runs with this).
     payment_provider: Literal["dev", "disabled"] = "dev"
     payment_callback_secret: str = DEVELOPMENT_PAYMENT_CALLBACK_SECRET
+
+    @model_validator(mode="after")
+    def _public_url_follows_the_listening_address(self) -> Settings:
+        # The links the API hands out (files, templates, payments) point where this server actually listens.
+        if not self.public_url:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+            self.public_url = f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+        return self
 
     @property
     def sms_outbox_file(self) -> Path:
