@@ -81,13 +81,14 @@ class RequestIdMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
-def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
+def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
     """The ASGI app on a ready runtime (tests build it on a transactional database)."""
     from resolvers.files.routes import file_routes
     from resolvers.payments.callback import payment_callback
     from schema.build import schema
     from schema.view import GraphQLView
     from services.platform.background import start_background, stop_background
+    from services.platform.http import NoStoreForCredentials, readiness, with_cors
 
     graphql = GraphQLView(schema, runtime)
 
@@ -95,10 +96,10 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
         return PlainTextResponse("ok")
 
     async def readyz(_: Request) -> JSONResponse:
-        try:
-            await asyncio.wait_for(runtime.db.ping(), timeout=2)
-        except Exception as error:  # noqa: BLE001 - any failure means "not ready", said in the body
-            return JSONResponse({"status": "unavailable", "database": type(error).__name__}, status_code=503)
+        checks = await readiness(runtime)  # every configured dependency: the database, Redis
+        failed = {name: state for name, state in checks.items() if state != "ok"}
+        if failed:
+            return JSONResponse({"status": "unavailable", **failed}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     @contextlib.asynccontextmanager
@@ -121,8 +122,9 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.add_middleware(NoStoreForCredentials)
     app.add_middleware(RequestIdMiddleware)
-    return app
+    return with_cors(app, runtime.settings)  # outermost: a refused preflight or websocket never reaches the app
 
 
 def app_from_environment() -> ASGIApp:

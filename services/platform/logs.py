@@ -92,7 +92,7 @@ def configure_logging(*, level: str = "INFO", json: bool = False) -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
-            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _drop_color_message],
         )
     )
     root = logging.getLogger()

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-secret-do-not-use-in-production-0000000000"
 DEVELOPMENT_PAYMENT_CALLBACK_SECRET = "development-payment-callback-secret-000000000000000"
+# Vite's dev server (the frontend's usual one), by both names of the local host.
+DEVELOPMENT_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -65,6 +67,9 @@ class Settings(BaseSettings):
 
     readings_window_start_day: int = 15
     readings_window_end_day: int = 25
+    # Browser origins allowed to call the API (comma-separated); unset: the local frontend dev servers in development,
+    # none in production.
+    cors_allowed_origins: str | None = None
     public_url: str = ""  # unset: http://HOST:PORT, the address the server listens on
 
     # dev: a development provider that takes no money; disabled: the portal takes no payments (until a real
@@ -79,6 +84,12 @@ class Settings(BaseSettings):
             host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
             self.public_url = f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
         return self
+
+    @property
+    def cors_origins(self) -> list[str]:
+        if self.cors_allowed_origins is None:
+            return list(DEVELOPMENT_ORIGINS) if self.environment is Environment.DEVELOPMENT else []
+        return [origin.strip().rstrip("/") for origin in self.cors_allowed_origins.split(",") if origin.strip()]
 
     @property
     def sms_outbox_file(self) -> Path:
