@@ -5,7 +5,7 @@ uv run bench/startup.py [--runs 5] [--database-url postgresql://…]
 Prints, with the bytecode caches as they are, with PYTHONDONTWRITEBYTECODE=1, and with no bytecode at all
 (PYTHONDONTWRITEBYTECODE=1 and an empty PYTHONPYCACHEPREFIX: every module compiled at every start, as in a read-only
 fresh checkout), the median / min / max of:
-- `import server` and `import schema.build` in a fresh interpreter (CPU seconds of the whole process);
+- `import server` and `import resolvers.root` (the whole schema) in a fresh interpreter (CPU seconds of the process);
 - a warm start: `server.py --port P` on a data directory prepared by a first (cold) start, from launch until the first
   `{ __typename }` answer, then Ctrl-C and the time to exit. Without --database-url the embedded PostgreSQL is used
   (its start is part of what is measured, as in `uv run server.py`).
@@ -104,7 +104,7 @@ def main() -> None:
         ]
         for label, extra in variants:
             env = {**base, **extra}
-            for module in ("server", "schema.build"):
+            for module in ("server", "resolvers.root"):
                 print(row(f"import {module} (CPU){label}", [import_seconds(module, env) for _ in range(args.runs)]))
             starts = [start_seconds(env) for _ in range(args.runs)]
             print(row(f"warm start to first answer{label}", [ready for ready, _ in starts]))
