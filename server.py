@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import sys
 import time
@@ -89,6 +90,12 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
     from schema.core.view import GraphQLView
     from services.platform.background import start_background, stop_background
     from services.platform.http import NoStoreForCredentials, readiness, with_cors
+    from services.platform.observability import (
+        RequestObserver,
+        install_operation_observer,
+        metrics_endpoint,
+        observing,
+    )
 
     graphql = GraphQLView(schema, runtime)
 
@@ -104,11 +111,12 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        tasks = await start_background(runtime, serve_jobs=run_background)
-        try:
-            yield
-        finally:
-            await stop_background(runtime, tasks)
+        async with observing(runtime, schema):  # metrics sampler, tracing when configured
+            tasks = await start_background(runtime, serve_jobs=run_background)
+            try:
+                yield
+            finally:
+                await stop_background(runtime, tasks)
 
     app = Starlette(
         routes=[
@@ -116,6 +124,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),  # Prometheus; all workers' samples
             *file_routes(),  # signed file downloads, the contract access application template
             Route("/payments/callback/{provider}", payment_callback, methods=["POST"]),  # signed provider callbacks
         ],
@@ -124,6 +133,8 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
     app.state.runtime = runtime
     app.add_middleware(NoStoreForCredentials)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestObserver)
+    install_operation_observer(schema)
     return with_cors(app, runtime.settings)  # outermost: a refused preflight or websocket never reaches the app
 
 
@@ -182,6 +193,12 @@ def serve(settings: Settings) -> None:
         from services.demo import DEMO_PASSWORD, DEMO_PHONE
 
         print(f"Demo customer: phone {DEMO_PHONE}, password {DEMO_PASSWORD}", flush=True)
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics here and /metrics adds them up; a new start begins from zero.
+        metrics_dir = settings.data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     # Workers read their settings from the environment: --host / --port and the links that follow them reach them so.
     os.environ.update(HOST=settings.host, PORT=str(settings.port), PUBLIC_URL=settings.public_url)
     uvicorn.run("server:app_from_environment", factory=True, **uvicorn_options(settings))  # type: ignore[arg-type]

@@ -35,6 +35,8 @@ SHUTDOWN_HOOKS: list[Callable[[Runtime], Awaitable[None]]] = []
 
 
 async def run_job_forever(runtime: Runtime, job: Job) -> None:
+    from services.platform.observability import observe_job
+
     while True:
         try:
             done = await job.run_once(runtime)
@@ -42,7 +44,10 @@ async def run_job_forever(runtime: Runtime, job: Job) -> None:
             raise
         except Exception:
             log.exception("job failed", job=job.name)
+            observe_job(job.name, None)
             done = 0
+        else:
+            observe_job(job.name, done)
         if not done:
             await asyncio.sleep(job.idle_seconds)
 
