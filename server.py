@@ -1,53 +1,65 @@
-"""The customer-portal GraphQL API server, and its command-line tasks.
+"""The customer-portal GraphQL API server: the ASGI app on a runtime, and the entry point of the command line.
 
 uv run server.py                      serve (embedded PostgreSQL and demo data when DATABASE_URL is unset)
-uv run server.py migrate              apply migrations
-uv run server.py seed-demo            load the demo data into an empty database (development only)
-uv run server.py demo-accounts        unlinked demo accounts with their activation codes, as JSON
-uv run server.py seed --accounts N    a large data set for benchmarks
-uv run server.py create-staff …       a member of staff
-uv run server.py worker               background processors without HTTP
-uv run server.py export-schema        write schema.graphql
+uv run server.py <command> …          the other tasks (migrate, demo-accounts, seed, create-staff, worker, …): `cli.py`
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import os
-import shutil
-import signal
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 import structlog
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.platform.bootstrap import (
-    StartupError,
-    build_runtime,
-    check_port_free,
-    demo_data_allowed,
-    open_database,
-    prepare_database,
-    resolve_database_url,
-    uvicorn_options,
-)
+from services.events.broker import start_broker, stop_broker
+from services.events.relay import relay_once
+from services.identity.guard import start_session_guard, stop_session_guard
+from services.identity.limits import sweep_rate_limit_counters
+from services.messaging.delivery import deliver_pending
+from services.platform.background import Background, Job
+from services.platform.bootstrap import build_runtime, open_database, resolve_database_url
 from services.platform.logs import configure_logging
 from services.platform.runtime import Runtime
-from services.platform.settings import Settings, get_settings
+from services.platform.settings import get_settings
+from services.readings.processing import process_once
 
 log = structlog.get_logger("server")
 access_log = structlog.get_logger("access")
+
+# The background part of every process: beside HTTP in the server, alone in `server.py worker`. Every job and hook is
+# listed here; nothing registers itself by being imported.
+BACKGROUND = Background(
+    startup=[start_broker, start_session_guard],  # the guard listens for revocations through the broker
+    shutdown=[stop_session_guard, stop_broker],
+    jobs=[
+        # Polls a partial index (cheap) every 100 ms when idle: events reach subscribers well within a second.
+        Job(name="outbox-relay", run_once=relay_once, idle_seconds=0.1),
+        Job(name="deliver-messages", run_once=deliver_pending),
+        Job(name="reading-processor", run_once=process_once, idle_seconds=0.5),
+        Job(name="sweep-rate-limits", run_once=sweep_rate_limit_counters, idle_seconds=300),
+    ],
+)
+
+
+async def start_background(
+    runtime: Runtime, *, serve_jobs: bool = True, exclude: Collection[str] = ()
+) -> list[asyncio.Task[None]]:
+    """Start the process's background part: the start-up hooks, then the jobs (none when `serve_jobs` is false,
+    as in tests, which run each job's tick themselves). Stop it with `stop_background`."""
+    return await BACKGROUND.start(runtime, serve_jobs=serve_jobs, exclude=exclude)
+
+
+async def stop_background(runtime: Runtime, tasks: list[asyncio.Task[None]]) -> None:
+    await BACKGROUND.stop(runtime, tasks)
 
 
 class RequestIdMiddleware:
@@ -88,7 +100,6 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
     from resolvers.payments.callback import payment_callback
     from resolvers.root import schema
     from schema.core.view import GraphQLView
-    from services.platform.background import start_background, stop_background
     from services.platform.http import NoStoreForCredentials, readiness, with_cors
     from services.platform.observability import (
         RequestObserver,
@@ -135,7 +146,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(RequestObserver)
     install_operation_observer(schema)
-    return with_cors(app, runtime.settings)  # outermost: a refused preflight or websocket never reaches the app
+    return with_cors(app, runtime.settings)  # outermost: a refused preflight never reaches the app
 
 
 def app_from_environment() -> ASGIApp:
@@ -155,139 +166,11 @@ def app_from_environment() -> ASGIApp:
     return app
 
 
-# ---------------------------------------------------------------- command line
-
-
-def _fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(1)
-
-
-async def _with_database(settings: Settings, task: Callable[[Runtime], Awaitable[None]], *, demo: bool) -> None:
-    db = await open_database(resolve_database_url(settings))
-    try:
-        runtime = build_runtime(settings, db)
-        await prepare_database(db, clock=runtime.clock, load_demo=demo)
-        await task(runtime)
-    finally:
-        await db.dispose()
-
-
-def serve(settings: Settings) -> None:
-    import uvicorn
-
-    check_port_free(settings.host, settings.port)
-
-    async def nothing_more(_: Runtime) -> None:
-        return None
-
-    # Migrate (and in development load the demo data into an empty database) before the workers start, so that they
-    # find the database ready.
-    demo = demo_data_allowed(settings)
-    asyncio.run(_with_database(settings, nothing_more, demo=demo))
-
-    database = "PostgreSQL at DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
-    print(f"Customer portal API: http://{settings.host}:{settings.port}/graphql  (GraphiQL in a browser)", flush=True)
-    print(f"Database: {database}; events: {'Redis' if settings.redis_url else 'in-process'}", flush=True)
-    if demo:
-        from services.demo import DEMO_PASSWORD, DEMO_PHONE
-
-        print(f"Demo customer: phone {DEMO_PHONE}, password {DEMO_PASSWORD}", flush=True)
-    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Each worker writes its metrics here and /metrics adds them up; a new start begins from zero.
-        metrics_dir = settings.data_dir / "metrics"
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-        metrics_dir.mkdir(parents=True)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    # Workers read their settings from the environment: --host / --port and the links that follow them reach them so.
-    os.environ.update(HOST=settings.host, PORT=str(settings.port), PUBLIC_URL=settings.public_url)
-    uvicorn.run("server:app_from_environment", factory=True, **uvicorn_options(settings))  # type: ignore[arg-type]
-
-
-def _exit_on_sigterm(signum: int, _: object) -> None:
-    # SIGTERM (a service manager's stop) exits through the normal path, so that the process leaves the embedded
-    # PostgreSQL as on Ctrl-C (its last user stops it).
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> None:
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    parser = argparse.ArgumentParser(prog="server.py", description="Customer portal GraphQL API")
-    parser.add_argument("--host")
-    parser.add_argument("--port", type=int)
-    commands = parser.add_subparsers(dest="command")
-    commands.add_parser("serve", help="serve the API (the default)")
-    commands.add_parser("migrate", help="apply database migrations")
-    commands.add_parser("demo-accounts", help="print unlinked demo accounts and their activation codes as JSON")
-    commands.add_parser("seed-demo", help="load the demo data into an empty database (development only)")
-    seed = commands.add_parser("seed", help="generate a large data set for benchmarks")
-    seed.add_argument("--accounts", type=int, required=True)
-    staff = commands.add_parser("create-staff", help="create a member of staff")
-    staff.add_argument("--phone", required=True)
-    staff.add_argument("--role", required=True, choices=["OPERATOR", "ANALYST", "ADMIN"])
-    staff.add_argument("--password")
-    staff.add_argument("--name")
-    token = commands.add_parser("create-service-token", help="create an integration's token (printed once)")
-    token.add_argument("--name", required=True)
-    token.add_argument("--scope", action="append", default=[], dest="scopes")
-    commands.add_parser("worker", help="run the background processors without HTTP")
-    commands.add_parser("export-schema", help="write schema.graphql")
-    args = parser.parse_args(argv)
+    """`uv run server.py [command]`: the command line lives in `cli.py`."""
+    from cli import main as run_command_line
 
-    overrides: dict[str, Any] = {}
-    if args.host:
-        overrides["host"] = args.host
-    if args.port:
-        overrides["port"] = args.port
-    try:
-        settings = Settings(**overrides)
-    except ValidationError as error:
-        invalid = error.errors()[0]
-        where = ".".join(str(part) for part in invalid["loc"]).upper()
-        _fail(f"bad setting {where}: {invalid['msg']}")
-    configure_logging(level=settings.log_level, json=settings.log_format == "json")
-    problems = settings.production_problems()
-    if problems:
-        _fail(f"refusing to start in production: {'; '.join(problems)}")
-    if settings.workers > 1 and not settings.redis_url:
-        _fail("WORKERS > 1 needs REDIS_URL: subscriptions fan out through Redis between processes")
-
-    from services import cli
-
-    if args.command in ("demo-accounts", "seed-demo") and not demo_data_allowed(settings):
-        _fail(f"{args.command}: demo data (with published passwords) is never loaded in production")
-    handlers: dict[str | None, Callable[[], None]] = {
-        None: lambda: serve(settings),
-        "serve": lambda: serve(settings),
-        "migrate": lambda: asyncio.run(_with_database(settings, cli.report_migrated, demo=False)),
-        "demo-accounts": lambda: asyncio.run(_with_database(settings, cli.print_demo_accounts, demo=True)),
-        "seed-demo": lambda: asyncio.run(_with_database(settings, cli.seed_demo, demo=False)),
-        "seed": lambda: asyncio.run(
-            _with_database(settings, lambda rt: cli.seed(rt, accounts=args.accounts), demo=False)
-        ),
-        "create-staff": lambda: asyncio.run(
-            _with_database(
-                settings,
-                lambda rt: cli.create_staff(
-                    rt, phone=args.phone, role=args.role, password=args.password, name=args.name
-                ),
-                demo=False,
-            )
-        ),
-        "create-service-token": lambda: asyncio.run(
-            _with_database(
-                settings, lambda rt: cli.create_service_token(rt, name=args.name, scopes=args.scopes), demo=False
-            )
-        ),
-        "worker": lambda: asyncio.run(_with_database(settings, cli.run_worker, demo=False)),
-        "export-schema": cli.export_schema,
-    }
-    try:
-        handlers[args.command]()
-    except StartupError as error:
-        _fail(str(error))
-    except KeyboardInterrupt:
-        pass
+    run_command_line(argv)
 
 
 if __name__ == "__main__":
