@@ -2,6 +2,7 @@
 
 uv run server.py                      serve (embedded PostgreSQL and demo data when DATABASE_URL is unset)
 uv run server.py migrate              apply migrations
+uv run server.py seed-demo            load the demo data into an empty database (development only)
 uv run server.py demo-accounts        unlinked demo accounts with their activation codes, as JSON
 uv run server.py seed --accounts N    a large data set for benchmarks
 uv run server.py create-staff …       a member of staff
@@ -17,6 +18,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
+import shutil
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,9 +32,11 @@ from services.platform.bootstrap import (
     StartupError,
     build_runtime,
     check_port_free,
+    demo_data_allowed,
     open_database,
     prepare_database,
     resolve_database_url,
+    uvicorn_options,
 )
 from services.platform.logs import configure_logging
 from services.platform.runtime import Runtime
@@ -167,30 +173,47 @@ def serve(settings: Settings) -> None:
     async def nothing_more(_: Runtime) -> None:
         return None
 
-    # Migrate and load the demo data before the workers start, so that they find the database ready.
-    asyncio.run(_with_database(settings, nothing_more, demo=True))
-    from services.demo import DEMO_PASSWORD, DEMO_PHONE
+    # Migrate (and in development load the demo data into an empty database) before the workers start, so that they
+    # find the database ready.
+    demo = demo_data_allowed(settings)
+    asyncio.run(_with_database(settings, nothing_more, demo=demo))
 
     database = "PostgreSQL at DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
     print(f"Customer portal API: http://{settings.host}:{settings.port}/graphql  (GraphiQL in a browser)", flush=True)
     print(f"Database: {database}; events: {'Redis' if settings.redis_url else 'in-process'}", flush=True)
-    print(f"Demo customer: phone {DEMO_PHONE}, password {DEMO_PASSWORD}", flush=True)
-    uvicorn.run(
-        "server:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers if settings.workers > 1 else None,
-        log_config=None,
-        access_log=False,
-        ws="websockets-sansio",
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-    )
+    if demo:
+        from services.demo import DEMO_PASSWORD, DEMO_PHONE
+
+        print(f"Demo customer: phone {DEMO_PHONE}, password {DEMO_PASSWORD}", flush=True)
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics here and /metrics adds them up; a new start begins from zero.
+        metrics_dir = settings.data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    # Workers read their settings from the environment: --host / --port and the links that follow them reach them so.
+    os.environ.update(HOST=settings.host, PORT=str(settings.port), PUBLIC_URL=settings.public_url)
+    uvicorn.run("server:app_from_environment", factory=True, **uvicorn_options(settings))  # type: ignore[arg-type]
+
+
+async def seed_demo(runtime: Runtime) -> None:
+    from services.demo import DatabaseNotEmptyError, load_demo_data
+
+    try:
+        summary = await load_demo_data(db=runtime.db, clock=runtime.clock)
+    except DatabaseNotEmptyError as error:
+        raise SystemExit(f"error: {error}") from None
+    print(f"demo data loaded: {summary}")
+
+
+def _exit_on_sigterm(signum: int, _: object) -> None:
+    # SIGTERM (a service manager's stop) exits through the normal path, so that the process leaves the embedded
+    # PostgreSQL as on Ctrl-C (its last user stops it).
+    raise SystemExit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parser = argparse.ArgumentParser(prog="server.py", description="Customer portal GraphQL API")
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
@@ -198,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("serve", help="serve the API (the default)")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("demo-accounts", help="print unlinked demo accounts and their activation codes as JSON")
+    commands.add_parser("seed-demo", help="load the demo data into an empty database (development only)")
     seed_command = commands.add_parser("seed", help="generate a large data set for benchmarks")
     seed_command.add_argument("--accounts", type=int, required=True)
     staff_command = commands.add_parser("create-staff", help="create a member of staff")
@@ -231,17 +255,20 @@ def main(argv: list[str] | None = None) -> None:
         where = ".".join(str(part) for part in invalid["loc"]).upper()
         _fail(f"bad setting {where}: {invalid['msg']}")
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
-    problem = settings.production_problem()
-    if problem:
-        _fail(f"refusing to start in production: {problem}")
+    problems = settings.production_problems()
+    if problems:
+        _fail(f"refusing to start in production: {'; '.join(problems)}")
     if settings.workers > 1 and not settings.redis_url:
         _fail("WORKERS > 1 needs REDIS_URL: subscriptions fan out through Redis between processes")
 
+    if args.command in ("demo-accounts", "seed-demo") and not demo_data_allowed(settings):
+        _fail(f"{args.command}: demo data (with published passwords) is never loaded in production")
     handlers: dict[str | None, Callable[[], None]] = {
         None: lambda: serve(settings),
         "serve": lambda: serve(settings),
         "migrate": lambda: asyncio.run(_with_database(settings, report_migrated, demo=False)),
         "demo-accounts": lambda: asyncio.run(_with_database(settings, print_demo_accounts, demo=True)),
+        "seed-demo": lambda: asyncio.run(_with_database(settings, seed_demo, demo=False)),
         "seed": lambda: asyncio.run(_with_database(settings, lambda rt: seed(rt, accounts=args.accounts), demo=False)),
         "create-staff": lambda: asyncio.run(
             _with_database(

@@ -30,6 +30,7 @@ from services.messaging.delivery import deliver_pending
 from services.payments.notifications import settle_stale_payments
 from services.platform.background import Background, Job
 from services.platform.bootstrap import build_runtime, open_database, resolve_database_url
+from services.platform.logs import configure_logging
 from services.platform.runtime import Runtime
 from services.platform.settings import get_settings
 from services.readings.processing import process_once
@@ -102,12 +103,19 @@ class RequestIdMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
-def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
+def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
     """The ASGI app on a ready runtime (tests build it on a transactional database)."""
     from resolvers.files.routes import file_routes
     from resolvers.payments.routes import payment_routes
     from resolvers.root import schema
     from schema.core.view import GraphQLView
+    from services.platform.http import NoStoreForCredentials, readiness, with_cors
+    from services.platform.observability import (
+        RequestObserver,
+        install_operation_observer,
+        metrics_endpoint,
+        observing,
+    )
 
     graphql = GraphQLView(schema, runtime)
 
@@ -115,19 +123,20 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
         return PlainTextResponse("ok")
 
     async def readyz(_: Request) -> JSONResponse:
-        try:
-            await asyncio.wait_for(runtime.db.ping(), timeout=2)
-        except Exception as error:  # noqa: BLE001 - any failure means "not ready", said in the body
-            return JSONResponse({"status": "unavailable", "database": type(error).__name__}, status_code=503)
+        checks = await readiness(runtime)  # every configured dependency: the database, Redis
+        failed = {name: state for name, state in checks.items() if state != "ok"}
+        if failed:
+            return JSONResponse({"status": "unavailable", **failed}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        tasks = await start_background(runtime, serve_jobs=run_background)
-        try:
-            yield
-        finally:
-            await stop_background(runtime, tasks)
+        async with observing(runtime, schema):  # metrics sampler, tracing when configured
+            tasks = await start_background(runtime, serve_jobs=run_background)
+            try:
+                yield
+            finally:
+                await stop_background(runtime, tasks)
 
     app = Starlette(
         routes=[
@@ -135,19 +144,25 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),  # Prometheus; all workers' samples
             *file_routes(),  # signed file downloads, the contract access application template
             *payment_routes(),  # provider callbacks and notifications, the pay pages
         ],
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.add_middleware(NoStoreForCredentials)
     app.add_middleware(RequestIdMiddleware)
-    return app
+    app.add_middleware(RequestObserver)
+    install_operation_observer(schema)
+    return with_cors(app, runtime.settings)  # outermost: a refused preflight never reaches the app
 
 
 def app_from_environment() -> ASGIApp:
     """The app of one uvicorn worker: it opens its own pool on the database the parent prepared."""
     settings = get_settings()
+    # A uvicorn worker is a new interpreter: it logs in the configured format only once it is told so.
+    configure_logging(level=settings.log_level, json=settings.log_format == "json")
     state: dict[str, Any] = {}
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:

@@ -50,6 +50,7 @@ class GraphQLView(GraphQL[Context, None]):
             multipart_uploads_enabled=True,
             keep_alive=True,
             keep_alive_interval=15,
+            allowed_origins=runtime.settings.cors_origins,  # the websocket handshake's Origin (CORS covers HTTP)
         )
         self.runtime = runtime
 

@@ -10,10 +10,7 @@ import io
 import re
 from collections.abc import Sequence
 from datetime import date
-
-import segno
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from typing import TYPE_CHECKING
 
 from models import Charge, Payment, PersonalAccount, Statement
 from models.enums import ChargeKind, TariffZone
@@ -21,6 +18,9 @@ from services.billing.payee import SUPPLIER_ADDRESS, SUPPLIER_NAME, SUPPLIER_PHO
 from services.billing.payment_qr import gost_qr_payload
 from services.platform.clock import LOCAL_TZ
 from services.platform.pdf_fonts import PT_SANS, add_pt_sans
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 MONTHS = (
     "январь", "февраль", "март", "апрель", "май", "июнь",
@@ -60,6 +60,8 @@ def file_name(*, account_number: str, period: date) -> str:
 
 def _qr_png(payload: str) -> io.BytesIO:
     # Error correction M: the code stays readable from a crumpled or badly printed paper copy.
+    import segno  # loaded on the first document, not at start: the server starts faster
+
     image = io.BytesIO()
     segno.make(payload, error="m", encoding="utf-8", micro=False).save(image, kind="png", scale=4, border=2)
     image.seek(0)
@@ -68,7 +70,9 @@ def _qr_png(payload: str) -> io.BytesIO:
 
 class _Document:
     def __init__(self) -> None:
-        self.pdf = FPDF(format="A4")
+        from fpdf import FPDF  # loaded on the first document, not at start (fpdf and fontTools take seconds)
+
+        self.pdf: FPDF = FPDF(format="A4")
         self.pdf.set_margins(15, 12, 15)
         self.pdf.set_auto_page_break(auto=True, margin=12)
         add_pt_sans(self.pdf)
@@ -76,7 +80,7 @@ class _Document:
 
     def line(self, text: str, *, size: float = 10, bold: bool = False, height: float = 5, align: str = "L") -> None:
         self.pdf.set_font(PT_SANS, "B" if bold else "", size)
-        self.pdf.multi_cell(self.pdf.epw, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.multi_cell(self.pdf.epw, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
 
     def heading(self, text: str) -> None:
         self.pdf.ln(3)
@@ -98,7 +102,7 @@ class _Document:
         pdf = self.pdf
         pdf.set_font(PT_SANS, "B" if bold else "", 10)
         pdf.cell(pdf.epw * 0.7, 6, label)
-        pdf.cell(pdf.epw * 0.3, 6, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(pdf.epw * 0.3, 6, value, align="R", new_x="LMARGIN", new_y="NEXT")
 
 
 def render_statement_pdf(
@@ -195,7 +199,7 @@ def render_statement_pdf(
         "Оплатите по QR-коду в приложении своего банка: реквизиты, лицевой счёт и сумма заполнятся сами. "
         "Оплатить можно также в Личном кабинете клиента по СБП или банковской картой.",
         align="L",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
+        new_x="LMARGIN",
+        new_y="NEXT",
     )
     return bytes(pdf.output())

@@ -7,11 +7,12 @@ per process: it has no variable parts.
 from __future__ import annotations
 
 from functools import cache
-
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from typing import TYPE_CHECKING
 
 from services.platform.pdf_fonts import add_pt_sans
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 TEMPLATE_PATH = "/templates/contract-access-application.pdf"
 TEMPLATE_FILENAME = "zayavlenie-dostup-lk.pdf"
@@ -30,11 +31,13 @@ _FIELDS = (
 
 
 def _paragraph(pdf: FPDF, height: float, text: str, *, align: str = "L") -> None:
-    pdf.multi_cell(pdf.epw, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(pdf.epw, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
 
 
 @cache
 def application_template_pdf() -> bytes:
+    from fpdf import FPDF  # loaded on the first download, not at start (fpdf and fontTools take seconds)
+
     pdf = FPDF(format="A4")
     pdf.set_title(TITLE)
     pdf.set_author("ООО «ТГК-2 Энергосбыт»")

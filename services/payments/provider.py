@@ -3,7 +3,7 @@
 A provider is asked to create a payment before the payment is stored (`create`); it later reports the result, and
 what it reports is believed only when read back from the provider itself (`fetch`; services/payments/notifications.py).
 The development provider takes no money and has nothing to read back: its result comes by the signed callback
-(services/payments/callback.py) and production refuses it (Settings.production_problem). ЮKassa (API v3) is the real
+(services/payments/callback.py) and production refuses it (Settings.production_problems). ЮKassa (API v3) is the real
 acquirer (services/payments/yookassa.py).
 """
 

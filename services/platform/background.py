@@ -63,6 +63,8 @@ class Background:
 
 
 async def run_job_forever(runtime: Runtime, job: Job) -> None:
+    from services.platform.observability import observe_job
+
     while True:
         try:
             done = await job.run_once(runtime)
@@ -70,6 +72,9 @@ async def run_job_forever(runtime: Runtime, job: Job) -> None:
             raise
         except Exception:
             log.exception("job failed", job=job.name)
+            observe_job(job.name, None)
             done = 0
+        else:
+            observe_job(job.name, done)
         if not done:
             await asyncio.sleep(job.idle_seconds)

@@ -14,7 +14,7 @@ from services.platform.clock import Clock, SystemClock
 from services.platform.database import Database
 from services.platform.migrate import upgrade_to_head
 from services.platform.runtime import Runtime
-from services.platform.settings import Settings
+from services.platform.settings import Environment, Settings
 
 
 class StartupError(RuntimeError):
@@ -25,6 +25,11 @@ class StartupError(RuntimeError):
 class DemoCredentials:
     phone: str
     password: str
+
+
+def demo_data_allowed(settings: Settings) -> bool:
+    """The demo data carries published passwords (an admin's among them): development only, never production."""
+    return settings.environment is Environment.DEVELOPMENT
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -88,6 +93,22 @@ def build_runtime(settings: Settings, db: Database, *, clock: Clock | None = Non
 
         redis = aioredis.from_url(settings.redis_url)
     return Runtime(settings=settings, db=db, clock=clock or SystemClock(), redis=redis)
+
+
+def uvicorn_options(settings: Settings) -> dict[str, object]:
+    """How `server.py` runs uvicorn: our logging (not uvicorn's config), the fast loop, parser and websockets."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers if settings.workers > 1 else None,
+        "timeout_worker_healthcheck": settings.worker_healthcheck_timeout,
+        "log_config": None,
+        "access_log": False,
+        "ws": "websockets-sansio",
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+    }
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -6,8 +6,10 @@ fpdf2's core fonts are Latin-1 only; every document we print is in Russian.
 from __future__ import annotations
 
 from importlib.resources import as_file, files
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 PT_SANS = "PTSans"
 

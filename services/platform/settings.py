@@ -7,11 +7,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-secret-do-not-use-in-production-0000000000"
 DEVELOPMENT_PAYMENT_CALLBACK_SECRET = "development-payment-callback-secret-000000000000000"
+# Vite's dev server (the frontend's usual one), by both names of the local host.
+DEVELOPMENT_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,6 +41,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    # How long uvicorn waits for a worker to answer its health check (and to become ready) before killing it: a
+    # worker imports the whole schema first, which takes many seconds on a loaded machine (uvicorn's own 5 s killed
+    # workers over and over there).
+    worker_healthcheck_timeout: int = Field(default=60, ge=1)
     secret_key: str = DEVELOPMENT_SECRET
     data_dir: Path = PROJECT_ROOT / ".data"
     log_level: str = "INFO"
@@ -61,7 +67,10 @@ class Settings(BaseSettings):
 
     readings_window_start_day: int = 15
     readings_window_end_day: int = 25
-    public_url: str = "http://127.0.0.1:8000"
+    # Browser origins allowed to call the API (comma-separated); unset: the local frontend dev servers in development,
+    # none in production.
+    cors_allowed_origins: str | None = None
+    public_url: str = ""  # unset: http://HOST:PORT, the address the server listens on
 
     # dev: a development provider that takes no money; yookassa: ЮKassa (API v3); disabled: no payments.
     payment_provider: Literal["dev", "disabled", "yookassa"] = "dev"
@@ -82,6 +91,20 @@ class Settings(BaseSettings):
     # The scheduled close runs on the 1st of the month from this Moscow time ("HH:MM") for the month just ended.
     billing_close_time: str = Field(default="03:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
+    @model_validator(mode="after")
+    def _public_url_follows_the_listening_address(self) -> Settings:
+        # The links the API hands out (files, templates, payments) point where this server actually listens.
+        if not self.public_url:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+            self.public_url = f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+        return self
+
+    @property
+    def cors_origins(self) -> list[str]:
+        if self.cors_allowed_origins is None:
+            return list(DEVELOPMENT_ORIGINS) if self.environment is Environment.DEVELOPMENT else []
+        return [origin.strip().rstrip("/") for origin in self.cors_allowed_origins.split(",") if origin.strip()]
+
     @property
     def sms_outbox_file(self) -> Path:
         return self.sms_outbox_path or self.data_dir / "outbox" / "sms.jsonl"
@@ -94,30 +117,31 @@ class Settings(BaseSettings):
     def files_dir(self) -> Path:
         return self.data_dir / "files"
 
-    def production_problem(self) -> str | None:
-        """Why this configuration must not serve production traffic, or None."""
+    def production_problems(self) -> list[str]:
+        """Every reason this configuration must not serve production traffic (none outside production)."""
         if self.environment is not Environment.PRODUCTION:
-            return None
+            return []
+        problems = []
         if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
-            return "SECRET_KEY is the development secret or shorter than 32 characters"
+            problems.append("SECRET_KEY is the development secret or shorter than 32 characters")
         if self.sms_gateway is SmsGateway.FILE:
-            return "SMS_GATEWAY=file is a development gateway; set SMS_GATEWAY=http"
+            problems.append("SMS_GATEWAY=file is a development gateway; set SMS_GATEWAY=http")
         if self.sms_gateway is SmsGateway.HTTP and not self.sms_gateway_url:
-            return "SMS_GATEWAY=http needs SMS_GATEWAY_URL"
+            problems.append("SMS_GATEWAY=http needs SMS_GATEWAY_URL")
         if self.email_gateway is EmailGateway.FILE:
-            return "EMAIL_GATEWAY=file is a development gateway; set EMAIL_GATEWAY=smtp"
+            problems.append("EMAIL_GATEWAY=file is a development gateway; set EMAIL_GATEWAY=smtp")
         if self.payment_provider == "dev":
-            return (
+            problems.append(
                 "PAYMENT_PROVIDER=dev is a development provider that takes no money; "
                 "set PAYMENT_PROVIDER=yookassa or disabled"
             )
         if self.payment_provider == "yookassa" and not (self.yookassa_shop_id and self.yookassa_secret_key):
-            return "PAYMENT_PROVIDER=yookassa needs YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY"
+            problems.append("PAYMENT_PROVIDER=yookassa needs YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY")
         if self.payment_provider == "yookassa" and not self.yookassa_api_url.startswith("https://"):
-            return "YOOKASSA_API_URL must be an https:// URL in production"
+            problems.append("YOOKASSA_API_URL must be an https:// URL in production")
         if not self.database_url:
-            return "DATABASE_URL is required in production (the embedded PostgreSQL is for development)"
-        return None
+            problems.append("DATABASE_URL is required in production (the embedded PostgreSQL is for development)")
+        return problems
 
 
 @lru_cache

@@ -48,7 +48,7 @@ READY = {
 def test_production_payment_settings(payments: dict[str, str], problem: str | None) -> None:
     settings = Settings(_env_file=None, **READY, **payments)  # type: ignore[arg-type]
 
-    assert settings.production_problem() == problem
+    assert settings.production_problems() == ([problem] if problem else [])
 
 
 def test_an_unknown_payment_provider_is_a_bad_setting() -> None:

@@ -1,0 +1,115 @@
+"""Benchmark: how long the server takes to start, as people start it.
+
+uv run bench/startup.py [--runs 5] [--database-url postgresql://…]
+
+Prints, with the bytecode caches as they are, with PYTHONDONTWRITEBYTECODE=1, and with no bytecode at all
+(PYTHONDONTWRITEBYTECODE=1 and an empty PYTHONPYCACHEPREFIX: every module compiled at every start, as in a read-only
+fresh checkout), the median / min / max of:
+- `import server` and `import resolvers.root` (the whole schema) in a fresh interpreter (CPU seconds of the process);
+- a warm start: `server.py --port P` on a data directory prepared by a first (cold) start, from launch until the first
+  `{ __typename }` answer, then Ctrl-C and the time to exit. Without --database-url the embedded PostgreSQL is used
+  (its start is part of what is measured, as in `uv run server.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def import_seconds(module: str, env: dict[str, str]) -> float:
+    """CPU seconds (user + system) of a fresh interpreter importing `module`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, env=env, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def start_seconds(env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from launch to the first answer, and from Ctrl-C to exit."""
+    port = free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "server.py", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}")
+            try:
+                answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=5)
+                if answer.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.02)
+        ready = time.perf_counter() - started
+        stopping = time.perf_counter()
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+        return ready, time.perf_counter() - stopping
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def row(name: str, values: list[float]) -> str:
+    return f"| {name:<58} | {statistics.median(values):6.2f} | {min(values):6.2f} | {max(values):6.2f} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="lk-startup-") as data_dir:
+        base = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL", "WORKERS")}
+        base.update(DATA_DIR=data_dir, LOG_LEVEL="WARNING")
+        if args.database_url:
+            base["DATABASE_URL"] = args.database_url
+        start_seconds(base)  # the cold start: a new cluster, migrations, demo data
+        print(f"{args.runs} runs each, median / min / max seconds; load average {os.getloadavg()[0]:.2f}")
+        print(f"| {'what':<58} | median |    min |    max |")
+        print(f"|{'-' * 60}|--------|--------|--------|")
+        no_cache = tempfile.mkdtemp(prefix="lk-no-pycache-")
+        variants: list[tuple[str, dict[str, str]]] = [
+            ("", {}),
+            (", PYTHONDONTWRITEBYTECODE=1", {"PYTHONDONTWRITEBYTECODE": "1"}),
+            (", no bytecode", {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": no_cache}),
+        ]
+        for label, extra in variants:
+            env = {**base, **extra}
+            for module in ("server", "resolvers.root"):
+                print(row(f"import {module} (CPU){label}", [import_seconds(module, env) for _ in range(args.runs)]))
+            starts = [start_seconds(env) for _ in range(args.runs)]
+            print(row(f"warm start to first answer{label}", [ready for ready, _ in starts]))
+            print(row(f"Ctrl-C to exit{label}", [stop for _, stop in starts]))
+
+
+if __name__ == "__main__":
+    main()
