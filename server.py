@@ -204,6 +204,9 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--scope", action="append", default=[], dest="scopes")
     commands.add_parser("worker", help="run the background processors without HTTP")
     commands.add_parser("export-schema", help="write schema.graphql")
+    isu_import = commands.add_parser("isu-import", help="load a head-end CSV file (services/isu/csv_format.py)")
+    isu_import.add_argument("file")
+    isu_import.add_argument("--sender", default="isu-import")
     args = parser.parse_args(argv)
 
     overrides: dict[str, Any] = {}
@@ -250,6 +253,9 @@ def main(argv: list[str] | None = None) -> None:
         ),
         "worker": lambda: asyncio.run(_with_database(settings, cli.run_worker, demo=False)),
         "export-schema": cli.export_schema,
+        "isu-import": lambda: asyncio.run(
+            _with_database(settings, lambda rt: cli.isu_import(rt, path=args.file, sender=args.sender), demo=False)
+        ),
     }
     try:
         handlers[args.command]()

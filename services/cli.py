@@ -82,3 +82,31 @@ def export_schema() -> None:
     path = PROJECT_ROOT / "schema.graphql"
     path.write_text(schema.as_str() + "\n")
     print(f"wrote {path}")
+
+
+async def isu_import(runtime: Runtime, *, path: str, sender: str) -> None:
+    """Load a head-end CSV file (format: services/isu/csv_format.py); print each batch's report and the totals."""
+    from pathlib import Path
+
+    from services.errors import DomainError
+    from services.isu.csv_format import CsvFormatError
+    from services.isu.files import import_file
+    from services.isu.ingest import summary_line
+
+    file = Path(path)
+    try:
+        reports = await import_file(db=runtime.db, clock=runtime.clock, path=file, sender=sender)
+    except FileNotFoundError:
+        raise SystemExit(f"error: no such file: {path}") from None
+    except (CsvFormatError, UnicodeDecodeError) as error:
+        raise SystemExit(f"error: {path}: {error}") from None
+    except DomainError as error:
+        raise SystemExit("error: " + "; ".join(problem.message for problem in error.problems)) from None
+    for report in reports:
+        print(summary_line(report))
+        for refused in report.refusals:
+            print(f"  line {refused.line}: {refused.code.value} {refused.message}")
+    print(
+        f"total: accepted {sum(r.accepted for r in reports)}, duplicate {sum(r.duplicate for r in reports)}, "
+        f"refused {sum(r.refused for r in reports)}"
+    )

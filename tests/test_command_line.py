@@ -193,4 +193,4 @@ def test_an_unknown_integration_scope_is_refused(tmp_path: Path, database_url: s
     )  # fmt: skip
 
     assert result.returncode == 1
-    assert result.stderr.startswith("error: scopes must be some of readings:write, tech_connections:write")
+    assert result.stderr.startswith("error: scopes must be some of isu:write, readings:write, tech_connections:write")

@@ -23,7 +23,8 @@ CACHE_SECONDS = 30.0
 MAX_CACHED = 1000
 TECH_CONNECTIONS_WRITE = "tech_connections:write"
 READINGS_WRITE = "readings:write"
-KNOWN_SCOPES = frozenset({TECH_CONNECTIONS_WRITE, READINGS_WRITE})
+ISU_WRITE = "isu:write"  # the smart-metering head-end's batches (services/isu/ingest.py)
+KNOWN_SCOPES = frozenset({TECH_CONNECTIONS_WRITE, READINGS_WRITE, ISU_WRITE})
 
 
 @dataclass(frozen=True, slots=True)

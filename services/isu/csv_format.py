@@ -1,0 +1,190 @@
+"""The head-end's CSV file (`server.py isu-import FILE.csv`, `POST /isu/batches/{batchId}`).
+
+UTF-8 (a byte-order mark is allowed), comma-separated, one header row naming the columns in any order; a file carries
+only the columns its records need. One row is one record; `record` says which:
+
+- HOUR: `point` (metering point code), `at` (the hour's start, ISO 8601 with its zone), the four channels
+  `a_plus_wh`, `a_minus_wh`, `r_plus_varh`, `r_minus_varh`;
+- REGISTER: `point`, `at` (the day, YYYY-MM-DD: the registers at 00:00 local time), `scale` (TOTAL, T1, T2, T3),
+  the four channels;
+- EXTREME: `point`, `at` (the moment, ISO 8601 with zone), `period` (YYYY-MM), `quantity` (ACTIVE, REACTIVE,
+  APPARENT), `kind` (MAX, MIN), `value` (W, var or VA);
+- EVENT: `point`, `at` (the moment), `category` (VOLTAGE … POWER_QUALITY), `code`, `description`.
+
+Channels are whole Wh (varh): A+ active import, A− active export, R+ reactive import, R− reactive export. An empty
+channel counts as 0. Example:
+
+    record,point,at,a_plus_wh,a_minus_wh,r_plus_varh,r_minus_varh
+    HOUR,290100000001,2026-11-01T00:00:00+03:00,412,0,45,2
+
+A header with an unknown column (a channel or field this format does not know) refuses the whole file; a row that is
+not a well-formed record is refused with its line number and reason, and the other rows go on.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from services.isu.records import (
+    CHANNELS,
+    Batch,
+    EventRecord,
+    ExtremeRecord,
+    HourRecord,
+    RecordKind,
+    Refusal,
+    RefusalCode,
+    RegisterRecord,
+)
+
+COLUMNS = (
+    "record",
+    "point",
+    "at",
+    "scale",
+    *CHANNELS,
+    "period",
+    "quantity",
+    "kind",
+    "value",
+    "category",
+    "code",
+    "description",
+)
+REQUIRED = ("record", "point", "at")
+BATCH_ROWS = 50_000
+
+
+class CsvFormatError(ValueError):
+    """The file as a whole is not in the format (no header, unknown or missing columns)."""
+
+
+class _Bad(Exception):
+    def __init__(self, code: RefusalCode) -> None:
+        self.code = code
+
+
+def _number(text: str) -> int:
+    if not text:
+        return 0
+    if not text.isascii() or not text.isdigit():
+        raise _Bad(RefusalCode.BAD_NUMBER)
+    return int(text)
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _Bad(RefusalCode.BAD_TIME) from None
+    if moment.tzinfo is None:
+        raise _Bad(RefusalCode.BAD_TIME)
+    return moment
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _Bad(RefusalCode.BAD_TIME) from None
+
+
+def _month(text: str) -> date:
+    try:
+        year, month = text.split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        raise _Bad(RefusalCode.BAD_TIME) from None
+
+
+class _Reader:
+    def __init__(self, header: list[str]) -> None:
+        names = [name.strip().lower() for name in header]
+        unknown = sorted(set(names) - set(COLUMNS))
+        if unknown:
+            raise CsvFormatError(f"unknown columns: {', '.join(unknown)}; known: {', '.join(COLUMNS)}")
+        missing = [name for name in REQUIRED if name not in names]
+        if missing:
+            raise CsvFormatError(f"missing columns: {', '.join(missing)}")
+        self.index = {name: position for position, name in enumerate(names)}
+        self.width = len(names)
+
+    def field(self, row: list[str], name: str, *, required: bool = True) -> str:
+        position = self.index.get(name)
+        value = row[position].strip() if position is not None else ""
+        if required and not value:
+            raise _Bad(RefusalCode.MISSING_FIELD)
+        return value
+
+    def channels(self, row: list[str]) -> tuple[int, int, int, int]:
+        a_plus, a_minus, r_plus, r_minus = (_number(self.field(row, name, required=False)) for name in CHANNELS)
+        return a_plus, a_minus, r_plus, r_minus
+
+    def add(self, batch: Batch, line: int, row: list[str]) -> None:
+        try:
+            kind = RecordKind(row[self.index["record"]].strip().upper())
+        except (ValueError, IndexError):
+            batch.refused.append(Refusal(line, None, RefusalCode.UNKNOWN_RECORD))
+            return
+        if len(row) != self.width:
+            batch.refused.append(Refusal(line, kind, RefusalCode.MISSING_FIELD))
+            return
+        try:
+            point = self.field(row, "point")
+            at = self.field(row, "at")
+            if kind is RecordKind.HOUR:
+                batch.hours.append(HourRecord(line, point, _moment(at), *self.channels(row)))
+            elif kind is RecordKind.REGISTER:
+                scale = self.field(row, "scale").upper()
+                batch.registers.append(RegisterRecord(line, point, _day(at), scale, *self.channels(row)))
+            elif kind is RecordKind.EXTREME:
+                batch.extremes.append(
+                    ExtremeRecord(
+                        line,
+                        point,
+                        _month(self.field(row, "period")),
+                        self.field(row, "quantity").upper(),
+                        self.field(row, "kind").upper(),
+                        _number(self.field(row, "value")),
+                        _moment(at),
+                    )
+                )
+            else:
+                batch.events.append(
+                    EventRecord(
+                        line,
+                        point,
+                        _moment(at),
+                        self.field(row, "category").upper(),
+                        _number(self.field(row, "code")),
+                        self.field(row, "description"),
+                    )
+                )
+        except _Bad as bad:
+            batch.refused.append(Refusal(line, kind, bad.code))
+
+
+def read_batches(lines: Iterable[str], *, rows_per_batch: int = BATCH_ROWS) -> Iterator[Batch]:
+    """The file's records in batches of at most `rows_per_batch` rows, in file order; line numbers count the header
+    as line 1. Raises CsvFormatError when the header is not this format's."""
+    rows = csv.reader(lines)
+    header = next(rows, None)
+    if header is None:
+        raise CsvFormatError("the file is empty: a header row is expected")
+    if header and header[0].startswith("\ufeff"):
+        header[0] = header[0][1:]
+    reader = _Reader(header)
+    batch = Batch()
+    size = 0
+    for row in rows:
+        if not row:
+            continue
+        reader.add(batch, rows.line_num, row)
+        size += 1
+        if size == rows_per_batch:
+            yield batch
+            batch, size = Batch(), 0
+    if size:
+        yield batch
