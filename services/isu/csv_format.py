@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from operator import itemgetter
 
 from services.isu.records import (
     CHANNELS,
@@ -55,6 +56,8 @@ COLUMNS = (
 )
 REQUIRED = ("record", "point", "at")
 BATCH_ROWS = 50_000
+_KINDS = {kind.value: kind for kind in RecordKind}
+_CACHED_MOMENTS = 100_000  # a file's hours repeat for every metering point: parse each once
 
 
 class CsvFormatError(ValueError):
@@ -69,18 +72,27 @@ class _Bad(Exception):
 def _number(text: str) -> int:
     if not text:
         return 0
-    if not text.isascii() or not text.isdigit():
+    if not text.isdigit():  # no sign, point, exponent or underscore
         raise _Bad(RefusalCode.BAD_NUMBER)
-    return int(text)
+    try:
+        return int(text)
+    except ValueError:  # a digit int() does not read, e.g. "²"
+        raise _Bad(RefusalCode.BAD_NUMBER) from None
 
 
-def _moment(text: str) -> datetime:
+def _moment(text: str, cache: dict[str, datetime] | None = None) -> datetime:
+    if cache is not None and (known := cache.get(text)) is not None:
+        return known
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise _Bad(RefusalCode.BAD_TIME) from None
     if moment.tzinfo is None:
         raise _Bad(RefusalCode.BAD_TIME)
+    if cache is not None:
+        if len(cache) > _CACHED_MOMENTS:
+            cache.clear()
+        cache[text] = moment
     return moment
 
 
@@ -110,6 +122,13 @@ class _Reader:
             raise CsvFormatError(f"missing columns: {', '.join(missing)}")
         self.index = {name: position for position, name in enumerate(names)}
         self.width = len(names)
+        self.record = self.index["record"]
+        self.channel_positions = [self.index.get(name) for name in CHANNELS]
+        present = [position for position in self.channel_positions if position is not None]
+        self.pick_channels = itemgetter(*present) if len(present) == len(CHANNELS) else None
+        self.point = self.index["point"]
+        self.at = self.index["at"]
+        self.moments: dict[str, datetime] = {}
 
     def field(self, row: list[str], name: str, *, required: bool = True) -> str:
         position = self.index.get(name)
@@ -118,27 +137,31 @@ class _Reader:
             raise _Bad(RefusalCode.MISSING_FIELD)
         return value
 
-    def channels(self, row: list[str]) -> tuple[int, int, int, int]:
-        a_plus, a_minus, r_plus, r_minus = (_number(self.field(row, name, required=False)) for name in CHANNELS)
-        return a_plus, a_minus, r_plus, r_minus
+    def channels(self, row: list[str]) -> list[int]:
+        if self.pick_channels is not None:  # the usual file: every channel has its column
+            return [int(text) if text.isdigit() else _number(text.strip()) for text in self.pick_channels(row)]
+        return [_number(row[position].strip()) if position is not None else 0 for position in self.channel_positions]
 
     def add(self, batch: Batch, line: int, row: list[str]) -> None:
-        try:
-            kind = RecordKind(row[self.index["record"]].strip().upper())
-        except (ValueError, IndexError):
+        kind = _KINDS.get(row[self.record].strip().upper()) if len(row) > self.record else None
+        if kind is None:
             batch.refused.append(Refusal(line, None, RefusalCode.UNKNOWN_RECORD))
             return
         if len(row) != self.width:
             batch.refused.append(Refusal(line, kind, RefusalCode.MISSING_FIELD))
             return
         try:
-            point = self.field(row, "point")
-            at = self.field(row, "at")
+            point, at = row[self.point].strip(), row[self.at].strip()
+            if not point or not at:
+                raise _Bad(RefusalCode.MISSING_FIELD)
             if kind is RecordKind.HOUR:
-                batch.hours.append(HourRecord(line, point, _moment(at), *self.channels(row)))
+                moment = self.moments.get(at) or _moment(at, self.moments)
+                # tuple.__new__ skips NamedTuple's Python-level constructor: a million hours a file
+                batch.hours.append(tuple.__new__(HourRecord, (line, point, moment, *self.channels(row))))
             elif kind is RecordKind.REGISTER:
                 scale = self.field(row, "scale").upper()
-                batch.registers.append(RegisterRecord(line, point, _day(at), scale, *self.channels(row)))
+                a_plus, a_minus, r_plus, r_minus = self.channels(row)
+                batch.registers.append(RegisterRecord(line, point, _day(at), scale, a_plus, a_minus, r_plus, r_minus))
             elif kind is RecordKind.EXTREME:
                 batch.extremes.append(
                     ExtremeRecord(

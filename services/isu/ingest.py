@@ -258,8 +258,10 @@ async def _ingest(driver: _Driver, *, batch: Batch, batch_id: str, now: datetime
     }
     report = IngestReport(batch_id=batch_id)
     for target, rows in staged.items():
-        if rows:
-            accepted, duplicates = await _store(driver, target, rows, refusals)
+        unique, repeated = _first_of_each_key(target, rows, refusals)
+        report.counts[target.kind].duplicate += repeated
+        if unique:
+            accepted, duplicates = await _store(driver, target, unique, refusals)
             report.counts[target.kind].accepted += accepted
             report.counts[target.kind].duplicate += duplicates
     if staged[HOURS]:
@@ -285,21 +287,32 @@ def _channels_ok(values: Sequence[int]) -> bool:
     return all(0 <= value < BIGINT_LIMIT for value in values)
 
 
+def _hour_problem(hour: datetime, now: datetime) -> RefusalCode | None:
+    if hour.tzinfo is None:
+        return RefusalCode.BAD_TIME
+    if hour.minute or hour.second or hour.microsecond or hour.astimezone(UTC).minute:
+        return RefusalCode.NOT_ON_THE_HOUR
+    if hour + HOUR > now:  # an hour is known once it has ended
+        return RefusalCode.FUTURE
+    return None
+
+
 def _stage_hours(
     records: Sequence[HourRecord], points: dict[str, int], now: datetime, refusals: list[Refusal]
 ) -> list[tuple[Any, ...]]:
     rows = []
     kind = RecordKind.HOUR
+    hour_problems: dict[datetime, RefusalCode | None] = {}  # the same hours come for every point
     for line, code, hour, *channels in records:
         point = points.get(code)
+        if hour in hour_problems:
+            problem = hour_problems[hour]
+        else:
+            problem = hour_problems[hour] = _hour_problem(hour, now)
         if point is None:
             refusals.append(Refusal(line, kind, RefusalCode.UNKNOWN_POINT))
-        elif hour.tzinfo is None:
-            refusals.append(Refusal(line, kind, RefusalCode.BAD_TIME))
-        elif hour.minute or hour.second or hour.microsecond or hour.astimezone(UTC).minute:
-            refusals.append(Refusal(line, kind, RefusalCode.NOT_ON_THE_HOUR))
-        elif hour + HOUR > now:  # an hour is known once it has ended
-            refusals.append(Refusal(line, kind, RefusalCode.FUTURE))
+        elif problem is not None:
+            refusals.append(Refusal(line, kind, problem))
         elif not _channels_ok(channels):
             refusals.append(Refusal(line, kind, RefusalCode.BAD_NUMBER))
         else:
@@ -382,10 +395,31 @@ def _month(day: date) -> date:
     return day.replace(day=1)
 
 
+def _first_of_each_key(
+    target: _Target, rows: list[tuple[Any, ...]], refusals: list[Refusal]
+) -> tuple[list[tuple[Any, ...]], int]:
+    """The first row of each key in the batch; a later row equal to it is a duplicate, a different one refused."""
+    end = 1 + len(target.key_columns)  # rows are (line, metering_point_id, *key, *values)
+    first: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    unique = []
+    duplicates = 0
+    for row in rows:
+        key, values = row[1:end], row[end:]
+        seen = first.get(key)
+        if seen is None:
+            first[key] = values
+            unique.append(row)
+        elif seen == values:
+            duplicates += 1
+        else:
+            refusals.append(Refusal(row[0], target.kind, RefusalCode.CONFLICTS_IN_BATCH))
+    return unique, duplicates
+
+
 async def _store(
     driver: _Driver, target: _Target, rows: list[tuple[Any, ...]], refusals: list[Refusal]
 ) -> tuple[int, int]:
-    """COPY `rows` into the target's staging table, judge them against the stored rows and each other, insert the
+    """COPY `rows` (one per key) into the target's staging table, judge them against the stored rows, insert the
     new ones. Returns (accepted, duplicates); appends the refused rows to `refusals`."""
     columns = ", ".join(f"{name} {sql_type}" for name, sql_type in (*target.key, *target.values))
     await driver.execute(f"DROP TABLE IF EXISTS pg_temp.{target.stage}")
@@ -393,33 +427,17 @@ async def _store(
         f"CREATE TEMP TABLE {target.stage} (line integer, metering_point_id bigint, {columns}) ON COMMIT DROP"
     )
     await driver.copy_records_to_table(target.stage, records=rows, columns=target.stage_columns)
-    await driver.execute(f"ANALYZE {target.stage}")
     join = " AND ".join(f"t.{name} = s.{name}" for name in target.key_columns)
     values = target.value_columns
     stored_values = ", ".join(f"t.{name}" for name in values)
     stage_values = ", ".join(f"s.{name}" for name in values)
-    first_values = ", ".join(f"first_value({name}) OVER w" for name in values)
     verdicts = await driver.fetch(
-        f"""
-        SELECT s.line, ({stage_values}) IS NOT DISTINCT FROM ({stored_values}) AS same, true AS stored
-        FROM {target.stage} AS s JOIN {target.table} AS t ON {join}
-        UNION ALL
-        SELECT line, same, false FROM (
-            SELECT line, row_number() OVER w AS n, ({", ".join(values)}) IS NOT DISTINCT FROM ({first_values}) AS same
-            FROM {target.stage}
-            WINDOW w AS (PARTITION BY {", ".join(target.key_columns)} ORDER BY line)
-        ) AS ranked
-        WHERE n > 1
-        """
+        f"SELECT s.line, ({stage_values}) IS NOT DISTINCT FROM ({stored_values}) AS same"
+        f" FROM {target.stage} AS s JOIN {target.table} AS t ON {join}"
     )
     judged: dict[int, RefusalCode | None] = {}  # None: a duplicate
-    for line, same, stored in verdicts:
-        if line in judged:
-            continue
-        if same:
-            judged[line] = None
-        else:
-            judged[line] = RefusalCode.CONFLICTS_WITH_STORED if stored else RefusalCode.CONFLICTS_IN_BATCH
+    for line, same in verdicts:
+        judged[line] = None if same else RefusalCode.CONFLICTS_WITH_STORED
     if target is REGISTERS:
         for row in await driver.fetch(_REGISTERS_WENT_BACK, list(judged)):
             judged[row["line"]] = RefusalCode.REGISTER_WENT_BACK
@@ -501,14 +519,18 @@ async def _record_gaps(driver: _Driver, now: datetime) -> list[Any]:
     )
     return await driver.fetch(
         _GAP_BOUNDS
-        + """, stored AS (
-            SELECT h.metering_point_id, h.hour + interval '1 hour' AS gap_start,
-                lead(h.hour) OVER (PARTITION BY h.metering_point_id ORDER BY h.hour) AS gap_end
+        + """, found AS (
+            -- per point, so that the primary key's index serves each range whatever the table's statistics say
+            SELECT b.point AS metering_point_id, hours.gap_start, hours.gap_end
             FROM bounds AS b
-            JOIN isu_hourly_profile AS h ON h.metering_point_id = b.point AND h.hour BETWEEN b.lo AND b.hi
+            CROSS JOIN LATERAL (
+                SELECT h.hour + interval '1 hour' AS gap_start, lead(h.hour) OVER (ORDER BY h.hour) AS gap_end
+                FROM isu_hourly_profile AS h
+                WHERE h.metering_point_id = b.point AND h.hour BETWEEN b.lo AND b.hi
+            ) AS hours
         )
         INSERT INTO isu_profile_gap (metering_point_id, gap_start, gap_end, detected_at)
-        SELECT metering_point_id, gap_start, gap_end, $1 FROM stored WHERE gap_end > gap_start
+        SELECT metering_point_id, gap_start, gap_end, $1 FROM found WHERE gap_end > gap_start
         ON CONFLICT (metering_point_id, gap_start) DO UPDATE SET gap_end = excluded.gap_end
         RETURNING metering_point_id, gap_start, gap_end
         """,
