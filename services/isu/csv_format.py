@@ -201,13 +201,42 @@ def read_batches(lines: Iterable[str], *, rows_per_batch: int = BATCH_ROWS) -> I
     reader = _Reader(header)
     batch = Batch()
     size = 0
+    # The usual file is hours with all four channels: those rows take a path with no call per field. Anything
+    # unusual in a row (a new time text, a channel that is not plain digits, spaces) goes through `_Reader.add`.
+    pick, moments, width = reader.pick_channels, reader.moments, reader.width
+    record, point_at, at_at = reader.record, reader.point, reader.at
+    hours = batch.hours
     for row in rows:
         if not row:
             continue
-        reader.add(batch, rows.line_num, row)
+        if pick is not None and len(row) == width and row[record] == "HOUR":
+            a_plus, a_minus, r_plus, r_minus = pick(row)
+            moment = moments.get(row[at_at])
+            point = row[point_at]
+            if (
+                moment is not None
+                and point
+                and point[0] != " "
+                and point[-1] != " "
+                and a_plus.isdigit()
+                and a_minus.isdigit()
+                and r_plus.isdigit()
+                and r_minus.isdigit()
+            ):
+                hours.append(
+                    tuple.__new__(
+                        HourRecord,
+                        (rows.line_num, point, moment, int(a_plus), int(a_minus), int(r_plus), int(r_minus)),
+                    )
+                )
+            else:
+                reader.add(batch, rows.line_num, row)
+        else:
+            reader.add(batch, rows.line_num, row)
         size += 1
         if size == rows_per_batch:
             yield batch
             batch, size = Batch(), 0
+            hours = batch.hours
     if size:
         yield batch

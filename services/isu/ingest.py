@@ -303,7 +303,8 @@ def _stage_hours(
     rows = []
     kind = RecordKind.HOUR
     hour_problems: dict[datetime, RefusalCode | None] = {}  # the same hours come for every point
-    for line, code, hour, *channels in records:
+    limit = BIGINT_LIMIT
+    for line, code, hour, a_plus, a_minus, r_plus, r_minus in records:
         point = points.get(code)
         if hour in hour_problems:
             problem = hour_problems[hour]
@@ -313,10 +314,10 @@ def _stage_hours(
             refusals.append(Refusal(line, kind, RefusalCode.UNKNOWN_POINT))
         elif problem is not None:
             refusals.append(Refusal(line, kind, problem))
-        elif not _channels_ok(channels):
-            refusals.append(Refusal(line, kind, RefusalCode.BAD_NUMBER))
+        elif 0 <= a_plus < limit and 0 <= a_minus < limit and 0 <= r_plus < limit and 0 <= r_minus < limit:
+            rows.append((line, point, hour, a_plus, a_minus, r_plus, r_minus))
         else:
-            rows.append((line, point, hour, *channels))
+            refusals.append(Refusal(line, kind, RefusalCode.BAD_NUMBER))
     return rows
 
 
