@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import ObjectKind, TariffCategory
 from services.errors import DomainError, ErrorCode, Problem
@@ -63,6 +63,15 @@ class Filters:
             conditions.append(f"{alias}.tariff_category = :tariff_category")
             params["tariff_category"] = self.tariff_category.value
         return " AND ".join(conditions), params
+
+    @property
+    def rolled_up(self) -> int:
+        """GROUPING(locality, object_kind, tariff_category) of the CUBE rows that answer these filters."""
+        return (
+            (4 if self.locality is None else 0)
+            | (2 if self.object_kind is None else 0)
+            | (1 if self.tariff_category is None else 0)
+        )
 
     @property
     def filters_accounts(self) -> bool:
