@@ -140,7 +140,7 @@ async def main() -> None:
         await _add_synthetic(db)
         clock = FrozenClock(datetime.now(UTC))
         this_month = month_start(clock.now().astimezone(LOCAL_TZ).date())
-        year = {"period_from": add_months(this_month, -12), "period_to": this_month}
+        year_from, year_to = add_months(this_month, -12), this_month
         started = time.perf_counter()
         await refresh_rollups(db=db, concurrently=True)
         refresh = time.perf_counter() - started
@@ -160,8 +160,8 @@ async def main() -> None:
         for name, call in calls.items():
             source_rows = await _count(db, SOURCES[name])
             for label, filters in (
-                ("12 months", Filters(**year)),
-                ("12 months, locality", Filters(**year, locality=locality)),
+                ("12 months", Filters(period_from=year_from, period_to=year_to)),
+                ("12 months, locality", Filters(period_from=year_from, period_to=year_to, locality=locality)),
             ):
                 await call(filters)  # warm the plan and the cache
                 times = []
