@@ -78,6 +78,7 @@ class RequestIdMiddleware:
 
 def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
     """The ASGI app on a ready runtime (tests build it on a transactional database)."""
+    from resolvers.files.isu_routes import isu_routes
     from resolvers.files.routes import file_routes
     from resolvers.payments.callback import payment_callback
     from schema.build import schema
@@ -111,6 +112,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *file_routes(),  # signed file downloads, the contract access application template
+            *isu_routes(),  # smart-meter and analytics downloads, the head-end's batches
             Route("/payments/callback/{provider}", payment_callback, methods=["POST"]),  # signed provider callbacks
         ],
         lifespan=lifespan,

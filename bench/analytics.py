@@ -31,7 +31,7 @@ from services.analytics.filters import Filters  # noqa: E402
 from services.analytics.rollups import refresh_rollups  # noqa: E402
 from services.cabinet.periods import add_months, month_start  # noqa: E402
 from services.platform.clock import LOCAL_TZ, FrozenClock  # noqa: E402
-from services.platform.database import Database  # noqa: E402
+from services.platform.database import Database, run  # noqa: E402
 from services.platform.migrate import upgrade_to_head  # noqa: E402
 
 SOURCES = {
@@ -82,7 +82,7 @@ SYNTHETIC = (
         """
         INSERT INTO reading_submission (meter_id, account_id, customer_id, idempotency_key, status, period,
             submitted_at, status_changed_at)
-        SELECT m.id, l.account_id, l.customer_id, 'bench-' || l.id || '-' || k, 'PROCESSED',
+        SELECT m.id, l.account_id, l.customer_id, 'bench-' || m.id || '-' || k, 'PROCESSED',
             date_trunc('month', now() - k * interval '1 month')::date, now() - k * interval '1 month',
             now() - k * interval '1 month'
         FROM account_link AS l JOIN meter AS m ON m.account_id = l.account_id, generate_series(1, 12) AS k
@@ -113,7 +113,7 @@ async def _add_synthetic(db: Database) -> None:
     for table, sql in SYNTHETIC:
         if await _count(db, table) == 0:
             async with db.session() as session:
-                await session.execute(sa.text(sql))
+                await run(session, sa.text(sql))
                 await session.commit()
 
 
