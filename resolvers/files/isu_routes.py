@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from models.enums import ObjectKind, Role, TariffCategory
-from schema.view import bearer_token
+from schema.core.view import bearer_token
 from services.analytics.export import AGGREGATES, ROW_TYPES, aggregate_csv
 from services.analytics.filters import Filters
 from services.auth_tokens import Viewer, decode_access_token
