@@ -28,6 +28,7 @@ from schema.objects.contract import Contract
 from schema.objects.contract_access import ContractAccessRequest, contract_access_requests_of
 from schema.objects.tech_connection import TechConnection, tech_connections_of
 from services.identity.contacts import mask_email, mask_phone
+from services.identity.pseudonym import pseudonymous_key
 
 Role = strawberry.enum(RoleEnum, name="Role", description="What a user may do: a customer, or a member of staff.")
 
@@ -52,9 +53,16 @@ class Customer(ModelNode):
     def email_verified(self) -> bool:
         return self.model.email_verified
 
-    @strawberry.field(description="Full name, if known (staff members have one).")
+    @strawberry.field(description="Full name, if known (staff members have one); null for analysts but their own.")
     def full_name(self) -> str | None:
         return self.model.full_name
+
+    @strawberry.field(
+        description="A stable pseudonymous key of the user (HMAC of the id with the server's secret): the same user "
+        "always has the same key, so analysts can count distinct customers without seeing who they are."
+    )
+    def pseudonymous_key(self, info: Info) -> str:
+        return pseudonymous_key(secret=info.context.runtime.settings.secret_key, customer_id=self.model.id or 0)
 
     @strawberry.field
     def role(self) -> Role:  # type: ignore[valid-type]
