@@ -64,7 +64,7 @@ class Walker:
         if type_name == "Boolean":
             return "false"
         if named["kind"] == "ENUM":
-            return self.types[type_name]["enumValues"][0]["name"]
+            return str(self.types[type_name]["enumValues"][0]["name"])
         raise LookupError(f"cannot fill {name}: {type_name}")
 
     def _arguments(self, field: dict[str, Any]) -> str | None:
