@@ -9,8 +9,9 @@ times (median and p90 of --runs, after a warm-up):
 - the packed series (PackedSeriesByPoint: JSON arrays made by PostgreSQL, embedded with orjson.Fragment) at the
   hour (every hour stored, and a second point with one hour missing: the slower gap-filling path), day and month
   resolutions, turned into the same JSON response body.
-Server time here is the loader's statement plus the response's JSON encoding (what the GraphQL layer adds on top of
-a packed scalar is one value per channel). The ratio is to the raw read.
+Then the same year through the real schema in process (`schema.execute` as an admin, the response encoded by orjson
+as the HTTP view does): `hourlyProfile` (columnar lists, today) and `series` (packed). Server time is everything but
+the HTTP transport. The ratio is to the raw read.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import asyncio
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -33,10 +35,27 @@ import orjson  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from loaders.isu import CHANNELS, HourlyProfileByPoint, PackedSeriesByPoint, Resolution  # noqa: E402
+from models.enums import Role  # noqa: E402
 from services.platform.database import Database, to_async_url  # noqa: E402
 from services.platform.migrate import upgrade_to_head  # noqa: E402
+from tests.support.objects import global_id  # noqa: E402
 
 BENCH_DATABASE = "lk_bench_isu_profile"
+CHANNEL_FIELDS = ("aPlusWh", "aMinusWh", "rPlusVarh", "rMinusVarh")
+FIELDS = {"GraphQL": CHANNEL_FIELDS}
+HOURLY_QUERY = """
+query ($id: ID!, $from: DateTime!, $to: DateTime!) { node(id: $id) { ... on Meter { isu {
+  profile: hourlyProfile(from: $from, to: $to) { start aPlusWh aMinusWh rPlusVarh rMinusVarh }
+} } } }
+"""
+BASELINE_QUERY = """
+query ($id: ID!) { node(id: $id) { ... on Meter { isu { profile: connectedOn } } } }
+"""
+SERIES_QUERY = """
+query ($id: ID!, $from: DateTime!, $to: DateTime!, $resolution: IsuResolution!) { node(id: $id) { ... on Meter {
+  isu { profile: series(from: $from, to: $to, resolution: $resolution) { start aPlusWh aMinusWh rPlusVarh rMinusVarh } }
+} } }
+"""
 START = datetime(2025, 11, 1, 21, 0, tzinfo=UTC)  # 2025-11-02 00:00 Moscow time
 HOURS = 8760
 
@@ -91,10 +110,16 @@ async def _prepare(server_url: str) -> tuple[str, int, int]:
             START,
             HOURS,
         )
+        other_meter = await connection.fetchval(
+            "INSERT INTO meter (account_id, serial, model, zone_count, digits, is_smart, installed_on)"
+            " VALUES ($1, 'BENCH2', 'CE 208', 1, 6, true, $2) RETURNING id",
+            account,
+            date(2024, 1, 1),
+        )
         gappy = await connection.fetchval(
             "INSERT INTO metering_point (meter_id, account_id, code, delivery_point_code, address, current_ratio,"
             " voltage_ratio, connected_on) VALUES ($1, $2, 'P2', 'P2', 'x', 1, 1, $3) RETURNING id",
-            meter,
+            other_meter,
             account,
             date(2024, 1, 1),
         )
@@ -154,6 +179,33 @@ async def main() -> None:
 
             return call
 
+        from resolvers.root import schema
+        from schema.core.context import Context
+        from services.auth_tokens import Viewer
+        from services.platform.clock import SystemClock
+        from services.platform.runtime import Runtime
+        from services.platform.settings import Settings
+
+        runtime = Runtime(settings=Settings(database_url=url), db=db, clock=SystemClock())
+        admin = Viewer(
+            customer_id=0,
+            role=Role.ADMIN,
+            session_id=uuid.uuid4(),
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+        meter_id = global_id("Meter", await raw.fetchval("SELECT meter_id FROM metering_point WHERE id = $1", point))
+        window = {"id": meter_id, "from": START.isoformat(), "to": end.isoformat()}
+
+        def graphql(query: str, variables: dict[str, Any]) -> Callable[[], Awaitable[bytes]]:
+            async def call() -> bytes:
+                context = Context(request=None, runtime=runtime, viewer=admin)  # type: ignore[arg-type]
+                result = await schema.execute(query, variable_values=variables, context_value=context)
+                assert result.errors is None, result.errors
+                profile = result.data["node"]["isu"]["profile"]  # type: ignore[index]
+                return orjson.dumps({"data": {"isu": profile if isinstance(profile, dict) else {}}})
+
+            return call
+
         rows: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
             ("raw asyncpg read of the rows", raw_read),
             ("columnar lists (today) + JSON", columnar),
@@ -161,6 +213,10 @@ async def main() -> None:
             ("packed, HOUR, one hour missing", packed(Resolution.HOUR, HOURS, gappy)),
             ("packed, DAY + JSON", packed(Resolution.DAY, HOURS // 24)),
             ("packed, MONTH + JSON", packed(Resolution.MONTH, 12)),
+            ("GraphQL meter and point, no series", graphql(BASELINE_QUERY, {"id": meter_id})),
+            ("GraphQL hourlyProfile (columnar)", graphql(HOURLY_QUERY, window)),
+            ("GraphQL series(HOUR) (packed)", graphql(SERIES_QUERY, {**window, "resolution": "HOUR"})),
+            ("GraphQL series(DAY) (packed)", graphql(SERIES_QUERY, {**window, "resolution": "DAY"})),
         ]
         print(f"{HOURS:,} hours × 4 channels of one metering point; {args.runs} runs each")
         print(f"{'what':<34}{'median ms':>11}{'p90 ms':>9}{'× raw':>8}{'values':>9}")
@@ -172,7 +228,8 @@ async def main() -> None:
                 values = len(result) * 4
             else:
                 data = orjson.loads(result)["data"]
-                values = sum(len(data[name]) for name in CHANNELS)
+                data = data.get("isu", data)
+                values = sum(len(data.get(name, ())) for name in FIELDS.get(title.split(" ")[0], CHANNELS))
             print(f"{title:<34}{median:>11.2f}{p90:>9.2f}{median / raw_median:>8.2f}{values:>9,}")
     finally:
         await raw.close()
