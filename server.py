@@ -1,47 +1,67 @@
-"""The customer-portal GraphQL API server, and its command-line tasks.
+"""The customer-portal GraphQL API server: the ASGI app on a runtime, and the entry point of the command line.
 
 uv run server.py                      serve (embedded PostgreSQL and demo data when DATABASE_URL is unset)
-uv run server.py migrate              apply migrations
-uv run server.py demo-accounts        unlinked demo accounts with their activation codes, as JSON
-uv run server.py seed --accounts N    a large data set for benchmarks
-uv run server.py create-staff …       a member of staff
-uv run server.py worker               background processors without HTTP
-uv run server.py export-schema        write schema.graphql
+uv run server.py <command> …          the other tasks (migrate, demo-accounts, seed, create-staff, worker, …): `cli.py`
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 import structlog
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.platform.bootstrap import (
-    StartupError,
-    build_runtime,
-    check_port_free,
-    open_database,
-    prepare_database,
-    resolve_database_url,
-)
-from services.platform.logs import configure_logging
+from services.analytics.rollups import ROLLUP_SECONDS
+from services.analytics.rollups import refresh_once as refresh_analytics_rollups
+from services.events.broker import start_broker, stop_broker
+from services.events.relay import relay_once
+from services.identity.guard import start_session_guard, stop_session_guard
+from services.identity.limits import sweep_rate_limit_counters
+from services.messaging.delivery import deliver_pending
+from services.platform.background import Background, Job
+from services.platform.bootstrap import build_runtime, open_database, resolve_database_url
 from services.platform.runtime import Runtime
-from services.platform.settings import Settings, get_settings
+from services.platform.settings import get_settings
+from services.readings.processing import process_once
 
 log = structlog.get_logger("server")
 access_log = structlog.get_logger("access")
+
+# The background part of every process: beside HTTP in the server, alone in `server.py worker`. Every job and hook is
+# listed here; nothing registers itself by being imported.
+BACKGROUND = Background(
+    startup=[start_broker, start_session_guard],  # the guard listens for revocations through the broker
+    shutdown=[stop_session_guard, stop_broker],
+    jobs=[
+        # Polls a partial index (cheap) every 100 ms when idle: events reach subscribers well within a second.
+        Job(name="outbox-relay", run_once=relay_once, idle_seconds=0.1),
+        Job(name="deliver-messages", run_once=deliver_pending),
+        Job(name="reading-processor", run_once=process_once, idle_seconds=0.5),
+        Job(name="sweep-rate-limits", run_once=sweep_rate_limit_counters, idle_seconds=300),
+        Job(name="analytics-rollups", run_once=refresh_analytics_rollups, idle_seconds=ROLLUP_SECONDS),
+    ],
+)
+
+
+async def start_background(
+    runtime: Runtime, *, serve_jobs: bool = True, exclude: Collection[str] = ()
+) -> list[asyncio.Task[None]]:
+    """Start the process's background part: the start-up hooks, then the jobs (none when `serve_jobs` is false,
+    as in tests, which run each job's tick themselves). Stop it with `stop_background`."""
+    return await BACKGROUND.start(runtime, serve_jobs=serve_jobs, exclude=exclude)
+
+
+async def stop_background(runtime: Runtime, tasks: list[asyncio.Task[None]]) -> None:
+    await BACKGROUND.stop(runtime, tasks)
 
 
 class RequestIdMiddleware:
@@ -83,7 +103,6 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
     from resolvers.payments.callback import payment_callback
     from resolvers.root import schema
     from schema.core.view import GraphQLView
-    from services.platform.background import start_background, stop_background
 
     graphql = GraphQLView(schema, runtime)
 
@@ -137,134 +156,11 @@ def app_from_environment() -> ASGIApp:
     return app
 
 
-# ---------------------------------------------------------------- command line
-
-
-def _fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(1)
-
-
-async def _with_database(settings: Settings, task: Callable[[Runtime], Awaitable[None]], *, demo: bool) -> None:
-    db = await open_database(resolve_database_url(settings))
-    try:
-        runtime = build_runtime(settings, db)
-        await prepare_database(db, clock=runtime.clock, load_demo=demo)
-        await task(runtime)
-    finally:
-        await db.dispose()
-
-
-def serve(settings: Settings) -> None:
-    import uvicorn
-
-    check_port_free(settings.host, settings.port)
-
-    async def nothing_more(_: Runtime) -> None:
-        return None
-
-    # Migrate and load the demo data before the workers start, so that they find the database ready.
-    asyncio.run(_with_database(settings, nothing_more, demo=True))
-    from services.demo import DEMO_PASSWORD, DEMO_PHONE
-
-    database = "PostgreSQL at DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
-    print(f"Customer portal API: http://{settings.host}:{settings.port}/graphql  (GraphiQL in a browser)", flush=True)
-    print(f"Database: {database}; events: {'Redis' if settings.redis_url else 'in-process'}", flush=True)
-    print(f"Demo customer: phone {DEMO_PHONE}, password {DEMO_PASSWORD}", flush=True)
-    uvicorn.run(
-        "server:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers if settings.workers > 1 else None,
-        log_config=None,
-        access_log=False,
-        ws="websockets-sansio",
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-    )
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="server.py", description="Customer portal GraphQL API")
-    parser.add_argument("--host")
-    parser.add_argument("--port", type=int)
-    commands = parser.add_subparsers(dest="command")
-    commands.add_parser("serve", help="serve the API (the default)")
-    commands.add_parser("migrate", help="apply database migrations")
-    commands.add_parser("demo-accounts", help="print unlinked demo accounts and their activation codes as JSON")
-    seed = commands.add_parser("seed", help="generate a large data set for benchmarks")
-    seed.add_argument("--accounts", type=int, required=True)
-    staff = commands.add_parser("create-staff", help="create a member of staff")
-    staff.add_argument("--phone", required=True)
-    staff.add_argument("--role", required=True, choices=["OPERATOR", "ANALYST", "ADMIN"])
-    staff.add_argument("--password")
-    staff.add_argument("--name")
-    token = commands.add_parser("create-service-token", help="create an integration's token (printed once)")
-    token.add_argument("--name", required=True)
-    token.add_argument("--scope", action="append", default=[], dest="scopes")
-    commands.add_parser("worker", help="run the background processors without HTTP")
-    commands.add_parser("export-schema", help="write schema.graphql")
-    isu_import = commands.add_parser("isu-import", help="load a head-end CSV file (services/isu/csv_format.py)")
-    isu_import.add_argument("file")
-    isu_import.add_argument("--sender", default="isu-import")
-    args = parser.parse_args(argv)
+    """`uv run server.py [command]`: the command line lives in `cli.py`."""
+    from cli import main as run_command_line
 
-    overrides: dict[str, Any] = {}
-    if args.host:
-        overrides["host"] = args.host
-    if args.port:
-        overrides["port"] = args.port
-    try:
-        settings = Settings(**overrides)
-    except ValidationError as error:
-        invalid = error.errors()[0]
-        where = ".".join(str(part) for part in invalid["loc"]).upper()
-        _fail(f"bad setting {where}: {invalid['msg']}")
-    configure_logging(level=settings.log_level, json=settings.log_format == "json")
-    problem = settings.production_problem()
-    if problem:
-        _fail(f"refusing to start in production: {problem}")
-    if settings.workers > 1 and not settings.redis_url:
-        _fail("WORKERS > 1 needs REDIS_URL: subscriptions fan out through Redis between processes")
-
-    from services import cli
-
-    handlers: dict[str | None, Callable[[], None]] = {
-        None: lambda: serve(settings),
-        "serve": lambda: serve(settings),
-        "migrate": lambda: asyncio.run(_with_database(settings, cli.report_migrated, demo=False)),
-        "demo-accounts": lambda: asyncio.run(_with_database(settings, cli.print_demo_accounts, demo=True)),
-        "seed": lambda: asyncio.run(
-            _with_database(settings, lambda rt: cli.seed(rt, accounts=args.accounts), demo=False)
-        ),
-        "create-staff": lambda: asyncio.run(
-            _with_database(
-                settings,
-                lambda rt: cli.create_staff(
-                    rt, phone=args.phone, role=args.role, password=args.password, name=args.name
-                ),
-                demo=False,
-            )
-        ),
-        "create-service-token": lambda: asyncio.run(
-            _with_database(
-                settings, lambda rt: cli.create_service_token(rt, name=args.name, scopes=args.scopes), demo=False
-            )
-        ),
-        "worker": lambda: asyncio.run(_with_database(settings, cli.run_worker, demo=False)),
-        "export-schema": cli.export_schema,
-        "isu-import": lambda: asyncio.run(
-            _with_database(settings, lambda rt: cli.isu_import(rt, path=args.file, sender=args.sender), demo=False)
-        ),
-    }
-    try:
-        handlers[args.command]()
-    except StartupError as error:
-        _fail(str(error))
-    except KeyboardInterrupt:
-        pass
+    run_command_line(argv)
 
 
 if __name__ == "__main__":

@@ -136,12 +136,14 @@ def _tokens(prepared: Prepared, secret: str) -> list[str]:
 
 async def _statements_per_request(db: Database, prepared: Prepared, secret: str) -> str:
     """SQL statements of the full query through the real app, for a few customers (cold session cache: + 1)."""
-    from server import create_app
+    from server import create_app, start_background, stop_background
     from services.platform.runtime import Runtime
     from services.platform.settings import Settings
 
     runtime = Runtime(settings=Settings(database_url=prepared.url, secret_key=secret), db=db, clock=SystemClock())
     app = create_app(runtime, run_background=False)
+    # The start-up hooks, as the server runs them (the session guard listens for revocations); no jobs.
+    tasks = await start_background(runtime, serve_jobs=False)
     counts = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
         for token in _tokens(prepared, secret)[:20]:
@@ -154,6 +156,7 @@ async def _statements_per_request(db: Database, prepared: Prepared, secret: str)
             body = response.json()
             assert not body.get("errors"), body["errors"]
             counts.append(counter[0])
+    await stop_background(runtime, tasks)
     return f"{min(counts)}-{max(counts)}" if min(counts) != max(counts) else str(counts[0])
 
 

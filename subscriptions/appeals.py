@@ -1,13 +1,14 @@
 """Appeals pushed live: messages to whoever follows a chat, and inbox changes to operators.
 
-Each subscription reads the outbox stream (`event_stream`), so a client that resubscribes with the last `eventId` it
-saw gets everything it missed, across reconnects, server processes and Redis restarts. The customer's own messages
-are pushed too (another tab or phone shows them); `message.isMine` tells a client which ones it wrote.
+Each subscription reads the outbox stream, so a client that resubscribes with the last `eventId` it saw gets
+everything it missed, across reconnects, server processes and Redis restarts. The customer's own messages are pushed
+too (another tab or phone shows them); `message.isMine` tells a client which ones it wrote.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from functools import partial
 
 import strawberry
 from graphql import GraphQLError
@@ -19,12 +20,10 @@ from schema.appeals.inputs import AppealInboxEvent, AppealMessageEvent
 from schema.core.access import can_see_customer_owned, viewer_is_staff_reader
 from schema.core.context import Info
 from schema.core.ids import node_pk
+from schema.core.live import live
 from schema.core.permissions import IsAuthenticated, IsOperator, signed_in
-from services.appeals.events import APPEAL_EVENT_TYPES, MESSAGE_ADDED, InboxChange
-from services.outbox import OPERATORS_CHANNEL, appeal_channel, customer_channel
-from subscriptions.envelope import Event
-from subscriptions.resume import resume_position
-from subscriptions.stream import event_stream
+from services.appeals.events import AppealChanged, AppealEvent, AppealMessageAdded
+from services.events.outbox import OPERATORS_CHANNEL, appeal_channel, customer_channel
 
 
 class AppealNotFoundError(GraphQLError):
@@ -43,17 +42,37 @@ async def _channels(info: Info, appeal_id: relay.GlobalID | None) -> list[str]:
     return [appeal_channel(row.id)]
 
 
-async def _loaded(info: Info, event: Event) -> tuple[Appeal, AppealMessage | None] | None:
-    """The event's appeal and message as the viewer sees them now (fresh loaders: nothing cached across events)."""
-    info.context.reset_loaders()
-    appeal = (await Appeal.resolve_nodes(info=info, node_ids=[str(event.payload["appealId"])]))[0]
+async def _operators() -> list[str]:
+    return [OPERATORS_CHANNEL]
+
+
+async def _loaded(info: Info, event: AppealEvent) -> tuple[Appeal, AppealMessage | None] | None:
+    """The event's appeal and message as the viewer sees them now (None: the appeal is gone or not visible)."""
+    appeal = (await Appeal.resolve_nodes(info=info, node_ids=[str(event.appeal_id)]))[0]
     if appeal is None:
         return None
-    message_id = event.payload.get("messageId")
-    if message_id is None:
+    if not isinstance(event, AppealMessageAdded):
         return appeal, None
-    message = (await AppealMessage.resolve_nodes(info=info, node_ids=[str(message_id)]))[0]
+    message = (await AppealMessage.resolve_nodes(info=info, node_ids=[str(event.message_id)]))[0]
     return appeal, message
+
+
+async def _message_event(info: Info, event: AppealMessageAdded, event_id: str) -> AppealMessageEvent | None:
+    loaded = await _loaded(info, event)
+    if loaded is None:
+        return None
+    appeal, message = loaded
+    if message is None:
+        return None
+    return AppealMessageEvent(event_id=event_id, appeal=appeal, message=message)
+
+
+async def _inbox_event(info: Info, event: AppealEvent, event_id: str) -> AppealInboxEvent | None:
+    loaded = await _loaded(info, event)
+    if loaded is None:
+        return None
+    appeal, message = loaded
+    return AppealInboxEvent(event_id=event_id, change=event.change, appeal=appeal, message=message)
 
 
 @strawberry.type
@@ -66,17 +85,15 @@ class AppealSubscription:
     async def appeal_message_added(
         self, info: Info, appeal_id: relay.GlobalID | None = None, after: str | None = None
     ) -> AsyncGenerator[AppealMessageEvent]:
-        position = resume_position(after)
-        channels = await _channels(info, appeal_id)
-        async for event in event_stream(info.context.runtime, channels=channels, after=position):
-            if event.type != MESSAGE_ADDED:
-                continue
-            loaded = await _loaded(info, event)
-            if loaded is None:
-                continue
-            appeal, message = loaded
-            if message is not None:
-                yield AppealMessageEvent(event_id=str(event.position), appeal=appeal, message=message)
+        events = live(
+            info,
+            after=after,
+            channels=partial(_channels, info, appeal_id),
+            kinds=[AppealMessageAdded],
+            build=partial(_message_event, info),
+        )
+        async for event in events:
+            yield event
 
     @strawberry.subscription(
         permission_classes=[IsOperator],
@@ -84,17 +101,12 @@ class AppealSubscription:
         "Pass the last `eventId` as `after` to receive what was missed.",
     )
     async def appeal_inbox_changed(self, info: Info, after: str | None = None) -> AsyncGenerator[AppealInboxEvent]:
-        position = resume_position(after)
-        async for event in event_stream(info.context.runtime, channels=[OPERATORS_CHANNEL], after=position):
-            if event.type not in APPEAL_EVENT_TYPES:
-                continue
-            loaded = await _loaded(info, event)
-            if loaded is None:
-                continue
-            appeal, message = loaded
-            yield AppealInboxEvent(
-                event_id=str(event.position),
-                change=InboxChange(event.payload["change"]),
-                appeal=appeal,
-                message=message,
-            )
+        events = live(
+            info,
+            after=after,
+            channels=_operators,
+            kinds=[AppealMessageAdded, AppealChanged],
+            build=partial(_inbox_event, info),
+        )
+        async for event in events:
+            yield event

@@ -1,12 +1,9 @@
-"""Submitted readings' status changes pushed live to the customers of the meter's account (or contract).
-
-Read from the outbox stream, so a client that resubscribes with the last `eventId` it saw gets what it missed.
-"""
+"""Submitted readings' status changes pushed live to the customers of the meter's account (or contract)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import datetime
+from functools import partial
 
 import strawberry
 from graphql import GraphQLError
@@ -14,18 +11,16 @@ from strawberry import relay
 
 from loaders.access import LinkedAccountIds, LinkedContractIds
 from loaders.objects import AccountById
-from models.enums import SubmissionStatus
 from schema.core.access import can_see_account, viewer_is_staff_reader
 from schema.core.context import Info
 from schema.core.errors import BadUserInputError
 from schema.core.ids import node_pk
+from schema.core.live import live
 from schema.core.permissions import IsAuthenticated, signed_in
 from schema.readings.inputs import ReadingStatusChange
 from schema.readings.reading import ReadingSubmission
-from services.outbox import account_channel, contract_channel
-from services.readings.events import STATUS_CHANGED
-from subscriptions.resume import resume_position
-from subscriptions.stream import event_stream
+from services.events.outbox import account_channel, contract_channel
+from services.readings.events import ReadingStatusChanged
 
 
 class AccountNotFoundError(GraphQLError):
@@ -33,21 +28,41 @@ class AccountNotFoundError(GraphQLError):
         super().__init__("Лицевой счёт не найден", extensions={"code": "NOT_FOUND"})
 
 
+async def visible_account(info: Info, account_id: relay.GlobalID) -> int:
+    """The account's key; another customer's account answers exactly like a missing one."""
+    pk = node_pk(account_id, "PersonalAccount")
+    if pk is None or not await can_see_account(info, pk):
+        raise AccountNotFoundError()
+    if await info.context.loaders.get(AccountById).load(pk) is None:
+        raise AccountNotFoundError()
+    return pk
+
+
 async def _channels(info: Info, account_id: relay.GlobalID | None) -> list[str]:
     viewer = signed_in(info)
     if account_id is not None:
-        pk = node_pk(account_id, "PersonalAccount")
-        # Another customer's account answers exactly like a missing one.
-        if pk is None or not await can_see_account(info, pk):
-            raise AccountNotFoundError()
-        if await info.context.loaders.get(AccountById).load(pk) is None:
-            raise AccountNotFoundError()
-        return [account_channel(pk)]
+        return [account_channel(await visible_account(info, account_id))]
     if viewer_is_staff_reader(info):
         raise BadUserInputError("Укажите лицевой счёт: сотрудники подписываются на один счёт")
     accounts = await info.context.loaders.get(LinkedAccountIds).load(viewer.customer_id)
     contracts = await info.context.loaders.get(LinkedContractIds).load(viewer.customer_id)
-    return [account_channel(pk) for pk in sorted(accounts)] + [contract_channel(pk) for pk in sorted(contracts)]
+    channels = [account_channel(pk) for pk in sorted(accounts)] + [contract_channel(pk) for pk in sorted(contracts)]
+    # Nothing linked yet: the stream stays open and silent (a new link needs a new subscription).
+    return channels or [f"nobody:{viewer.customer_id}"]
+
+
+async def _status_change(info: Info, event: ReadingStatusChanged, event_id: str) -> ReadingStatusChange | None:
+    submission = (await ReadingSubmission.resolve_nodes(info=info, node_ids=[str(event.submission_id)]))[0]
+    if submission is None:
+        return None
+    return ReadingStatusChange(
+        event_id=event_id,
+        submission=submission,
+        old_status=event.old,
+        new_status=event.new,
+        at=event.at,
+        reason=event.reason,
+    )
 
 
 @strawberry.type
@@ -61,26 +76,12 @@ class ReadingSubscription:
     async def reading_status_changed(
         self, info: Info, account_id: relay.GlobalID | None = None, after: str | None = None
     ) -> AsyncGenerator[ReadingStatusChange]:
-        position = resume_position(after)
-        channels = await _channels(info, account_id)
-        if not channels:
-            # Nothing linked yet: the stream stays open and silent (a new link needs a new subscription).
-            channels = [f"nobody:{signed_in(info).customer_id}"]
-        async for event in event_stream(info.context.runtime, channels=channels, after=position):
-            if event.type != STATUS_CHANGED:
-                continue
-            # Fresh loaders per event: the submission as it is now, and whether the viewer may still see it.
-            info.context.reset_loaders()
-            payload = event.payload
-            found = await ReadingSubmission.resolve_nodes(info=info, node_ids=[str(payload["submission_id"])])
-            submission = found[0]
-            if submission is None:
-                continue
-            yield ReadingStatusChange(
-                event_id=str(event.position),
-                submission=submission,
-                old_status=SubmissionStatus(payload["old"]) if payload["old"] else None,
-                new_status=SubmissionStatus(payload["new"]),
-                at=datetime.fromisoformat(payload["at"]),
-                reason=payload["reason"],
-            )
+        changes = live(
+            info,
+            after=after,
+            channels=partial(_channels, info, account_id),
+            kinds=[ReadingStatusChanged],
+            build=partial(_status_change, info),
+        )
+        async for change in changes:
+            yield change

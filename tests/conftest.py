@@ -131,8 +131,7 @@ def runtime(settings: Settings, db: TransactionalDatabase, clock: FrozenClock) -
 @pytest_asyncio.fixture
 async def app_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP + websocket client of the real ASGI app, with its startup and shutdown run."""
-    from server import create_app
-    from services.platform.background import start_background, stop_background
+    from server import create_app, start_background, stop_background
 
     app = create_app(runtime, run_background=False)
     tasks = await start_background(runtime, serve_jobs=False)

@@ -1,7 +1,7 @@
 """isu ingest batches, profile gaps, one journal entry per point instant category code
 
 Revision ID: isu_0002
-Revises: 0001
+Revises: events_0002_payload_keys
 Create Date: 2026-12-03 09:37:13.020759
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'isu_0002'
-down_revision: str | None = '0001'
+down_revision: str | None = 'events_0002_payload_keys'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,7 +7,8 @@ from typing import Any
 import strawberry
 
 from models.enums import AppealTargetKind
-from resolvers.appeals.common import appeal_pk, author
+from resolvers.appeals.common import author
+from resolvers.mutation import mutation
 from schema.appeals.appeal import Appeal, AppealMessage
 from schema.appeals.inputs import (
     AppealPayload,
@@ -20,12 +21,12 @@ from schema.appeals.inputs import (
     PostAppealMessagePayload,
 )
 from schema.core.context import Info
-from schema.core.errors import user_errors
+from schema.core.ids import pk_of
 from schema.core.ownership import parse_id
 from schema.core.permissions import IsCustomer, IsCustomerOrOperator
 from services.appeals import conversation
+from services.appeals.conversation import appeal_not_found
 from services.appeals.targets import TargetChoice, target_not_found
-from services.errors import DomainError
 
 _TARGET_KINDS = {
     "PersonalAccount": AppealTargetKind.ACCOUNT,
@@ -50,69 +51,61 @@ def uploads(files: list[Any]) -> list[Any]:
 
 @strawberry.type
 class AppealMutation:
-    @strawberry.mutation(
+    @mutation(
         permission_classes=[IsCustomer],
         description="Open an appeal («Новое обращение») with its first message; operators see it in their inbox at "
         "once. A GraphQL multipart request when files are attached.",
     )
     async def create_appeal(self, info: Info, input: CreateAppealInput) -> CreateAppealPayload:
-        try:
-            posted = await conversation.create_appeal(
-                info.context.runtime,
-                customer_id=author(info).customer_id,
-                target=target_choice(input.target),
-                topic=input.topic,
-                text=input.text,
-                attachments=uploads(input.attachments),
-            )
-        except DomainError as error:
-            return CreateAppealPayload(errors=user_errors(error))
+        posted = await conversation.create_appeal(
+            info.context.runtime,
+            customer_id=author(info).customer_id,
+            target=target_choice(input.target),
+            topic=input.topic,
+            text=input.text,
+            attachments=uploads(input.attachments),
+        )
         return CreateAppealPayload(
             appeal=Appeal.from_row(posted.appeal), message=AppealMessage.from_row(posted.message)
         )
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=[IsCustomerOrOperator],
         description="Write to an appeal's chat: the customer to their own appeal, an operator to any (an operator's "
         "message answers it and is pushed to the customer). A closed appeal takes no messages.",
     )
     async def post_appeal_message(self, info: Info, input: PostAppealMessageInput) -> PostAppealMessagePayload:
-        try:
-            posted = await conversation.post_message(
-                info.context.runtime,
-                appeal_id=appeal_pk(input.appeal_id),
-                author=author(info),
-                text=input.text,
-                attachments=uploads(input.attachments),
-            )
-        except DomainError as error:
-            return PostAppealMessagePayload(errors=user_errors(error))
+        posted = await conversation.post_message(
+            info.context.runtime,
+            appeal_id=pk_of(input.appeal_id, "Appeal", appeal_not_found),
+            author=author(info),
+            text=input.text,
+            attachments=uploads(input.attachments),
+        )
         return PostAppealMessagePayload(
             appeal=Appeal.from_row(posted.appeal), message=AppealMessage.from_row(posted.message)
         )
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=[IsCustomerOrOperator],
         description="Close an appeal (the customer's question is settled); it takes no more messages.",
     )
     async def close_appeal(self, info: Info, input: CloseAppealInput) -> AppealPayload:
-        try:
-            appeal = await conversation.close_appeal(
-                info.context.runtime, appeal_id=appeal_pk(input.appeal_id), by=author(info)
-            )
-        except DomainError as error:
-            return AppealPayload(errors=user_errors(error))
+        appeal = await conversation.close_appeal(
+            info.context.runtime,
+            appeal_id=pk_of(input.appeal_id, "Appeal", appeal_not_found),
+            by=author(info),
+        )
         return AppealPayload(appeal=Appeal.from_row(appeal))
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=[IsCustomerOrOperator],
         description="The viewer's side (the customer, or the operators) has read the chat: its unread count is 0.",
     )
     async def mark_appeal_read(self, info: Info, input: MarkAppealReadInput) -> AppealPayload:
-        try:
-            appeal = await conversation.mark_read(
-                info.context.runtime, appeal_id=appeal_pk(input.appeal_id), by=author(info)
-            )
-        except DomainError as error:
-            return AppealPayload(errors=user_errors(error))
+        appeal = await conversation.mark_read(
+            info.context.runtime,
+            appeal_id=pk_of(input.appeal_id, "Appeal", appeal_not_found),
+            by=author(info),
+        )
         return AppealPayload(appeal=Appeal.from_row(appeal))

@@ -5,26 +5,19 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from resolvers.appeals.common import appeal_pk, author
+from resolvers.appeals.common import author
+from resolvers.mutation import mutation
 from schema.appeals.appeal import Appeal, AppealStatus, AppealTopic
 from schema.appeals.inputs import AppealPayload, AssignAppealInput
 from schema.core.context import Info
-from schema.core.errors import BadUserInputError, user_errors
-from schema.core.ids import node_pk
-from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.errors import BadUserInputError
+from schema.core.ids import pk_of
+from schema.core.pagination import decode_keyset, exactly, make_connection, page_size
 from schema.core.permissions import IsOperator, IsStaffReader, signed_in
-from services.appeals.assignment import assign_appeal
-from services.appeals.inbox import InboxCursor, InboxFilter, inbox_page
-from services.errors import DomainError, ErrorCode
-
-
-def _inbox_cursor(after: str | None) -> InboxCursor | None:
-    values = decode_cursor(after)
-    if values is None:
-        return None
-    if len(values) != 3 or not all(isinstance(value, int) for value in values):
-        raise BadUserInputError("Неверный курсор")
-    return values[0], values[1], values[2]
+from services.appeals.assignment import assign_appeal, operator_not_found
+from services.appeals.conversation import appeal_not_found
+from services.appeals.inbox import InboxFilter, inbox_page
+from services.errors import ErrorCode
 
 
 @strawberry.type
@@ -54,7 +47,9 @@ class AppealInboxQuery:
             assigned_to=signed_in(info).customer_id if assigned_to_me else None,
             unassigned=unassigned,
         )
-        rows = await inbox_page(info.context.runtime.db, where=where, limit=limit + 1, after=_inbox_cursor(after))
+        rows = await inbox_page(
+            info.context.runtime.db, where=where, limit=limit + 1, after=decode_keyset(after, (exactly(int),) * 3)
+        )
         return make_connection(
             rows,
             first=limit,
@@ -66,19 +61,19 @@ class AppealInboxQuery:
 
 @strawberry.type
 class AppealAssignmentMutation:
-    @strawberry.mutation(
+    @mutation(
         permission_classes=[IsOperator],
         description="Operators: assign an appeal to an operator (omit `operatorId` to take it yourself).",
     )
     async def assign_appeal(self, info: Info, input: AssignAppealInput) -> AppealPayload:
         acting = author(info)
         operator_id = acting.customer_id
-        try:
-            if input.operator_id is not None:
-                operator_id = node_pk(input.operator_id, "Customer") or 0
-            appeal = await assign_appeal(
-                info.context.runtime, appeal_id=appeal_pk(input.appeal_id), operator_id=operator_id, by=acting
-            )
-        except DomainError as error:
-            return AppealPayload(errors=user_errors(error))
+        if input.operator_id is not None:
+            operator_id = pk_of(input.operator_id, "Customer", operator_not_found)
+        appeal = await assign_appeal(
+            info.context.runtime,
+            appeal_id=pk_of(input.appeal_id, "Appeal", appeal_not_found),
+            operator_id=operator_id,
+            by=acting,
+        )
         return AppealPayload(appeal=Appeal.from_row(appeal))

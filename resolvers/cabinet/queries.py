@@ -8,19 +8,10 @@ from strawberry import relay
 from schema.cabinet.account import PersonalAccount
 from schema.core.context import Info
 from schema.core.errors import BadUserInputError
-from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.pagination import decode_keyset, exactly, make_connection, page_size
 from schema.core.permissions import IsStaffReader
 from services.cabinet.search import find_accounts
 from services.errors import ErrorCode
-
-
-def _after_number(after: str | None) -> str | None:
-    values = decode_cursor(after)
-    if values is None:
-        return None
-    if len(values) != 1 or not isinstance(values[0], str):
-        raise BadUserInputError("Неверный курсор", ErrorCode.INVALID_INPUT)
-    return values[0]
 
 
 @strawberry.type
@@ -35,13 +26,15 @@ class CabinetQuery:
         if number is not None and not (number.isdigit() and len(number) <= 9):
             raise BadUserInputError("Номер лицевого счёта — до 9 цифр", ErrorCode.INVALID_INPUT)
         size = page_size(first)
+        keyset = decode_keyset(after, (exactly(str),))
+        after_number = keyset[0] if keyset is not None else None
         models = await find_accounts(
-            db=info.context.db, number_prefix=number, after_number=_after_number(after), limit=size + 1
+            db=info.context.db, number_prefix=number, after_number=after_number, limit=size + 1
         )
         return make_connection(
             models,
             first=size,
-            to_node=PersonalAccount.from_model,
+            to_node=PersonalAccount.from_row,
             cursor_of=lambda model: [model.number],
             has_previous=after is not None,
         )

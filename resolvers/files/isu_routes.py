@@ -27,7 +27,6 @@ from services.analytics.export import AGGREGATES, ROW_TYPES, aggregate_csv
 from services.analytics.filters import Filters
 from services.auth_tokens import Viewer, decode_access_token
 from services.errors import DomainError
-from services.identity.guard import session_guard
 from services.integrations.service_tokens import ISU_WRITE, service_principal
 from services.isu.csv_format import CsvFormatError, read_batches
 from services.isu.export import (
@@ -71,7 +70,7 @@ async def _viewer(request: Request) -> Viewer | Response:
     viewer = None
     if token is not None:
         viewer = decode_access_token(secret=runtime.settings.secret_key, token=token, now=runtime.clock.now())
-        if viewer is not None and await session_guard(runtime).is_revoked(viewer.session_id):
+        if viewer is not None and await runtime.session_guard.is_revoked(viewer.session_id):
             viewer = None
     if viewer is None:
         return _problem(401, "UNAUTHENTICATED", "Войдите, чтобы скачать файл")

@@ -24,8 +24,6 @@ from services.billing.payee import ENERGOSBYT
 from services.billing.receipt_pdf import file_name, render_statement_pdf
 from services.billing.statement_document import load_statement_document
 from services.files.signing import LinkCheck, LinkKind, check_link
-from services.files.storage import file_storage
-from services.identity.guard import session_guard
 from services.objects.application_template import TEMPLATE_FILENAME, TEMPLATE_PATH, application_template_pdf
 from services.platform.runtime import Runtime
 
@@ -56,7 +54,7 @@ async def _refusal(request: Request, *, kind: LinkKind, path_param: str) -> Resp
     token = bearer_token(request.headers.get("authorization"))
     if token is not None:
         viewer = decode_access_token(secret=runtime.settings.secret_key, token=token, now=now)
-        if viewer is not None and await session_guard(runtime).is_revoked(viewer.session_id):
+        if viewer is not None and await runtime.session_guard.is_revoked(viewer.session_id):
             viewer = None
     if viewer is None:
         return _problem(401, "sign in to download this file")
@@ -86,7 +84,7 @@ async def download(request: Request) -> Response:
     if stored is None:
         return _problem(404, "not found")
     try:
-        data = await file_storage(runtime).open(stored.storage_key)
+        data = await runtime.file_storage.open(stored.storage_key)
     except FileNotFoundError:
         return _problem(404, "not found")
     return Response(

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Iterable
 
 from schema.core.context import Info
-from services.identity.guard import session_guard
 from services.identity.sessions import ClientInfo
 
 
@@ -15,5 +14,5 @@ def client_info(info: Info) -> ClientInfo:
 
 
 def note_revoked(info: Info, session_ids: Iterable[uuid.UUID]) -> None:
-    """Revoked sessions end at once in this process (other processes notice within the guard's cache time)."""
-    session_guard(info.context.runtime).note_revoked(session_ids)
+    """Revoked sessions end at once in this process (others hear of them from the revocation's event)."""
+    info.context.runtime.session_guard.note_revoked(session_ids)

@@ -21,4 +21,4 @@ class IdentityQuery:
         model = await info.context.loaders.get(CustomerById).load(signed_in(info).customer_id)
         if model is None:
             raise UnauthenticatedError()
-        return Customer.from_model(model)
+        return Customer.from_row(model)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.identity.common import client_info, note_revoked
+from resolvers.mutation import mutation
 from schema.core.context import Info
-from schema.core.errors import user_errors
 from schema.identity.inputs import (
     AuthSession,
     CodeChallenge,
@@ -27,112 +27,86 @@ from schema.identity.inputs import (
     StartRegistrationInput,
     StartRegistrationPayload,
 )
-from services.errors import DomainError
 from services.identity import recovery, registration, sessions, signin
 from services.identity.codes import resend_code
 
 
 @strawberry.type
 class SessionMutation:
-    @strawberry.mutation(description="Step 1 of registration: checks the input and sends an SMS code to the phone.")
+    @mutation(description="Step 1 of registration: checks the input and sends an SMS code to the phone.")
     async def start_registration(self, info: Info, input: StartRegistrationInput) -> StartRegistrationPayload:
-        try:
-            challenge = await registration.start_registration(
-                info.context.runtime,
-                phone=input.phone,
-                password=input.password,
-                password_confirmation=input.password_confirmation,
-                privacy_policy_accepted=input.privacy_policy_accepted,
-                client=client_info(info),
-            )
-        except DomainError as error:
-            return StartRegistrationPayload(errors=user_errors(error))
-        return StartRegistrationPayload(challenge=CodeChallenge.from_model(challenge))
+        challenge = await registration.start_registration(
+            info.context.runtime,
+            phone=input.phone,
+            password=input.password,
+            password_confirmation=input.password_confirmation,
+            privacy_policy_accepted=input.privacy_policy_accepted,
+            client=client_info(info),
+        )
+        return StartRegistrationPayload(challenge=CodeChallenge.from_row(challenge))
 
-    @strawberry.mutation(description="Step 2 of registration: the SMS code creates the user and signs them in.")
+    @mutation(description="Step 2 of registration: the SMS code creates the user and signs them in.")
     async def confirm_registration(self, info: Info, input: ConfirmRegistrationInput) -> ConfirmRegistrationPayload:
-        try:
-            issued = await registration.confirm_registration(
-                info.context.runtime, challenge_id=str(input.challenge_id), code=input.code, client=client_info(info)
-            )
-        except DomainError as error:
-            return ConfirmRegistrationPayload(errors=user_errors(error))
+        issued = await registration.confirm_registration(
+            info.context.runtime, challenge_id=str(input.challenge_id), code=input.code, client=client_info(info)
+        )
         return ConfirmRegistrationPayload(session=AuthSession.from_issued(issued))
 
-    @strawberry.mutation(description="Sign in by phone and password (customers and staff alike).")
+    @mutation(description="Sign in by phone and password (customers and staff alike).")
     async def sign_in(self, info: Info, input: SignInInput) -> SignInPayload:
-        try:
-            issued = await signin.sign_in(
-                info.context.runtime, phone=input.phone, password=input.password, client=client_info(info)
-            )
-        except DomainError as error:
-            return SignInPayload(errors=user_errors(error))
+        issued = await signin.sign_in(
+            info.context.runtime, phone=input.phone, password=input.password, client=client_info(info)
+        )
         return SignInPayload(session=AuthSession.from_issued(issued))
 
-    @strawberry.mutation(description="A new access token and refresh token for a refresh token, which is spent.")
+    @mutation(description="A new access token and refresh token for a refresh token, which is spent.")
     async def refresh_session(self, info: Info, input: RefreshSessionInput) -> RefreshSessionPayload:
         try:
             issued = await sessions.refresh_session(info.context.runtime, refresh_token=input.refresh_token)
         except sessions.RefreshTokenReused as reused:
-            note_revoked(info, [reused.session_id])
-            return RefreshSessionPayload(errors=user_errors(reused))
-        except DomainError as error:
-            return RefreshSessionPayload(errors=user_errors(error))
+            note_revoked(info, [reused.session_id])  # then answered as any other domain error
+            raise
         return RefreshSessionPayload(session=AuthSession.from_issued(issued))
 
-    @strawberry.mutation(description="End this session, or (`everywhere`) every session of the user.")
+    @mutation(description="End this session, or (`everywhere`) every session of the user.")
     async def sign_out(self, info: Info, input: SignOutInput) -> SignOutPayload:
-        try:
-            revoked = await sessions.sign_out(
-                info.context.runtime, refresh_token=input.refresh_token, everywhere=input.everywhere
-            )
-        except DomainError as error:
-            return SignOutPayload(errors=user_errors(error))
+        revoked = await sessions.sign_out(
+            info.context.runtime, refresh_token=input.refresh_token, everywhere=input.everywhere
+        )
         note_revoked(info, revoked)
         return SignOutPayload()
 
-    @strawberry.mutation(
-        description="Sends a recovery code by SMS. Answers the same whether or not the phone is registered."
-    )
+    @mutation(description="Sends a recovery code by SMS. Answers the same whether or not the phone is registered.")
     async def start_password_recovery(
         self, info: Info, input: StartPasswordRecoveryInput
     ) -> StartPasswordRecoveryPayload:
-        try:
-            challenge = await recovery.start_password_recovery(
-                info.context.runtime, phone=input.phone, client=client_info(info)
-            )
-        except DomainError as error:
-            return StartPasswordRecoveryPayload(errors=user_errors(error))
-        return StartPasswordRecoveryPayload(challenge=CodeChallenge.from_model(challenge))
+        challenge = await recovery.start_password_recovery(
+            info.context.runtime, phone=input.phone, client=client_info(info)
+        )
+        return StartPasswordRecoveryPayload(challenge=CodeChallenge.from_row(challenge))
 
-    @strawberry.mutation(description="Sets a new password by the recovery code, ends every session and signs in.")
+    @mutation(description="Sets a new password by the recovery code, ends every session and signs in.")
     async def complete_password_recovery(
         self, info: Info, input: CompletePasswordRecoveryInput
     ) -> CompletePasswordRecoveryPayload:
-        try:
-            issued, revoked = await recovery.complete_password_recovery(
-                info.context.runtime,
-                challenge_id=str(input.challenge_id),
-                code=input.code,
-                new_password=input.new_password,
-                new_password_confirmation=input.new_password_confirmation,
-                client=client_info(info),
-            )
-        except DomainError as error:
-            return CompletePasswordRecoveryPayload(errors=user_errors(error))
+        issued, revoked = await recovery.complete_password_recovery(
+            info.context.runtime,
+            challenge_id=str(input.challenge_id),
+            code=input.code,
+            new_password=input.new_password,
+            new_password_confirmation=input.new_password_confirmation,
+            client=client_info(info),
+        )
         note_revoked(info, revoked)
         return CompletePasswordRecoveryPayload(session=AuthSession.from_issued(issued))
 
-    @strawberry.mutation(description="A new code for a challenge, no sooner than 60 s after the last one.")
+    @mutation(description="A new code for a challenge, no sooner than 60 s after the last one.")
     async def resend_code(self, info: Info, input: ResendCodeInput) -> ResendCodePayload:
         viewer = info.context.viewer
-        try:
-            challenge = await resend_code(
-                info.context.runtime,
-                challenge_id=str(input.challenge_id),
-                customer_id=viewer.customer_id if viewer is not None else None,
-                ip=info.context.client_ip,
-            )
-        except DomainError as error:
-            return ResendCodePayload(errors=user_errors(error))
-        return ResendCodePayload(challenge=CodeChallenge.from_model(challenge))
+        challenge = await resend_code(
+            info.context.runtime,
+            challenge_id=str(input.challenge_id),
+            customer_id=viewer.customer_id if viewer is not None else None,
+            ip=info.context.client_ip,
+        )
+        return ResendCodePayload(challenge=CodeChallenge.from_row(challenge))

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.mutation import mutation
 from schema.core.context import Info
-from schema.core.errors import user_errors
 from schema.core.service_auth import CanWriteTechConnections
 from schema.objects.inputs import UpsertTechConnectionsInput, UpsertTechConnectionsPayload
-from services.errors import DomainError
 from services.objects.tech_connections import TechConnectionItem, upsert_tech_connections
 
 
 @strawberry.type
 class TechConnectionMutation:
-    @strawberry.mutation(
+    @mutation(
         permission_classes=[CanWriteTechConnections],
         description="Integrations (service token with `tech_connections:write`): create or update tech connections "
         "by the grid company's own ids; sending a record again is harmless. All records or none are stored.",
@@ -34,10 +33,7 @@ class TechConnectionMutation:
             )
             for item in input.items
         ]
-        try:
-            result = await upsert_tech_connections(
-                info.context.runtime, grid_company_inn=input.grid_company_inn, items=items
-            )
-        except DomainError as error:
-            return UpsertTechConnectionsPayload(errors=user_errors(error))
+        result = await upsert_tech_connections(
+            info.context.runtime, grid_company_inn=input.grid_company_inn, items=items
+        )
         return UpsertTechConnectionsPayload(created=result.created, updated=result.updated)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.readings.common import typed_values, visible_meter_id
+from resolvers.mutation import mutation
+from resolvers.readings.common import typed_values
 from schema.core.context import Info
-from schema.core.errors import user_errors
-from schema.core.ids import node_pk
+from schema.core.ids import node_pk, pk_of
 from schema.core.permissions import IsCustomer, IsOperator, signed_in
 from schema.readings.imports import CanImportReadings, ImportReadingsInput, ImportReadingsPayload
 from schema.readings.inputs import (
@@ -17,16 +17,15 @@ from schema.readings.inputs import (
     SubmitReadingsPayload,
 )
 from schema.readings.reading import ReadingSubmission
-from services.errors import DomainError, ErrorCode
-from services.readings.assessment import meter_not_found
+from services.readings.assessment import unknown_meter
 from services.readings.imports import ImportItem, import_readings
-from services.readings.review import review_submission
+from services.readings.review import review_submission, submission_not_found
 from services.readings.submission import submit_readings
 
 
 @strawberry.type
 class ReadingsMutation:
-    @strawberry.mutation(
+    @mutation(
         permission_classes=[IsCustomer],
         description="Send the meter's current readings («Передача показаний»), one whole number per zone. Outside "
         "the submission window it still counts, toward the next month (see `notice` and `submission.period`). "
@@ -35,22 +34,16 @@ class ReadingsMutation:
     )
     async def submit_readings(self, info: Info, input: SubmitReadingsInput) -> SubmitReadingsPayload:
         viewer = signed_in(info)
-        try:
-            meter_id = await visible_meter_id(info, input.meter_id)
-            if meter_id is None:
-                raise DomainError([meter_not_found()])
-            result = await submit_readings(
-                info.context.runtime,
-                meter_id=meter_id,
-                customer_id=viewer.customer_id,
-                typed=typed_values(input.values),
-                idempotency_key=input.idempotency_key,
-            )
-        except DomainError as error:
-            return SubmitReadingsPayload(errors=user_errors(error))
+        result = await submit_readings(
+            info.context.runtime,
+            meter_id=pk_of(input.meter_id, "Meter", unknown_meter),
+            customer_id=viewer.customer_id,
+            typed=typed_values(input.values),
+            idempotency_key=input.idempotency_key,
+        )
         return SubmitReadingsPayload(submission=ReadingSubmission.from_row(result.submission), notice=result.notice)
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=[IsOperator],
         description="Operators: accept (PROCESSED, readings accepted for billing) or reject (with a reason the "
         "customer reads) a submission that went to review.",
@@ -58,22 +51,16 @@ class ReadingsMutation:
     async def review_reading_submission(
         self, info: Info, input: ReviewReadingSubmissionInput
     ) -> ReviewReadingSubmissionPayload:
-        try:
-            pk = node_pk(input.submission_id, "ReadingSubmission")
-            if pk is None:
-                raise DomainError.single(ErrorCode.NOT_FOUND, "Показания не найдены", "input", "submissionId")
-            submission = await review_submission(
-                info.context.runtime,
-                submission_id=pk,
-                reviewer_id=signed_in(info).customer_id,
-                decision=input.decision,
-                reason=input.reason,
-            )
-        except DomainError as error:
-            return ReviewReadingSubmissionPayload(errors=user_errors(error))
+        submission = await review_submission(
+            info.context.runtime,
+            submission_id=pk_of(input.submission_id, "ReadingSubmission", submission_not_found),
+            reviewer_id=signed_in(info).customer_id,
+            decision=input.decision,
+            reason=input.reason,
+        )
         return ReviewReadingSubmissionPayload(submission=ReadingSubmission.from_row(submission))
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=[CanImportReadings],
         description="Integrations (service token with `readings:write`): accepted readings from the utility "
         "provider, the grid company, control inspections or ИСУ. A batch id or an item (source, externalId) sent "
@@ -94,12 +81,9 @@ class ReadingsMutation:
             )
             for item in input.items
         ]
-        try:
-            result = await import_readings(
-                info.context.runtime, sender=service.name, source=input.source, batch_id=input.batch_id, items=items
-            )
-        except DomainError as error:
-            return ImportReadingsPayload(errors=user_errors(error))
+        result = await import_readings(
+            info.context.runtime, sender=service.name, source=input.source, batch_id=input.batch_id, items=items
+        )
         return ImportReadingsPayload(
             created=result.created, skipped=result.skipped, repeated_batch=result.repeated_batch
         )

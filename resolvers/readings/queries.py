@@ -10,26 +10,14 @@ from strawberry import relay
 from resolvers.readings.common import typed_values, visible_meter_id
 from schema.core.context import Info
 from schema.core.enums import SubmissionStatus
-from schema.core.errors import BadUserInputError, UserError
-from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.errors import UserError
+from schema.core.pagination import decode_keyset, make_connection, page_size
 from schema.core.permissions import IsAuthenticated, IsStaffReader
 from schema.readings.inputs import ReadingPreview, ReadingValueInput, ZoneReadingPreview
 from schema.readings.reading import ReadingSubmission
-from services.errors import ErrorCode
 from services.readings.assessment import meter_not_found
 from services.readings.preview import Preview, preview_readings
 from services.readings.queue import submissions_page
-
-
-def _keyset(after: str | None) -> tuple[datetime, int] | None:
-    values = decode_cursor(after)
-    if values is None:
-        return None
-    try:
-        submitted_at, row_id = values
-        return datetime.fromisoformat(submitted_at), int(row_id)
-    except (TypeError, ValueError) as error:
-        raise BadUserInputError("Неверный курсор", ErrorCode.INVALID_INPUT) from error
 
 
 def _preview(found: Preview) -> ReadingPreview:
@@ -96,7 +84,12 @@ class ReadingsQuery:
         after: str | None = None,
     ) -> relay.Connection[ReadingSubmission]:
         size = page_size(first)
-        rows = await submissions_page(info.context.runtime, status=status, limit=size + 1, after=_keyset(after))
+        rows = await submissions_page(
+            info.context.runtime,
+            status=status,
+            limit=size + 1,
+            after=decode_keyset(after, (datetime.fromisoformat, int)),
+        )
         return make_connection(
             rows,
             first=size,

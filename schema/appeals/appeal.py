@@ -33,9 +33,8 @@ from schema.core.access import (
     viewer_is_staff_reader,
 )
 from schema.core.context import Info
-from schema.core.errors import BadUserInputError
 from schema.core.nodes import RowNode
-from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.pagination import decode_keyset, exactly, make_connection, page_size
 from schema.files.stored_file import StoredFile
 from schema.objects.contract import Contract
 from schema.objects.tech_connection import TechConnection
@@ -74,7 +73,7 @@ async def _customer(info: Info, customer_id: int | None) -> Customer | None:
     if customer_id != viewer.customer_id and not viewer_is_staff_reader(info):
         return None
     model = await info.context.loaders.get(CustomerById).load(customer_id)
-    return Customer.for_viewer(model, info) if model is not None else None
+    return Customer.from_row(model) if model is not None else None
 
 
 @strawberry.type(description="What an appeal is about: one of the customer's objects, or a number typed in.")
@@ -100,14 +99,14 @@ class AppealTarget:
         if self.account_id is None or not await can_see_account(info, self.account_id):
             return None
         model = await info.context.loaders.get(AccountById).load(self.account_id)
-        return PersonalAccount.from_model(model) if model is not None else None
+        return PersonalAccount.from_row(model) if model is not None else None
 
     @strawberry.field(description="The contract, while the viewer may see it.")
     async def contract(self, info: Info) -> Contract | None:
         if self.contract_id is None or not await can_see_contract(info, self.contract_id):
             return None
         model = await info.context.loaders.get(ContractById).load(self.contract_id)
-        return Contract.from_model(model) if model is not None else None
+        return Contract.from_row(model) if model is not None else None
 
     @strawberry.field(description="The tech connection («Техприс»), while the viewer may see it.")
     async def tech_connection(self, info: Info) -> TechConnection | None:
@@ -155,7 +154,7 @@ class AppealMessage(RowNode):
     @strawberry.field(description="Attached files, in the order they were attached.")
     async def attachments(self, info: Info) -> list[StoredFile]:
         files = await info.context.loaders.get(AttachmentsByMessage).load(self.row_id)
-        return [StoredFile.from_model(file) for file in files]
+        return [StoredFile.from_row(file) for file in files]
 
     @strawberry.field(description="The appeal the message belongs to.")
     async def appeal(self, info: Info) -> Annotated[Appeal, strawberry.lazy("schema.appeals.appeal")] | None:
@@ -165,15 +164,6 @@ class AppealMessage(RowNode):
     @classmethod
     async def visible_rows(cls, info: Info, rows: list[Any | None]) -> list[Any | None]:
         return [row if row is not None and can_see_customer_owned(info, row.customer_id) else None for row in rows]
-
-
-def message_cursor(after: str | None) -> tuple[int] | None:
-    values = decode_cursor(after)
-    if values is None:
-        return None
-    if len(values) != 1 or not isinstance(values[0], int):
-        raise BadUserInputError("Неверный курсор")
-    return (values[0],)
 
 
 @strawberry.type(name="Appeal", description="An appeal (обращение): a chat with the supplier about one object.")
@@ -236,7 +226,7 @@ class Appeal(RowNode):
     async def messages(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> relay.Connection[AppealMessage]:
-        page = Page(first=page_size(first), after=message_cursor(after))
+        page = Page(first=page_size(first), after=decode_keyset(after, (exactly(int),)))
         rows = await info.context.loaders.get(MessagePagesByAppeal).load((self.row_id, page))
         return make_connection(
             rows, first=page.first, to_node=AppealMessage.from_row, cursor_of=lambda row: (row.id,),

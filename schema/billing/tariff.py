@@ -13,7 +13,6 @@ from models.enums import ZONES_BY_COUNT
 from schema.core.context import Info
 from schema.core.enums import TariffCategory, TariffZone
 from schema.core.nodes import RowNode
-from schema.core.ownership import parse_id
 from schema.core.scalars import Kopecks
 
 
@@ -22,6 +21,7 @@ from schema.core.scalars import Kopecks
     description="The rate of one zone of a tariff group and zone scheme (тариф), valid on [validFrom, validTo).",
 )
 class Tariff(RowNode):
+    node_loader = TariffById
     category: TariffCategory
     zone_count: int = strawberry.field(description="The zone scheme: 1, 2 or 3 zones.")
     zone: TariffZone
@@ -49,13 +49,6 @@ class Tariff(RowNode):
         return [cls.from_row(row) for row in sorted(rows, key=zone_index)]
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        node_ids = list(node_ids)
-        if info.context.viewer is None:
-            return [None] * len(node_ids)
-        ids = [parse_id(node_id) for node_id in node_ids]
-        rows = await info.context.loaders.get(TariffById).load_many([i for i in ids if i is not None])
-        found = {row.id: cls.from_row(row) for row in rows if row is not None}
-        return [found.get(i) if i is not None else None for i in ids]
+    async def visible_rows(cls, info: Info, rows: list[Any | None]) -> list[Any | None]:
+        """Public reference data: every signed-in viewer sees every rate (anonymous viewers see nothing)."""
+        return rows

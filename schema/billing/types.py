@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
@@ -14,7 +13,6 @@ from schema.core.access import viewer_is_analyst
 from schema.core.context import Info
 from schema.core.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
 from schema.core.nodes import RowNode
-from schema.core.ownership import load_visible
 from schema.core.scalars import KilowattHours, Kopecks
 from schema.core.selection import selects
 from services.files.signing import LinkKind, signed_url
@@ -28,7 +26,7 @@ async def _account(info: Info, account_id: int) -> PersonalAccount | None:
     from schema.cabinet.account import PersonalAccount
 
     model = await info.context.loaders.get(AccountById).load(account_id)
-    return PersonalAccount.from_model(model) if model is not None else None
+    return PersonalAccount.from_row(model) if model is not None else None
 
 
 @strawberry.type(
@@ -108,6 +106,7 @@ class Payment(RowNode):
     "closingBalance = openingBalance + charged + recalculated + penalty − paid; a positive balance is a debt.",
 )
 class Statement(RowNode):
+    node_loader = StatementById
     account_id: strawberry.Private[int]
     period: date = strawberry.field(description="The billing month (its first day).")
     opening_balance: Kopecks
@@ -213,13 +212,8 @@ class Statement(RowNode):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        rows = await load_visible(info, node_ids, StatementById)
-        found = await cls.with_lines(info, [cls.from_row(row) for row in rows if row is not None])
-        by_id = {statement.row_id: statement for statement in found}
-        return [by_id.get(row.id) if row is not None else None for row in rows]
+    async def prefetch(cls, info: Info, nodes: list[Self]) -> list[Self]:
+        return await cls.with_lines(info, nodes)
 
 
 @strawberry.type(

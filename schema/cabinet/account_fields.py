@@ -15,7 +15,7 @@ from loaders.billing import (
 )
 from loaders.metering import MetersByAccount, TariffsInForce
 from loaders.supply import UtilityProviderById
-from models import PersonalAccount as AccountModel
+from models.enums import TariffCategory
 from schema.billing.tariff import Tariff
 from schema.billing.types import Charge, Debt, Payment, Statement
 from schema.cabinet.utility_provider import UtilityProvider
@@ -26,10 +26,10 @@ from schema.readings.meter import Meter
 from services.platform.clock import LOCAL_TZ
 
 
-async def utility_provider(info: Info, account: AccountModel) -> UtilityProvider | None:
-    if account.utility_provider_id is None:
+async def utility_provider(info: Info, provider_id: int | None) -> UtilityProvider | None:
+    if provider_id is None:
         return None
-    row = await info.context.loaders.get(UtilityProviderById).load(account.utility_provider_id)
+    row = await info.context.loaders.get(UtilityProviderById).load(provider_id)
     return UtilityProvider.from_row(row) if row is not None else None
 
 
@@ -45,12 +45,11 @@ async def debt(info: Info, account_id: int) -> Debt:
     return Debt.from_row(await info.context.loaders.get(DebtByAccount).load(account_id))
 
 
-async def current_tariffs(info: Info, account: AccountModel) -> list[Tariff]:
+async def current_tariffs(info: Info, account_id: int, category: TariffCategory) -> list[Tariff]:
     """The rates in force today for the account's tariff group and the zone schemes of its meters."""
-    assert account.id is not None
-    meter_rows = await info.context.loaders.get(MetersByAccount).load(account.id)
+    meter_rows = await info.context.loaders.get(MetersByAccount).load(account_id)
     today = info.context.clock.now().astimezone(LOCAL_TZ).date()
-    keys = [(account.tariff_category, zone_count, today) for zone_count in sorted({m.zone_count for m in meter_rows})]
+    keys = [(category, zone_count, today) for zone_count in sorted({m.zone_count for m in meter_rows})]
     found = await info.context.loaders.get(TariffsInForce).load_many(keys)
     return Tariff.in_zone_order(row for rows in found for row in rows)
 

@@ -38,8 +38,11 @@ Rule = Callable[[str, Any, Any], str | None]  # (value, source object, viewer) â
 
 
 def _own(source: Any, viewer: Any) -> bool:
-    model = getattr(source, "model", None)
-    return model is not None and getattr(model, "id", None) == viewer.customer_id
+    """Whether `source` (a Customer) is the viewer themself."""
+    row_id = getattr(source, "row_id", None)
+    if row_id is None:
+        row_id = getattr(getattr(source, "model", None), "id", None)
+    return row_id is not None and row_id == viewer.customer_id
 
 
 def _own_or_hidden(value: str, source: Any, viewer: Any) -> str | None:

@@ -8,11 +8,14 @@ from typing import Any
 
 import strawberry
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from loaders.registry import Loaders
 from services.auth_tokens import Viewer
 from services.integrations.service_tokens import ServicePrincipal
+from services.platform.clock import Clock
+from services.platform.database import Database
 from services.platform.runtime import Runtime
 
 
@@ -21,17 +24,17 @@ class Context:
     request: Request | WebSocket
     runtime: Runtime
     viewer: Viewer | None = None
-    connection_params: dict[str, Any] | None = None
-    response: Any = None
+    connection_params: dict[str, Any] | None = None  # the JSON payload of a websocket's `connection_init`
+    response: Response | WebSocket | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
     service: ServicePrincipal | None = None  # an integration's service token, when the bearer is one
 
     @property
-    def db(self) -> Any:
+    def db(self) -> Database:
         return self.runtime.db
 
     @property
-    def clock(self) -> Any:
+    def clock(self) -> Clock:
         return self.runtime.clock
 
     @cached_property

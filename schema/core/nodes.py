@@ -1,7 +1,10 @@
-"""`RowNode`: a Relay node built from one database row, its global id the row's primary key.
+"""`RowNode`: the one node style. A Relay node built from one database row (or SQLModel object) by `from_row`, its
+global id the row's primary key, its plain fields copied from the row (graphql-core reads them directly: see
+`fast_fields`).
 
-A subclass names the loader of its rows and how to find a row's owner; `node(id)` then answers with the rows the
-viewer may see and None (exactly as for a missing id) for the rest.
+A subclass names the loader of its rows (`node_loader`) and its visibility rule: by default the account or contract
+owning a row (`node_owner`), or its own `visible_rows`. The one `resolve_nodes` then answers `node(id)` with the rows
+the viewer may see and None (exactly as for a missing id) for the rest.
 """
 
 from __future__ import annotations
@@ -40,24 +43,16 @@ class RowNode(relay.Node):
         if cls.node_loader is None:
             raise NotImplementedError(f"{cls.__name__} names no node_loader")
         rows = await load_visible(info, node_ids, cls.node_loader, cls.visible_rows)
-        return [cls.from_row(row) if row is not None else None for row in rows]
+        nodes = await cls.prefetch(info, [cls.from_row(row) for row in rows if row is not None])
+        by_id = {node.row_id: node for node in nodes}
+        return [by_id.get(row.id) if row is not None else None for row in rows]
 
     @classmethod
     async def visible_rows(cls, info: Info, rows: list[Any | None]) -> list[Any | None]:
         """The rows the viewer may see (others become None); by default, by the account or contract owning them."""
         return await visible_rows(info, rows, cls.node_owner)
 
-
-@dataclasses.dataclass
-class ModelNode(relay.Node):
-    """A Relay node wrapping one SQLModel object (an account, a contract, a customer …): its global id is its id."""
-
-    model: strawberry.Private[Any]
-
     @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.model.id)
-
-    @classmethod
-    def from_model(cls, model: Any) -> Self:
-        return cls(model=model)
+    async def prefetch(cls, info: Info, nodes: list[Self]) -> list[Self]:
+        """What a type loads for all its nodes at once before they are answered (e.g. a statement's lines)."""
+        return nodes

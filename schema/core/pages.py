@@ -12,7 +12,7 @@ from loaders.pages import PageArgs, PageKey, PageLoader
 from schema.core.context import Info
 from schema.core.errors import BadUserInputError
 from schema.core.ownership import parse_id
-from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.pagination import decode_keyset, make_connection, page_size
 from schema.core.period import PeriodFilter, month_range
 from services.errors import ErrorCode
 
@@ -21,18 +21,6 @@ N = TypeVar("N", bound=relay.Node)
 # How a cursor's values are read back: the sort key of a row, e.g. (taken_on, id).
 DATE_ID: tuple[Callable[[Any], Hashable], ...] = (date.fromisoformat, int)
 TIME_ID: tuple[Callable[[Any], Hashable], ...] = (datetime.fromisoformat, int)
-
-
-def _cursor(after: str | None, parsers: Sequence[Callable[[Any], Hashable]]) -> tuple[Hashable, ...] | None:
-    values = decode_cursor(after)
-    if values is None:
-        return None
-    try:
-        if len(values) != len(parsers):
-            raise ValueError("cursor of another list")
-        return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
-    except (TypeError, ValueError) as error:
-        raise BadUserInputError("Неверный курсор", ErrorCode.INVALID_INPUT) from error
 
 
 def meter_filter(meter: relay.GlobalID | None) -> int | None:
@@ -53,7 +41,10 @@ def page_args(
     meter: relay.GlobalID | None = None,
 ) -> PageArgs:
     return PageArgs(
-        first=page_size(first), after=_cursor(after, cursor), months=month_range(period), meter_id=meter_filter(meter)
+        first=page_size(first),
+        after=decode_keyset(after, cursor),
+        months=month_range(period),
+        meter_id=meter_filter(meter),
     )
 
 

@@ -16,6 +16,7 @@ MAX_PAGE = 100
 DEFAULT_PAGE = 20
 
 N = TypeVar("N", bound=relay.Node)
+T = TypeVar("T")
 
 
 def page_size(first: int | None) -> int:
@@ -40,6 +41,31 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     if not isinstance(values, list):
         raise BadUserInputError("Неверный курсор", ErrorCode.INVALID_INPUT)
     return values
+
+
+def exactly(kind: type[T]) -> Callable[[Any], T]:
+    """A cursor value taken as it is when it is a `kind` (an id stored as a number stays a number)."""
+
+    def check(value: Any) -> T:
+        if not isinstance(value, kind):
+            raise TypeError(f"not a {kind.__name__}")
+        return value
+
+    return check
+
+
+def decode_keyset(after: str | None, parsers: Sequence[Callable[[Any], Any]]) -> tuple[Any, ...] | None:
+    """The sort key a cursor carries, one parser per value (e.g. `(datetime.fromisoformat, int)`); None without a
+    cursor. A cursor of another list, or one a client made up, is bad input."""
+    values = decode_cursor(after)
+    if values is None:
+        return None
+    try:
+        if len(values) != len(parsers):
+            raise ValueError("a cursor of another list")
+        return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
+    except (TypeError, ValueError) as error:
+        raise BadUserInputError("Неверный курсор", ErrorCode.INVALID_INPUT) from error
 
 
 def make_connection(

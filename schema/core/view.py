@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import timedelta
 from typing import Any
 
 import orjson
+import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from schema.core.context import Context
 from schema.core.http_guard import guarded
 from services.auth_tokens import Viewer, decode_access_token
-from services.identity.guard import session_guard
 from services.integrations.service_tokens import service_principal
 from services.platform.runtime import Runtime
 
 # Closing codes of graphql-transport-ws: 4403 "Forbidden" for a refused, revoked or expired token.
 WS_CLOSE_FORBIDDEN = 4403
+# A failed revocation poll is retried after 0.5 s, then 1 s, 2 s … at most 5 s (revocation is noticed that late).
+GUARD_RETRY_FIRST_SECONDS = 0.5
+GUARD_RETRY_MAX_SECONDS = 5.0
+
+log = structlog.get_logger("websocket")
 
 
 def bearer_token(value: object) -> str | None:
@@ -36,7 +41,7 @@ def bearer_token(value: object) -> str | None:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: Any, runtime: Runtime) -> None:
+    def __init__(self, schema: BaseSchema, runtime: Runtime) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -72,7 +77,7 @@ class GraphQLView(GraphQL[Context, None]):
             token = bearer_token(request.headers.get("authorization"))
             viewer = self.authenticate(token)
             # A revoked session's access tokens are anonymous (one cached, indexed lookup per request).
-            if viewer is not None and await session_guard(self.runtime).is_revoked(viewer.session_id):
+            if viewer is not None and await self.runtime.session_guard.is_revoked(viewer.session_id):
                 viewer = None
             # Not a customer's JWT: maybe an integration's service token (`svc_…`, cached lookup).
             if viewer is None and token is not None:
@@ -93,26 +98,53 @@ class GraphQLView(GraphQL[Context, None]):
         context.viewer = viewer
         websocket = context.request
         assert isinstance(websocket, WebSocket)
-        guard = self.runtime.extras.get("session_guard")
-        task = asyncio.create_task(self._close_when_token_ends(websocket, viewer, guard))
+        task = asyncio.create_task(self._close_when_token_ends(websocket, viewer, self.runtime.session_guard))
         websocket.state.token_guard = task
         return await super().on_ws_connect(context)
 
     async def session_revoked(self, viewer: Viewer) -> bool:
-        guard = self.runtime.extras.get("session_guard")
-        if guard is None:
-            return False
-        return bool(await guard.is_revoked(viewer.session_id))
+        return await self.runtime.session_guard.is_revoked(viewer.session_id)
 
     async def _close_when_token_ends(self, websocket: WebSocket, viewer: Viewer, guard: Any) -> None:
-        """Close the socket (4403) when its access token expires or its session is revoked."""
-        with contextlib.suppress(Exception):
-            remaining = (viewer.expires_at - self.runtime.clock.now()).total_seconds()
-            if guard is not None:
-                await guard.wait_revoked(viewer.session_id, timeout=max(remaining, 0))
-            else:
-                await asyncio.sleep(max(remaining, 0))
-            await websocket.close(code=WS_CLOSE_FORBIDDEN, reason="Token expired or revoked")
+        """Close the socket (4403) when its access token expires or its session is revoked.
+
+        A failed revocation poll (the database is away) is logged and retried until the token expires; whatever
+        ends the wait other than the socket closing first (which cancels this task), the socket is closed: a guard
+        that cannot watch a token must not leave its socket open.
+        """
+        cancelled = False
+        try:
+            await self._wait_until_token_ends(viewer, guard)
+        except asyncio.CancelledError:
+            cancelled = True  # the socket ended first: nothing to close
+            raise
+        finally:
+            if not cancelled:
+                try:
+                    await websocket.close(code=WS_CLOSE_FORBIDDEN, reason="Token expired or revoked")
+                except (RuntimeError, OSError):  # the client went at the same moment: it is closed either way
+                    log.debug("websocket already closed", session_id=str(viewer.session_id))
+
+    async def _wait_until_token_ends(self, viewer: Viewer, guard: Any) -> None:
+        """Return when the session is revoked or the token has expired; retry a failed poll with a growing pause."""
+        pause = GUARD_RETRY_FIRST_SECONDS
+        while (remaining := (viewer.expires_at - self.runtime.clock.now()).total_seconds()) > 0:
+            if guard is None:
+                await asyncio.sleep(remaining)
+                return
+            try:
+                await guard.wait_revoked(viewer.session_id, timeout=remaining)
+            except Exception:
+                log.warning(
+                    "websocket token guard: revocation poll failed, retrying",
+                    session_id=str(viewer.session_id),
+                    retry_in_seconds=pause,
+                    exc_info=True,
+                )
+                await asyncio.sleep(min(pause, remaining))
+                pause = min(pause * 2, GUARD_RETRY_MAX_SECONDS)
+                continue
+            return
 
     def encode_json(self, data: object) -> str:
         # A str, not bytes: websockets must carry graphql-transport-ws messages as text frames.

@@ -17,23 +17,11 @@ from services.files.signing import signed_download_url
     name="StoredFile", description="A stored file (an application, an attachment) and a link to download it."
 )
 class StoredFile:
-    model: strawberry.Private[StoredFileModel]
-
-    @strawberry.field(description="The file name as it was uploaded.")
-    def filename(self) -> str:
-        return self.model.filename
-
-    @strawberry.field(description="The MIME type found from the file's content (not from its name).")
-    def content_type(self) -> str:
-        return self.model.content_type
-
-    @strawberry.field(description="Size in bytes.")
-    def size_bytes(self) -> int:
-        return self.model.size_bytes
-
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return self.model.created_at
+    file_id: strawberry.Private[int]
+    filename: str = strawberry.field(description="The file name as it was uploaded.")
+    content_type: str = strawberry.field(description="The MIME type found from the file's content (not from its name).")
+    size_bytes: int = strawberry.field(description="Size in bytes.")
+    created_at: datetime
 
     @strawberry.field(
         description=(
@@ -44,18 +32,24 @@ class StoredFile:
     def url(self, info: Info) -> str | None:
         viewer = info.context.viewer
         assert viewer is not None, "files are reached only through objects visible to a signed-in viewer"
-        assert self.model.id is not None
         if viewer_is_analyst(info):
             return None
         settings = info.context.runtime.settings
         return signed_download_url(
             secret=settings.secret_key,
             public_url=settings.public_url,
-            file_id=self.model.id,
+            file_id=self.file_id,
             viewer_id=viewer.customer_id,
             now=info.context.runtime.clock.now(),
         )
 
     @classmethod
-    def from_model(cls, model: StoredFileModel) -> Self:
-        return cls(model=model)
+    def from_row(cls, row: StoredFileModel) -> Self:
+        assert row.id is not None
+        return cls(
+            file_id=row.id,
+            filename=row.filename,
+            content_type=row.content_type,
+            size_bytes=row.size_bytes,
+            created_at=row.created_at,
+        )

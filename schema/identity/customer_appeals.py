@@ -12,22 +12,8 @@ from schema.appeals.appeal import Appeal
 from schema.appeals.inputs import AppealTopicGroup
 from schema.core.access import viewer_is_staff_reader
 from schema.core.context import Info
-from schema.core.errors import BadUserInputError
-from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.pagination import decode_keyset, exactly, make_connection, page_size
 from services.appeals.topics import TOPIC_ORDER, TOPIC_TITLES
-
-
-def _cursor(after: str | None) -> tuple[datetime, int] | None:
-    values = decode_cursor(after)
-    if values is None:
-        return None
-    try:
-        moment, appeal_id = values
-        if not isinstance(appeal_id, int):
-            raise TypeError("not an id")
-        return datetime.fromisoformat(moment), appeal_id
-    except (TypeError, ValueError) as error:
-        raise BadUserInputError("Неверный курсор") from error
 
 
 async def appeals(
@@ -40,7 +26,12 @@ async def appeals(
     after: str | None,
 ) -> relay.Connection[Appeal]:
     """The Customer node was already checked: it is the viewer, or the viewer is staff."""
-    page = Page(first=page_size(first), after=_cursor(after), topic=topic, status=status)
+    page = Page(
+        first=page_size(first),
+        after=decode_keyset(after, (datetime.fromisoformat, exactly(int))),
+        topic=topic,
+        status=status,
+    )
     rows = await info.context.loaders.get(AppealPagesOfCustomer).load((customer_id, page))
     return make_connection(
         rows,

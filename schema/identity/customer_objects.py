@@ -14,11 +14,11 @@ async def personal_accounts(info: Info, customer_id: int) -> list[PersonalAccoun
     ids = sorted(await info.context.loaders.get(LinkedAccountIds).load(customer_id))
     models = await info.context.loaders.get(AccountById).load_many(ids)
     accounts = sorted((model for model in models if model is not None), key=lambda model: model.number)
-    return [PersonalAccount.from_model(model) for model in accounts]
+    return [PersonalAccount.from_row(model) for model in accounts]
 
 
 async def contracts(info: Info, customer_id: int) -> list[Contract]:
     ids = sorted(await info.context.loaders.get(LinkedContractIds).load(customer_id))
     models = await info.context.loaders.get(ContractById).load_many(ids)
     linked = sorted((model for model in models if model is not None), key=lambda model: model.number)
-    return [Contract.from_model(model) for model in linked]
+    return [Contract.from_row(model) for model in linked]

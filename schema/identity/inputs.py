@@ -20,7 +20,7 @@ class CodeChallenge:
     resend_available_at: datetime = strawberry.field(description="A new code may be requested from then on.")
 
     @classmethod
-    def from_model(cls, model: OneTimeCode) -> Self:
+    def from_row(cls, model: OneTimeCode) -> Self:
         return cls(
             id=strawberry.ID(str(model.id)), expires_at=model.expires_at, resend_available_at=model.resend_available_at
         )
@@ -41,7 +41,7 @@ class AuthSession:
             access_token=issued.access_token,
             access_token_expires_at=issued.access_token_expires_at,
             refresh_token=issued.refresh_token,
-            customer=Customer.from_model(issued.customer),
+            customer=Customer.from_row(issued.customer),
         )
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
-from typing import Self
+from typing import Any, Self
 
 import strawberry
 
@@ -12,61 +11,50 @@ from loaders.metering import ReadingPagesByContract, SubmissionPagesByContract
 from loaders.objects import ContractById
 from loaders.supply import DeliveryPointsByContract
 from models import Contract as ContractModel
-from schema.core.access import visible_contract_ids
 from schema.core.context import Info
 from schema.core.enums import ContractHolderKind
-from schema.core.nodes import ModelNode
-from schema.core.ownership import parse_id
+from schema.core.nodes import RowNode
+from schema.core.ownership import Owner
 from schema.objects.delivery_point import DeliveryPoint
 from schema.readings.tabs import ReadingTabs
+
+
+def _own_contract(row: Any) -> Owner:
+    return None, row.id
 
 
 @strawberry.type(
     name="Contract", description="A supply contract (договор) of an organisation or individual entrepreneur (ИП)."
 )
-class Contract(ReadingTabs, ModelNode):
+class Contract(ReadingTabs, RowNode):
+    node_loader = ContractById
+    node_owner = _own_contract
     reading_pages = ReadingPagesByContract
     submission_pages = SubmissionPagesByContract
-    model: strawberry.Private[ContractModel]
-
-    @strawberry.field(description="The contract number, e.g. 15-000123.")
-    def number(self) -> str:
-        return self.model.number
-
-    @strawberry.field(description="The holder's INN (ИНН): 10 digits for organisations, 12 for individuals.")
-    def inn(self) -> str:
-        return self.model.inn
-
-    @strawberry.field(description="The holder's name.")
-    def holder_name(self) -> str:
-        return self.model.holder_name
+    number: str = strawberry.field(description="The contract number, e.g. 15-000123.")
+    inn: str = strawberry.field(description="The holder's INN (ИНН): 10 digits for organisations, 12 for individuals.")
+    holder_name: str = strawberry.field(description="The holder's name.")
 
     # ---- the cabinet («Личный кабинет»)
 
-    @strawberry.field(description="An organisation or an individual entrepreneur.")
-    def holder_kind(self) -> ContractHolderKind:
-        return self.model.holder_kind
+    holder_kind: ContractHolderKind = strawberry.field(description="An organisation or an individual entrepreneur.")
+    signed_on: date
+    terminated_on: date | None = strawberry.field(description="Set when the contract was terminated.")
 
-    @strawberry.field
-    def signed_on(self) -> date:
-        return self.model.signed_on
-
-    @strawberry.field(description="Set when the contract was terminated.")
-    def terminated_on(self) -> date | None:
-        return self.model.terminated_on
+    @classmethod
+    def from_row(cls, row: ContractModel) -> Self:
+        assert row.id is not None
+        return cls(
+            row_id=row.id,
+            number=row.number,
+            inn=row.inn,
+            holder_name=row.holder_name,
+            holder_kind=row.holder_kind,
+            signed_on=row.signed_on,
+            terminated_on=row.terminated_on,
+        )
 
     @strawberry.field(description="The delivery points (точки поставки) with their meters.")
     async def delivery_points(self, info: Info) -> list[DeliveryPoint]:
-        rows = await info.context.loaders.get(DeliveryPointsByContract).load(self.pk)
+        rows = await info.context.loaders.get(DeliveryPointsByContract).load(self.row_id)
         return [DeliveryPoint.from_row(row) for row in rows]
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        node_ids = list(node_ids)
-        ids = [i for i in map(parse_id, node_ids) if i is not None]
-        visible = await visible_contract_ids(info, ids)
-        models = await info.context.loaders.get(ContractById).load_many([i for i in ids if i in visible])
-        found = {model.id: cls.from_model(model) for model in models if model is not None}
-        return [found.get(parse_id(node_id)) for node_id in node_ids]

@@ -51,4 +51,4 @@ class DeliveryPoint(RowNode):
         from schema.objects.contract import Contract
 
         model = await info.context.loaders.get(ContractById).load(self.contract_id)
-        return Contract.from_model(model) if model is not None else None
+        return Contract.from_row(model) if model is not None else None

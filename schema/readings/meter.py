@@ -91,7 +91,7 @@ class Meter(RowNode):
         if self.account_id is None:
             return None
         model = await info.context.loaders.get(AccountById).load(self.account_id)
-        return PersonalAccount.from_model(model) if model is not None else None
+        return PersonalAccount.from_row(model) if model is not None else None
 
     @strawberry.field(description="The contract's delivery point the meter is on (null on a personal account).")
     async def delivery_point(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import strawberry
 from strawberry import relay
@@ -18,14 +18,9 @@ from schema.readings.reading import Reading, ReadingSubmission
 class ReadingTabs:
     """Fields of an object whose meters' readings are paged by `reading_pages` / `submission_pages`."""
 
-    model: strawberry.Private[Any]
+    row_id: strawberry.Private[int]
     reading_pages: ClassVar[type[PageLoader]]
     submission_pages: ClassVar[type[PageLoader]]
-
-    @property
-    def pk(self) -> int:
-        assert self.model.id is not None
-        return int(self.model.id)
 
     @strawberry.field(description="Accepted readings («Принятые») of all meters, or of one `meter`, the latest first.")
     async def readings(
@@ -37,7 +32,7 @@ class ReadingTabs:
         meter: relay.GlobalID | None = None,
     ) -> relay.Connection[Reading]:
         return await reading_page(
-            info, self.reading_pages, self.pk, first=first, after=after, period=period, meter=meter
+            info, self.reading_pages, self.row_id, first=first, after=after, period=period, meter=meter
         )
 
     @strawberry.field(
@@ -52,5 +47,5 @@ class ReadingTabs:
         meter: relay.GlobalID | None = None,
     ) -> relay.Connection[ReadingSubmission]:
         return await submission_page(
-            info, self.submission_pages, self.pk, first=first, after=after, period=period, meter=meter
+            info, self.submission_pages, self.row_id, first=first, after=after, period=period, meter=meter
         )

@@ -21,7 +21,6 @@ from services.appeals.drafts import Draft, checked_draft, store_files
 from services.appeals.events import InboxChange
 from services.appeals.targets import TargetChoice, normalized_number, resolve_target
 from services.errors import DomainError, ErrorCode
-from services.files.storage import file_storage
 from services.files.uploads import UploadSource
 from services.platform.runtime import Runtime
 
@@ -80,7 +79,7 @@ async def _add_message(
 ) -> AppealMessage:
     now = runtime.clock.now()
     assert appeal.id is not None
-    files = await store_files(stack, session, file_storage(runtime), draft=draft, owner_id=appeal.customer_id, now=now)
+    files = await store_files(stack, session, runtime.file_storage, draft=draft, owner_id=appeal.customer_id, now=now)
     message = AppealMessage(
         appeal_id=appeal.id, author_id=author.customer_id, author_role=author.role, text=draft.text, created_at=now
     )

@@ -1,22 +1,22 @@
 """Events of appeals, written in the transaction of the change they report.
 
-Every message goes to the appeal's channel (a chat window), the owner's channel (all of a customer's appeals, any
-device) and the operators' channel (the inbox); changes without a message (assignment, closing) go there too.
+Every event goes to the appeal's channel (a chat window), the owner's channel (all of a customer's appeals, any
+device) and the operators' channel (the inbox): messages, and changes without a message (assignment, closing).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Appeal, AppealMessage
-from services.outbox import OPERATORS_CHANNEL, appeal_channel, customer_channel, record_event
-
-MESSAGE_ADDED = "appeal.message_added"
-APPEAL_CHANGED = "appeal.changed"
-APPEAL_EVENT_TYPES = frozenset({MESSAGE_ADDED, APPEAL_CHANGED})
+from models.enums import AppealStatus, Role
+from services.events.kinds import DomainEvent
+from services.events.outbox import OPERATORS_CHANNEL, appeal_channel, customer_channel, record_event
 
 
 class InboxChange(StrEnum):
@@ -27,34 +27,51 @@ class InboxChange(StrEnum):
     CLOSED = "CLOSED"
 
 
-def _channels(appeal: Appeal) -> list[str]:
-    assert appeal.id is not None
-    return [appeal_channel(appeal.id), customer_channel(appeal.customer_id), OPERATORS_CHANNEL]
+@dataclass(frozen=True, slots=True)
+class AppealEvent(DomainEvent):
+    """What every appeal event says: which appeal, whose, its status after the change, and what changed."""
+
+    appeal_id: int
+    customer_id: int
+    status: AppealStatus
+    change: InboxChange
+
+    def channels(self) -> tuple[str, ...]:
+        return (appeal_channel(self.appeal_id), customer_channel(self.customer_id), OPERATORS_CHANNEL)
+
+
+@dataclass(frozen=True, slots=True)
+class AppealMessageAdded(AppealEvent):
+    type: ClassVar[str] = "appeal.message_added"
+
+    message_id: int
+    author_role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class AppealChanged(AppealEvent):
+    """A change without a message: assigned or closed."""
+
+    type: ClassVar[str] = "appeal.changed"
 
 
 def message_added(
     session: AsyncSession, appeal: Appeal, message: AppealMessage, *, change: InboxChange, now: datetime
 ) -> None:
-    record_event(
-        session,
-        type=MESSAGE_ADDED,
-        channels=_channels(appeal),
-        payload={
-            "appealId": appeal.id,
-            "messageId": message.id,
-            "authorRole": message.author_role.value,
-            "status": appeal.status.value,
-            "change": change.value,
-        },
-        now=now,
+    assert appeal.id is not None
+    assert message.id is not None
+    event = AppealMessageAdded(
+        appeal_id=appeal.id,
+        customer_id=appeal.customer_id,
+        status=appeal.status,
+        change=change,
+        message_id=message.id,
+        author_role=message.author_role,
     )
+    record_event(session, event, now=now)
 
 
 def appeal_changed(session: AsyncSession, appeal: Appeal, *, change: InboxChange, now: datetime) -> None:
-    record_event(
-        session,
-        type=APPEAL_CHANGED,
-        channels=_channels(appeal),
-        payload={"appealId": appeal.id, "status": appeal.status.value, "change": change.value},
-        now=now,
-    )
+    assert appeal.id is not None
+    event = AppealChanged(appeal_id=appeal.id, customer_id=appeal.customer_id, status=appeal.status, change=change)
+    record_event(session, event, now=now)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Protocol
 
 from models.enums import FilePurpose
-from services.platform.runtime import Runtime
 
 _KEY = re.compile(r"[a-z_]+/[0-9a-f]{32}")
 
@@ -63,11 +62,3 @@ class LocalFileStorage:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.path_of(key).unlink, missing_ok=True)
-
-
-def file_storage(runtime: Runtime) -> FileStorage:
-    """The process's storage (a test or another deployment may put its own in `runtime.extras["file_storage"]`)."""
-    storage: FileStorage | None = runtime.extras.get("file_storage")
-    if storage is None:
-        storage = runtime.extras["file_storage"] = LocalFileStorage(runtime.settings.files_dir)
-    return storage

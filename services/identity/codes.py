@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import CodePurpose
 from models.identity import OneTimeCode
 from services.errors import DomainError, ErrorCode
-from services.identity.limits import rate_limiter, window_bounds
+from services.identity.limits import window_bounds
 from services.messaging.outbound import queue_email, queue_sms
 from services.platform.clock import LOCAL_TZ
 from services.platform.database import run
@@ -70,7 +70,7 @@ def _invalid_code() -> DomainError:
 async def check_sends_allowed(runtime: Runtime, *, ip: str, to: str, now: datetime) -> None:
     """Count this code send (own unit of work) and refuse it over the limits: `SENDS_PER_ADDRESS` an hour from one
     client address, `SENDS_PER_DAY` a day to one phone or email `to` (in any letter case). Call it before each send."""
-    limiter = rate_limiter(runtime)
+    limiter = runtime.rate_limiter
     if await limiter.hit(f"code-send:ip:{ip}", window=SEND_WINDOW, now=now) > SENDS_PER_ADDRESS:
         raise DomainError.single(
             ErrorCode.TOO_MANY_ATTEMPTS, "Слишком много запросов кода с вашего адреса. Попробуйте через час"
@@ -238,7 +238,7 @@ async def redeem_code(
     client's address; after the last try the challenge is dead until a new code is sent.
     """
     now = runtime.clock.now()
-    limiter = rate_limiter(runtime)
+    limiter = runtime.rate_limiter
     locked = await limiter.locked_until(f"code-check:ip:{ip}", now=now)
     if locked is not None:
         raise DomainError.single(

@@ -1,43 +1,119 @@
 """The session guard: answers "is this access token's session revoked?" cheaply, for HTTP and websockets.
 
-Access tokens are stateless JWTs; revoking their session must still end them. Each process keeps a short cache of
-answers (a revoked session stays revoked, so that answer is kept for good) and forgets "alive" answers after a few
-seconds; revocations made by this process are noted at once and wake the websockets waiting on them.
+Access tokens are stateless JWTs; revoking their session must still end them. A revocation is written with an
+`identity.sessions_revoked` event (`services.identity.events`), which the broker hands to every process: each
+process's guard listens for them, ends the sessions' sockets at once and refuses their tokens from then on.
+
+So a process asks the database about a session rarely: it keeps "alive" answers while revocations reach it live (its
+feed is running and the broker connected), for at most `alive_ttl_seconds` (a safety net should the feed die
+silently); while they may not (no feed, as in a command-line task, or Redis away), every question goes to the
+database. A GAP in the feed (revocations may have been missed) forgets the "alive" answers. "Revoked" answers are
+kept for good: a revoked session stays revoked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 
 import sqlalchemy as sa
+import structlog
 from sqlmodel import col
 
 from models.identity import AuthSession
+from services.events.broker import Broker
+from services.events.envelope import Gap
+from services.events.kinds import UnreadablePayload
+from services.events.outbox import SESSIONS_CHANNEL
+from services.identity.events import SessionsRevoked
 from services.platform.clock import Clock
 from services.platform.database import Database, run
 from services.platform.runtime import Runtime
 
-ALIVE_TTL_SECONDS = 5.0
+log = structlog.get_logger("session_guard")
+
 MAX_ENTRIES = 20_000
+ALIVE_TTL_SECONDS = 60.0
+_KINDS = {SessionsRevoked.type: SessionsRevoked}
 
 
 class SessionGuard:
-    def __init__(self, db: Database, clock: Clock, *, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, poll_seconds: float = 1.0, alive_ttl_seconds: float = ALIVE_TTL_SECONDS
+    ) -> None:
         self.db = db
         self.clock = clock
-        self.poll_seconds = poll_seconds
+        self.poll_seconds = poll_seconds  # how often a waiting socket looks at the clock (its token's expiry)
+        self.alive_ttl_seconds = alive_ttl_seconds
         self._revoked: set[uuid.UUID] = set()
-        self._alive: dict[uuid.UUID, float] = {}  # session id -> monotonic time of the check
+        # session id -> (monotonic time of the answer, when the session itself expires)
+        self._alive: dict[uuid.UUID, tuple[float, datetime]] = {}
         self._waiters: dict[uuid.UUID, set[asyncio.Event]] = {}
+        self._broker: Broker | None = None
+        self._feed: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+        self._generation = 0  # counts GAPs: an answer read across one is not kept
+
+    @property
+    def trusted(self) -> bool:
+        """Whether revocations reach this process live, so that an "alive" answer stays true until one arrives."""
+        return (
+            self._broker is not None
+            and self._broker.live
+            and self._listening.is_set()
+            and self._feed is not None
+            and not self._feed.done()
+        )
+
+    async def start(self, broker: Broker) -> None:
+        """Listen for revocations on `broker` (started); returns once listening."""
+        if self._feed is not None:
+            return
+        self._broker = broker
+        self._feed = asyncio.create_task(self._follow(broker), name="session-guard-feed")
+        listening = asyncio.ensure_future(self._listening.wait())
+        await asyncio.wait({listening, self._feed}, return_when=asyncio.FIRST_COMPLETED)
+        listening.cancel()
+
+    async def stop(self) -> None:
+        feed, self._feed = self._feed, None
+        self._listening.clear()
+        self._alive.clear()
+        if feed is not None:
+            feed.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await feed
+
+    async def _follow(self, broker: Broker) -> None:
+        async with broker.subscribe([SESSIONS_CHANNEL]) as live:
+            self._listening.set()
+            try:
+                while True:
+                    item = await live.get()
+                    if isinstance(item, Gap):
+                        self._generation += 1
+                        self._alive.clear()  # revocations may have been missed: ask the database again
+                        continue
+                    try:
+                        event = item.read(_KINDS)
+                    except UnreadablePayload as error:
+                        log.error("unreadable revocation skipped", event_id=item.id, error=str(error))
+                        continue
+                    if event is not None:
+                        self.note_revoked(event.session_ids)
+            finally:
+                self._listening.clear()
 
     async def is_revoked(self, session_id: uuid.UUID) -> bool:
         if session_id in self._revoked:
             return True
-        checked = self._alive.get(session_id)
-        if checked is not None and time.monotonic() - checked < ALIVE_TTL_SECONDS:
+        trusted, generation = self.trusted, self._generation
+        held = self._alive.get(session_id) if trusted else None
+        if held is not None and time.monotonic() - held[0] < self.alive_ttl_seconds and held[1] > self.clock.now():
             return False
         async with self.db.session() as session:
             row = (
@@ -51,9 +127,13 @@ class SessionGuard:
         if row is None or row.revoked_at is not None or row.expires_at <= self.clock.now():
             self.note_revoked([session_id])
             return True
-        if len(self._alive) >= MAX_ENTRIES:
-            self._alive.clear()
-        self._alive[session_id] = time.monotonic()
+        # A revocation that arrived during the lookup wins; an answer read across a GAP is not kept.
+        if session_id in self._revoked:
+            return True
+        if trusted and self.trusted and generation == self._generation:
+            if len(self._alive) >= MAX_ENTRIES:
+                self._alive.clear()
+            self._alive[session_id] = (time.monotonic(), row.expires_at)
         return False
 
     def note_revoked(self, session_ids: Iterable[uuid.UUID]) -> None:
@@ -66,7 +146,11 @@ class SessionGuard:
                 event.set()
 
     async def wait_revoked(self, session_id: uuid.UUID, timeout: float) -> None:
-        """Return when the session is revoked or `timeout` has passed (by the injected clock or in real time)."""
+        """Return when the session is revoked or `timeout` has passed (by the injected clock or in real time).
+
+        A revocation wakes the waiter at once; between revocations it only looks at the clock every `poll_seconds`
+        (and at the database only while the guard is not `trusted`).
+        """
         loop = asyncio.get_running_loop()
         real_deadline = loop.time() + timeout
         clock_deadline = self.clock.now().timestamp() + timeout
@@ -91,12 +175,10 @@ class SessionGuard:
                     del self._waiters[session_id]
 
 
-def session_guard(runtime: Runtime) -> SessionGuard:
-    guard: SessionGuard | None = runtime.extras.get("session_guard")
-    if guard is None:
-        guard = runtime.extras["session_guard"] = SessionGuard(runtime.db, runtime.clock)
-    return guard
+async def start_session_guard(runtime: Runtime) -> None:
+    """A start-up hook, after the broker's: the guard hears revocations made by any process."""
+    await runtime.session_guard.start(runtime.broker)
 
 
-async def install_session_guard(runtime: Runtime) -> None:
-    session_guard(runtime)
+async def stop_session_guard(runtime: Runtime) -> None:
+    await runtime.session_guard.stop()

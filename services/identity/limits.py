@@ -180,10 +180,14 @@ class RedisRateLimiter:
         await self.redis.delete(f"{self.prefix}{key}:{window_id}")
 
 
-def rate_limiter(runtime: Runtime) -> RateLimiter:
-    """The process's limiter: Redis when configured, else PostgreSQL (tests may put their own in `extras`)."""
-    limiter: RateLimiter | None = runtime.extras.get("rate_limiter")
-    if limiter is None:
-        limiter = RedisRateLimiter(runtime.redis) if runtime.redis is not None else PostgresRateLimiter(runtime.db)
-        runtime.extras["rate_limiter"] = limiter
-    return limiter
+def make_rate_limiter(db: Database, redis: Any | None) -> RateLimiter:
+    """The process's limiter (`Runtime.rate_limiter`): Redis when configured, else PostgreSQL."""
+    return RedisRateLimiter(redis) if redis is not None else PostgresRateLimiter(db)
+
+
+async def sweep_rate_limit_counters(runtime: Runtime) -> int:
+    """The background job that deletes expired PostgreSQL counters (Redis expires its own keys)."""
+    limiter = runtime.rate_limiter
+    if isinstance(limiter, PostgresRateLimiter):
+        await limiter.delete_expired(now=runtime.clock.now())
+    return 0  # never busy: the next sweep comes after the idle pause

@@ -12,7 +12,6 @@ from models.identity import Customer, OneTimeCode
 from services.errors import DomainError, ErrorCode, Problem
 from services.identity.codes import check_sends_allowed, issue_challenge, local_time, redeem_code
 from services.identity.contacts import normalize_email
-from services.identity.limits import rate_limiter
 from services.identity.passwords import password_problems
 from services.identity.registration import (
     PHONE_TAKEN_MESSAGE,
@@ -167,7 +166,7 @@ async def change_password(
         new_password, new_password_confirmation, field="newPassword", confirmation_field="newPasswordConfirmation"
     )
     now = runtime.clock.now()
-    limiter = rate_limiter(runtime)
+    limiter = runtime.rate_limiter
     lock_key, failures_key = f"password-check:customer:{customer_id}", f"password-check-fail:customer:{customer_id}"
     locked = await limiter.locked_until(lock_key, now=now)
     if locked is not None:

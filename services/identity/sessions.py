@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.identity import AuthSession, Customer, RefreshToken
 from services.auth_tokens import issue_access_token
 from services.errors import DomainError, ErrorCode
+from services.identity.events import record_revocation
 from services.platform.database import run
 from services.platform.hashing import sha256_hex
 from services.platform.runtime import Runtime
@@ -104,7 +105,7 @@ async def start_session(
 async def revoke_sessions(
     session: AsyncSession, *, customer_id: int, now: datetime, reason: str, keep: uuid.UUID | None = None
 ) -> list[uuid.UUID]:
-    """Revoke every live family of a customer (but `keep`); the ids revoked."""
+    """Revoke every live family of a customer (but `keep`), telling every process; the ids revoked."""
     statement = (
         sa.update(AuthSession)
         .where(AuthSession.customer_id == customer_id, AuthSession.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
@@ -113,7 +114,9 @@ async def revoke_sessions(
     )
     if keep is not None:
         statement = statement.where(AuthSession.id != keep)  # type: ignore[arg-type]
-    return list((await run(session, statement)).scalars().all())
+    revoked = list((await run(session, statement)).scalars().all())
+    record_revocation(session, revoked, now=now)
+    return revoked
 
 
 async def _token_with_family(session: AsyncSession, refresh_token: str) -> tuple[RefreshToken, AuthSession] | None:
@@ -155,6 +158,7 @@ async def refresh_session(runtime: Runtime, *, refresh_token: str) -> IssuedSess
         if not await _spend(session, token, now):
             family.revoked_at = now
             family.revoked_reason = "refresh_token_reuse"
+            record_revocation(session, [family.id], now=now)
             await session.commit()
             raise RefreshTokenReused(family.id)
         customer = await session.get(Customer, family.customer_id)
@@ -183,6 +187,7 @@ async def sign_out(runtime: Runtime, *, refresh_token: str, everywhere: bool) ->
             family.revoked_at = now
             family.revoked_reason = "sign_out"
             revoked = [family.id]
+            record_revocation(session, revoked, now=now)
         else:
             revoked = []
         await session.commit()

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from models.identity import Customer
 from services.errors import DomainError, ErrorCode
 from services.identity.codes import local_time
-from services.identity.limits import RateLimiter, rate_limiter, window_bounds
+from services.identity.limits import RateLimiter, window_bounds
 from services.identity.registration import parse_phone
 from services.identity.sessions import ClientInfo, IssuedSession, start_session
 from services.platform.database import run
@@ -70,7 +70,7 @@ async def _verified_customer(runtime: Runtime, *, phone: str, password: str) -> 
 async def sign_in(runtime: Runtime, *, phone: str, password: str, client: ClientInfo) -> IssuedSession:
     normalized = parse_phone(phone, "input", "phone")
     now = runtime.clock.now()
-    limiter = rate_limiter(runtime)
+    limiter = runtime.rate_limiter
     for key in (f"signin:phone:{normalized}", f"signin:ip:{client.ip}"):
         until = await limiter.locked_until(key, now=now)
         if until is not None:

@@ -39,6 +39,10 @@ class ServicePrincipal:
         return scope in self.scopes
 
 
+class ServiceTokenCache(dict[str, tuple[float, ServicePrincipal | None]]):
+    """A process's recent answers (`Runtime.service_tokens`): token hash -> (monotonic time, principal or None)."""
+
+
 def looks_like_service_token(token: str) -> bool:
     return token.startswith(TOKEN_PREFIX)
 
@@ -74,7 +78,7 @@ async def service_principal(runtime: Runtime, token: str) -> ServicePrincipal | 
     """The integration a bearer token belongs to, or None (not a service token, unknown or revoked)."""
     if not looks_like_service_token(token):
         return None
-    cache: dict[str, tuple[float, ServicePrincipal | None]] = runtime.extras.setdefault("service_token_cache", {})
+    cache = runtime.service_tokens
     key = sha256_hex(token)
     hit = cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:

@@ -14,8 +14,7 @@ import structlog
 
 from models.enums import DeliveryStatus, MessageChannel
 from models.infra import OutboundMessage
-from services.messaging.gateways import Outgoing, email_gateway, sms_gateway
-from services.platform.background import JOBS, Job
+from services.messaging.gateways import Outgoing
 from services.platform.database import run
 from services.platform.runtime import Runtime
 
@@ -82,9 +81,9 @@ async def _send(runtime: Runtime, message: OutboundMessage, now: datetime) -> No
         subject=message.subject,
     )
     if message.channel is MessageChannel.SMS:
-        await sms_gateway(runtime).send_sms(outgoing)
+        await runtime.sms_gateway.send_sms(outgoing)
     else:
-        await email_gateway(runtime).send_email(outgoing)
+        await runtime.email_gateway.send_email(outgoing)
 
 
 def _failed(message: OutboundMessage, error: Exception, now: datetime) -> int:
@@ -98,6 +97,3 @@ def _failed(message: OutboundMessage, error: Exception, now: datetime) -> int:
     message.meta = {**(message.meta or {}), "retry_at": (now + retry_delay(message.attempts)).isoformat()}
     log.warning("message delivery failed", id=message.id, attempts=message.attempts, error=message.last_error)
     return 0
-
-
-JOBS.append(Job(name="deliver-messages", run_once=deliver_pending))

@@ -14,7 +14,6 @@ import httpx
 import orjson
 import structlog
 
-from services.platform.runtime import Runtime
 from services.platform.settings import EmailGateway as EmailGatewayKind
 from services.platform.settings import Settings
 from services.platform.settings import SmsGateway as SmsGatewayKind
@@ -139,27 +138,18 @@ class SmtpEmailGateway:
         log.info("email", to=message.to, kind=message.kind, subject=message.subject)
 
 
-def sms_gateway(runtime: Runtime) -> SmsGateway:
-    gateway: SmsGateway | None = runtime.extras.get("sms_gateway")
-    if gateway is None:
-        settings = runtime.settings
-        if settings.sms_gateway is SmsGatewayKind.HTTP and settings.sms_gateway_url:
-            gateway = HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token)
-        else:
-            gateway = FileSmsGateway(settings.sms_outbox_file)
-        runtime.extras["sms_gateway"] = gateway
-    return gateway
+def make_sms_gateway(settings: Settings) -> SmsGateway:
+    """The configured SMS gateway (`Runtime.sms_gateway`)."""
+    if settings.sms_gateway is SmsGatewayKind.HTTP and settings.sms_gateway_url:
+        return HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token)
+    return FileSmsGateway(settings.sms_outbox_file)
 
 
-def email_gateway(runtime: Runtime) -> EmailSender:
-    gateway: EmailSender | None = runtime.extras.get("email_gateway")
-    if gateway is None:
-        settings = runtime.settings
-        development = settings.environment.value == "development"
-        gateway = SmtpEmailGateway(
-            settings,
-            mirror=settings.email_outbox_file if development else None,
-            smtp=settings.email_gateway is EmailGatewayKind.SMTP,
-        )
-        runtime.extras["email_gateway"] = gateway
-    return gateway
+def make_email_gateway(settings: Settings) -> EmailSender:
+    """The configured email sender (`Runtime.email_gateway`); development also mirrors to the file outbox."""
+    development = settings.environment.value == "development"
+    return SmtpEmailGateway(
+        settings,
+        mirror=settings.email_outbox_file if development else None,
+        smtp=settings.email_gateway is EmailGatewayKind.SMTP,
+    )

@@ -18,11 +18,12 @@ from models.enums import ContractAccessStatus, FilePurpose
 from models.identity import Customer
 from models.objects import Contract, ContractAccessRequest, ContractLink
 from services.errors import DomainError, ErrorCode, Problem
-from services.files.storage import file_storage
+from services.events.outbox import record_event
 from services.files.uploads import UploadSource, read_checked, stored_file
+from services.identity.actors import is_staff_writer
 from services.objects import notices
+from services.objects.events import ContractAccessRequestChanged, ContractAccessRequested
 from services.objects.inn import is_valid_inn, normalize_inn
-from services.outbox import OPERATORS_CHANNEL, customer_channel, record_event
 from services.platform.database import Database
 from services.platform.runtime import Runtime
 
@@ -53,16 +54,6 @@ def _contract_number_problem(number: str) -> Problem | None:
         ErrorCode.INVALID_CONTRACT_NUMBER,
         "Номер договора указывается как в договоре: две цифры, дефис и шесть цифр, например 15-000123",
         ("input", "contractNumber"),
-    )
-
-
-def _event(session: AsyncSession, request: ContractAccessRequest, *, type: str, now: datetime) -> None:
-    record_event(
-        session,
-        type=type,
-        channels=[customer_channel(request.customer_id), OPERATORS_CHANNEL],
-        payload={"requestId": request.id, "status": request.status.value},
-        now=now,
     )
 
 
@@ -97,7 +88,7 @@ async def request_contract_access(
             )
         async with stored_file(
             session,
-            file_storage(runtime),
+            runtime.file_storage,
             checked=checked,
             purpose=FilePurpose.CONTRACT_APPLICATION,
             owner_id=customer_id,
@@ -113,7 +104,7 @@ async def request_contract_access(
             )
             session.add(request)
             await session.flush()
-            _event(session, request, type="CONTRACT_ACCESS_REQUESTED", now=now)
+            record_event(session, ContractAccessRequested.of(request), now=now)
             await session.commit()
     return request
 
@@ -135,15 +126,17 @@ async def _locked_request(session: AsyncSession, request_id: int) -> ContractAcc
     return request
 
 
-async def start_review(runtime: Runtime, *, request_id: int) -> ContractAccessRequest:
+async def start_review(runtime: Runtime, *, request_id: int, operator_id: int) -> ContractAccessRequest:
     """An operator opened the request: the customer sees it is under review. Opening it again changes nothing."""
     now = runtime.clock.now()
     async with runtime.db.session() as session:
+        if not await is_staff_writer(session, operator_id):
+            raise request_not_found()  # only operators and admins review: to others the request is not there
         request = await _locked_request(session, request_id)
         if request.status is ContractAccessStatus.SUBMITTED:
             request.status = ContractAccessStatus.UNDER_REVIEW
             session.add(request)
-            _event(session, request, type="CONTRACT_ACCESS_REQUEST_CHANGED", now=now)
+            record_event(session, ContractAccessRequestChanged.of(request), now=now)
             await session.commit()
         return request
 
@@ -162,6 +155,8 @@ async def review_contract_access_request(
             ErrorCode.INVALID_INPUT, f"Причина — не длиннее {MAX_REASON_LENGTH} символов", "input", "reason"
         )
     async with runtime.db.session() as session:
+        if not await is_staff_writer(session, operator_id):
+            raise request_not_found()
         request = await _locked_request(session, request_id)
         applicant = await session.get(Customer, request.customer_id)
         assert applicant is not None
@@ -198,7 +193,7 @@ async def review_contract_access_request(
         request.reviewed_by_id = operator_id
         request.reviewed_at = now
         session.add(request)
-        _event(session, request, type="CONTRACT_ACCESS_REQUEST_CHANGED", now=now)
+        record_event(session, ContractAccessRequestChanged.of(request), now=now)
         await session.commit()
         return request
 

@@ -27,11 +27,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import AccountDebt, Payment, PaymentCallback
 from models.enums import PaymentStatus
-from services.outbox import account_channel, record_event
+from services.events.outbox import record_event
+from services.payments.events import PaymentStatusChanged
 from services.platform.database import run
 from services.platform.runtime import Runtime
 
-STATUS_CHANGED = "payment.status_changed"
 MAX_ID_LENGTH = 100
 CALLBACK = PaymentCallback.__table__  # type: ignore[attr-defined]
 
@@ -105,24 +105,6 @@ async def _credit(session: AsyncSession, payment: Payment, *, now: datetime) -> 
     session.add(debt)
 
 
-def _record_change(session: AsyncSession, payment: Payment, *, old: PaymentStatus, now: datetime) -> None:
-    record_event(
-        session,
-        type=STATUS_CHANGED,
-        channels=[account_channel(payment.account_id)],
-        payload={
-            "payment_id": payment.id,
-            "account_id": payment.account_id,
-            "old": old.value,
-            "new": payment.status.value,
-            "at": now.isoformat(),
-            "amount": payment.amount,
-            "paid_at": payment.paid_at.isoformat() if payment.paid_at is not None else None,
-        },
-        now=now,
-    )
-
-
 async def handle_callback(runtime: Runtime, *, provider: str, body: bytes, signature: str | None) -> CallbackOutcome:
     """Check the signature before reading anything; then apply the callback once, with its event, or nothing."""
     if not signature_valid(runtime.settings.payment_callback_secret, body, signature):
@@ -167,6 +149,6 @@ async def handle_callback(runtime: Runtime, *, provider: str, body: bytes, signa
             await session.commit()
             return CallbackOutcome.IGNORED
         session.add(payment)
-        _record_change(session, payment, old=old, now=now)
+        record_event(session, PaymentStatusChanged.of(payment, old=old, now=now), now=now)
         await session.commit()
     return CallbackOutcome.APPLIED

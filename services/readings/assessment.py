@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import TariffZone
-from services.errors import ErrorCode, Problem
+from services.errors import DomainError, ErrorCode, Problem
 from services.platform.settings import Settings
 from services.readings.history import (
     MeterInfo,
@@ -48,6 +48,11 @@ def meter_not_found() -> Problem:
     return Problem(
         ErrorCode.METER_NOT_FOUND, "Прибор учёта не найден среди ваших счетов и договоров", ("input", "meterId")
     )
+
+
+def unknown_meter() -> DomainError:
+    """A meter that is not there, or not the customer's: the two answer alike."""
+    return DomainError([meter_not_found()])
 
 
 def meter_removed() -> Problem:

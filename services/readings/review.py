@@ -9,6 +9,7 @@ from sqlmodel import select
 from models import ReadingSubmission
 from models.enums import SubmissionStatus
 from services.errors import DomainError, ErrorCode
+from services.identity.actors import is_staff_writer
 from services.platform.runtime import Runtime
 from services.readings.events import record_status_change
 from services.readings.history import load_meter
@@ -22,7 +23,7 @@ class ReviewDecision(StrEnum):
     REJECT = "REJECT"
 
 
-def _not_found() -> DomainError:
+def submission_not_found() -> DomainError:
     return DomainError.single(ErrorCode.NOT_FOUND, "Показания не найдены", "input", "submissionId")
 
 
@@ -41,9 +42,11 @@ async def review_submission(
         )
     now = runtime.clock.now()
     async with runtime.db.session() as session:
+        if not await is_staff_writer(session, reviewer_id):
+            raise submission_not_found()  # customers and analysts review nothing: to them the queue is not there
         found = (await session.exec(select(ReadingSubmission).where(ReadingSubmission.id == submission_id))).first()
         if found is None:
-            raise _not_found()
+            raise submission_not_found()
         meter = await load_meter(session, found.meter_id, lock=True)
         assert meter is not None
         # The meter first, like every writer of readings; then the submission, against a second operator.

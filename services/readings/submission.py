@@ -25,9 +25,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import ReadingSubmission, SubmittedValue
 from models.enums import SubmissionStatus, TariffZone
 from services.errors import DomainError, ErrorCode, Problem
+from services.objects.links import is_linked
 from services.platform.database import run
 from services.platform.runtime import Runtime
-from services.readings.assessment import assess, meter_not_found, meter_removed
+from services.readings.assessment import assess, meter_removed, unknown_meter
 from services.readings.events import record_status_change
 from services.readings.history import PENDING, MeterInfo, load_meter
 from services.readings.validation import TypedValue, parse_value
@@ -113,7 +114,7 @@ def _duplicate() -> DomainError:
 async def submit_readings(
     runtime: Runtime, *, meter_id: int, customer_id: int, typed: Sequence[TypedValue], idempotency_key: str
 ) -> SubmissionResult:
-    """The caller has checked that the customer may see the meter."""
+    """Only a customer linked to the meter's account or contract may submit; for anyone else the meter is missing."""
     key_problem = _key_problem(idempotency_key)
     if key_problem is not None:
         raise DomainError([key_problem])
@@ -126,8 +127,10 @@ async def submit_readings(
             {"name": f"reading-submission:{customer_id}:{idempotency_key}"},
         )
         meter = await load_meter(session, meter_id, lock=True)
-        if meter is None:
-            raise DomainError([meter_not_found()])
+        if meter is None or not await is_linked(
+            session, customer_id=customer_id, account_id=meter.account_id, contract_id=meter.contract_id
+        ):
+            raise unknown_meter()
         earlier = await _earlier(session, customer_id=customer_id, key=idempotency_key)
         if earlier is not None:
             if not await _same_request(session, earlier, meter_id=meter_id, digits=meter.digits, typed=typed):

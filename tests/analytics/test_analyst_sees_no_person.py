@@ -15,10 +15,10 @@ import sqlalchemy as sa
 
 from models.enums import Role
 from services.cabinet.masking import mask_free_text
+from services.events.relay import relay_once
 from services.identity.pseudonym import pseudonymous_key
 from services.platform.database import TransactionalDatabase, run
 from services.platform.runtime import Runtime
-from subscriptions.relay import relay_once
 from tests.support.appeals import appeal_gid, conversation_people, open_appeal, reply
 from tests.support.factories import create_customer
 from tests.support.graphql import GraphQLClient

@@ -9,19 +9,21 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
-from services.outbox import record_event
+from services.events.broker import Broker, InProcessBroker, RedisBroker
+from services.events.envelope import Event
+from services.events.kinds import DomainEvent
+from services.events.outbox import record_event
+from services.events.relay import relay_once
+from services.events.stream import event_stream
 from services.platform.database import Database, TransactionalDatabase
 from services.platform.runtime import Runtime
-from subscriptions.broker import Broker, InProcessBroker, RedisBroker
-from subscriptions.envelope import Event
-from subscriptions.relay import relay_once
-from subscriptions.stream import event_stream
 
 pytestmark = pytest.mark.smoke
 
@@ -60,13 +62,28 @@ async def brokers(request: pytest.FixtureRequest) -> AsyncIterator[Brokers]:
 
 @pytest.fixture
 def subscriber_runtime(runtime: Runtime, brokers: Brokers) -> Runtime:
-    runtime.extras["broker"] = brokers.subscriber
+    runtime.broker = brokers.subscriber
     return runtime
+
+
+@dataclass(frozen=True, slots=True)
+class Happened(DomainEvent):
+    """The tests' event kind: a number, on the channel the test listens to (its address, not in the payload)."""
+
+    type: ClassVar[str] = "test.happened"
+    channel: str
+    n: int | None = None
+
+    def channels(self) -> tuple[str, ...]:
+        return (self.channel,)
+
+    def to_payload(self) -> dict[str, Any]:
+        return {} if self.n is None else {"n": self.n}
 
 
 async def commit_event(db: Database, runtime: Runtime, channel: str, n: int) -> None:
     async with db.session() as session:
-        record_event(session, type="test.happened", channels=[channel], payload={"n": n}, now=runtime.clock.now())
+        record_event(session, Happened(channel, n), now=runtime.clock.now())
         await session.commit()
 
 
@@ -119,7 +136,7 @@ async def test_a_rolled_back_change_publishes_nothing(
     first = await started(stream)
 
     async with db.session() as session:
-        record_event(session, type="test.happened", channels=[channel], payload={}, now=subscriber_runtime.clock.now())
+        record_event(session, Happened(channel), now=subscriber_runtime.clock.now())
         await session.rollback()
     published = await publish(subscriber_runtime, brokers)
 
@@ -225,7 +242,7 @@ async def test_a_lost_redis_connection_is_caught_up_from_the_outbox(
     subscriber = RedisBroker(subscriber_client, channel=channel)
     await publisher.start()
     await subscriber.start()
-    runtime.extras["broker"] = subscriber
+    runtime.broker = subscriber
     account = channel_name()
     stream = event_stream(runtime, channels=[account])
     first = await started(stream)
@@ -277,7 +294,7 @@ async def test_a_subscriber_resuming_while_the_relay_publishes_still_gets_the_ev
     async with committed_database(server_url) as db:
         # given: event 1 published; event 2 numbered, its publication held up
         live = InProcessBroker()
-        committed = Runtime(settings=runtime.settings, db=db, clock=runtime.clock, extras={"broker": live})
+        committed = Runtime(settings=runtime.settings, db=db, clock=runtime.clock, broker=live)
         channel = channel_name()
         await commit_event(db, committed, channel, 1)
         await relay_once(committed, live)

@@ -69,7 +69,7 @@ async def test_a_queued_sms_is_written_to_the_outbox_file_once(runtime: Runtime)
 async def test_a_gateway_that_is_down_costs_retries_not_messages(runtime: Runtime, clock: FrozenClock) -> None:
     # given
     gateway = DownGateway()
-    runtime.extras["sms_gateway"] = gateway
+    runtime.sms_gateway = gateway
     message_id = await queue_one(runtime)
 
     # when: tried, then not again before the pause ends
@@ -92,11 +92,12 @@ async def test_a_gateway_that_is_down_costs_retries_not_messages(runtime: Runtim
 async def test_a_message_waiting_for_retry_goes_out_once_the_gateway_is_back(
     runtime: Runtime, clock: FrozenClock
 ) -> None:
-    runtime.extras["sms_gateway"] = DownGateway()
+    healthy = runtime.sms_gateway
+    runtime.sms_gateway = DownGateway()
     message_id = await queue_one(runtime)
     await deliver_pending(runtime)
 
-    del runtime.extras["sms_gateway"]
+    runtime.sms_gateway = healthy
     clock.advance(timedelta(minutes=1))
     await deliver_pending(runtime)
 
@@ -153,7 +154,7 @@ async def test_one_message_failing_unexpectedly_neither_blocks_nor_resends_the_o
 ) -> None:
     # given: a message the gateway chokes on, queued between two good ones
     gateway = PickyGateway()
-    runtime.extras["sms_gateway"] = gateway
+    runtime.sms_gateway = gateway
     first = await queue_one(runtime, text="good 1")
     broken = await queue_one(runtime, text="bad")
     last = await queue_one(runtime, text="good 2")

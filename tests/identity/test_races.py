@@ -23,7 +23,6 @@ from models.identity import Customer, OneTimeCode
 from services.errors import DomainError, ErrorCode
 from services.identity import signin
 from services.identity.codes import CODE_TTL, RESEND_AFTER, code_hash
-from services.identity.limits import rate_limiter
 from services.identity.profile import confirm_phone_change
 from services.identity.recovery import start_password_recovery
 from services.identity.registration import confirm_registration
@@ -198,7 +197,7 @@ async def test_a_burst_of_wrong_sign_ins_from_one_address_checks_no_more_than_it
     # given: the address has 3 failures left this hour
     client = a_client()
     for _ in range(signin.ADDRESS_FAILURES - 3):
-        await rate_limiter(committed).hit(f"signin-fail:ip:{client.ip}", window=signin.ADDRESS_WINDOW, now=clock.now())
+        await committed.rate_limiter.hit(f"signin-fail:ip:{client.ip}", window=signin.ADDRESS_WINDOW, now=clock.now())
 
     # when: eight guesses at once, each at another phone
     results = await outcomes(

@@ -109,7 +109,7 @@ async def test_sign_in_lockout_works_on_redis_too(
     gql: GraphQLClient, runtime: Runtime, clock: FrozenClock, redis_limiter: RedisRateLimiter
 ) -> None:
     # given: the app uses the Redis limiter
-    runtime.extras["rate_limiter"] = redis_limiter
+    runtime.rate_limiter = redis_limiter
     customer = await create_customer(runtime.db, now=clock.now())
     wrong = {"input": {"phone": customer.phone, "password": "Wrong2026pass"}}
     for _ in range(5):

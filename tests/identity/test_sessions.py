@@ -9,7 +9,6 @@ import pytest
 
 from models.enums import Role
 from services.identity import signin
-from services.identity.limits import rate_limiter
 from services.identity.sessions import ClientInfo
 from services.platform.clock import FrozenClock
 from services.platform.runtime import Runtime
@@ -176,7 +175,7 @@ async def test_many_failures_from_one_address_lock_the_address(
     # given: 30 failures spread over many phones, so no phone is locked (25 counted up front: each costs argon2)
     customer = await create_customer(runtime.db, now=clock.now())
     for _ in range(25):
-        await rate_limiter(runtime).hit("signin-fail:ip:127.0.0.1", window=signin.ADDRESS_WINDOW, now=clock.now())
+        await runtime.rate_limiter.hit("signin-fail:ip:127.0.0.1", window=signin.ADDRESS_WINDOW, now=clock.now())
     for _ in range(5):
         await sign_in(gql, unique_phone(), "Wrong2026pass")
 
@@ -195,7 +194,7 @@ async def test_a_successful_sign_in_does_not_count_against_its_address(runtime: 
 
     await signin.sign_in(runtime, phone=customer.phone, password=DEFAULT_PASSWORD, client=client)
 
-    failures = await rate_limiter(runtime).count(
+    failures = await runtime.rate_limiter.count(
         "signin-fail:ip:192.0.2.7", window=signin.ADDRESS_WINDOW, now=clock.now()
     )
     assert failures == 0

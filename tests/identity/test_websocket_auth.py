@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import sqlalchemy as sa
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+from structlog.testing import capture_logs
+
+from models.identity import AuthSession
 from services.identity.guard import SessionGuard
 from services.platform.clock import FrozenClock
+from services.platform.database import Database, run
 from services.platform.runtime import Runtime
 from tests.support.factories import create_customer
 from tests.support.graphql import GraphQLClient
@@ -66,7 +75,7 @@ async def test_the_socket_is_closed_with_4403_when_its_token_expires(
     gql: GraphQLClient, runtime: Runtime, clock: FrozenClock
 ) -> None:
     # given
-    guard = runtime.extras["session_guard"]
+    guard = runtime.session_guard
     assert isinstance(guard, SessionGuard)
     guard.poll_seconds = 0.05
     customer = await create_customer(runtime.db, now=clock.now())
@@ -85,3 +94,63 @@ async def test_an_anonymous_socket_is_accepted_without_a_viewer(gql: GraphQLClie
         answer = await socket.init(token=None)
 
     assert answer["type"] == "connection_ack"
+
+
+class FailingOnceDatabase(Database):
+    """The test's database, except that the session opened while `fail_next` is set talks to a PostgreSQL that is not
+    there (a port nobody listens on): its first statement fails as it would during an outage."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db.engine)
+        self.db = db
+        self.unreachable = Database.from_url("postgresql://postgres@127.0.0.1:9/nowhere", pool_size=1)
+        self.fail_next = False
+        self.failures = 0
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        if self.fail_next:
+            self.fail_next = False
+            self.failures += 1
+            async with self.unreachable.session() as session:
+                yield session
+            return
+        async with self.db.session() as session:
+            yield session
+
+
+async def test_a_revoked_sessions_socket_is_closed_when_the_first_revocation_poll_fails(
+    gql: GraphQLClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    # given: a session revoked by another process, which this process still holds for alive in its cache
+    customer = await create_customer(runtime.db, now=clock.now())
+    issued = await sign_in_as(runtime, customer)
+    guard = runtime.session_guard
+    failing = FailingOnceDatabase(runtime.db)
+    guard.db, guard.poll_seconds, guard.alive_ttl_seconds = failing, 0.05, 3600.0
+    assert not await guard.is_revoked(issued.session_id)
+    async with runtime.db.session() as session:
+        await run(
+            session,
+            sa.update(AuthSession).where(col(AuthSession.id) == issued.session_id).values(revoked_at=clock.now()),
+        )
+        await session.commit()
+
+    try:
+        with capture_logs() as logs:
+            async with gql.websocket(token=issued.access_token) as socket:
+                # when: the cached answer runs out and the guard's first poll of the database fails
+                failing.fail_next = True
+                guard.alive_ttl_seconds = 0.0
+
+                # then: the failure is logged, the poll retried, and the socket closed
+                assert await socket.close_code() == FORBIDDEN
+    finally:
+        await failing.unreachable.dispose()
+
+    assert failing.failures == 1
+    assert any(
+        entry["event"] == "websocket token guard: revocation poll failed, retrying"
+        and entry["session_id"] == str(issued.session_id)
+        for entry in logs
+    )

@@ -1,23 +1,34 @@
-"""A subscriber's stream of events: what it missed (from the outbox), then live events, without gaps or repeats."""
+"""A subscriber's stream of events: what it missed (from the outbox), then live events, without gaps or repeats.
+
+`follow` is what every subscription reads: the events of the kinds it wants, as their dataclasses, with the position
+a client resumes after. `event_stream` beneath it hands out the envelopes.
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Collection
+from collections.abc import AsyncGenerator, Collection, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
+import structlog
 
+from services.events.envelope import COLUMNS, Event, Gap
+from services.events.kinds import DomainEvent, UnreadablePayload
 from services.platform.database import Database, run
 from services.platform.runtime import Runtime
-from subscriptions.broker import Broker
-from subscriptions.envelope import Event, Gap
+
+log = structlog.get_logger("events")
+
+E = TypeVar("E", bound=DomainEvent)
 
 REPLAY_LIMIT = 1000
 SEEN_LIMIT = 2000
 
 _REPLAY = sa.text(
-    """
-    SELECT id, position, type, channels, payload, created_at
+    f"""
+    SELECT {COLUMNS}
     FROM outbox_event
     WHERE position > :after AND channels && CAST(:channels AS varchar(64)[])
     ORDER BY position
@@ -29,17 +40,7 @@ _REPLAY = sa.text(
 async def replay_after(db: Database, *, channels: Collection[str], after: int) -> list[Event]:
     async with db.session() as session:
         rows = (await run(session, _REPLAY, {"after": after, "channels": list(channels), "limit": REPLAY_LIMIT})).all()
-    return [
-        Event(
-            id=row.id,
-            position=row.position,
-            type=row.type,
-            channels=tuple(row.channels),
-            payload=row.payload,
-            created_at=row.created_at,
-        )
-        for row in rows
-    ]
+    return [Event.from_row(row) for row in rows]
 
 
 async def latest_position(db: Database) -> int:
@@ -56,7 +57,7 @@ async def event_stream(
     Live delivery starts before the replay is read, so nothing published in between is lost; positions already
     replayed are skipped, and an event published twice (a relay retry) is passed on once.
     """
-    broker: Broker = runtime.extras["broker"]
+    broker = runtime.broker
     seen: OrderedDict[int, None] = OrderedDict()
 
     def first_time(event: Event) -> bool:
@@ -89,3 +90,33 @@ async def event_stream(
                 last = item.position
                 if first_time(item):
                     yield item
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered(Generic[E]):
+    event: E
+    position: int
+
+    @property
+    def event_id(self) -> str:
+        """What a client sees as `eventId` and passes back as `after` to resume."""
+        return str(self.position)
+
+
+async def follow(
+    runtime: Runtime, *, channels: Collection[str], after: int | None, kinds: Sequence[type[E]]
+) -> AsyncGenerator[Delivered[E]]:
+    """The events of `kinds` on `channels` (after position `after`, then live), each read once as its dataclass.
+
+    An event whose stored payload does not fit its kind is logged and skipped: one bad row must not end every
+    subscriber's stream, nor come back at each reconnect.
+    """
+    by_type = {kind.type: kind for kind in kinds}
+    async for envelope in event_stream(runtime, channels=channels, after=after):
+        try:
+            event = envelope.read(by_type)
+        except UnreadablePayload as error:
+            log.error("unreadable event skipped", event_id=envelope.id, type=envelope.type, error=str(error))
+            continue
+        if event is not None:
+            yield Delivered(event, envelope.position)

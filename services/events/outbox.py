@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import OutboxEvent
+from services.events.kinds import DomainEvent
 
 
-def record_event(
-    session: AsyncSession, *, type: str, channels: Sequence[str], payload: dict[str, Any], now: datetime
-) -> OutboxEvent:
+def record_event(session: AsyncSession, event: DomainEvent, *, now: datetime) -> OutboxEvent:
     """Add an event to the caller's unit of work; it is published only if that unit commits."""
+    channels = event.channels()
     if not channels:
         raise ValueError("an event needs at least one channel")
-    event = OutboxEvent(type=type, channels=list(channels), payload=payload, created_at=now)
-    session.add(event)
-    return event
+    row = OutboxEvent(type=event.type, channels=list(channels), payload=event.to_payload(), created_at=now)
+    session.add(row)
+    return row
+
+
+# The channels events are addressed to; a subscription listens on some of them.
 
 
 def account_channel(account_id: int) -> str:
@@ -38,8 +39,5 @@ def appeal_channel(appeal_id: int) -> str:
     return f"appeal:{appeal_id}"
 
 
-def session_channel(session_id: object) -> str:
-    return f"session:{session_id}"
-
-
 OPERATORS_CHANNEL = "operators"
+SESSIONS_CHANNEL = "sessions"  # revoked sessions: every process's session guard listens

@@ -1,12 +1,24 @@
-"""An event as subscribers see it, and how it crosses process boundaries."""
+"""An event as stored and published: its outbox row's envelope, and how it crosses process boundaries.
+
+The payload stays the stored JSON here; a subscription reads it as its kind's dataclass (`Event.read`).
+"""
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
+
+from services.events.kinds import DomainEvent
+
+E = TypeVar("E", bound=DomainEvent)
+
+# The columns of `outbox_event` an envelope is built from (by the relay and by replays alike).
+COLUMNS = "id, position, type, channels, payload, created_at"
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +29,23 @@ class Event:
     channels: tuple[str, ...]
     payload: dict[str, Any]
     created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Event:
+        """From a row selected with `COLUMNS`."""
+        return cls(
+            id=row.id,
+            position=row.position,
+            type=row.type,
+            channels=tuple(row.channels),
+            payload=row.payload,
+            created_at=row.created_at,
+        )
+
+    def read(self, kinds: Mapping[str, builtins.type[E]]) -> E | None:
+        """The event as its kind's dataclass, if its type is one of `kinds` (by type name)."""
+        kind = kinds.get(self.type)
+        return kind.from_payload(self.payload) if kind is not None else None
 
     def to_json(self) -> bytes:
         return orjson.dumps(

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from services.events.broker import Broker
+from services.events.envelope import COLUMNS, Event
 from services.platform.database import run
 from services.platform.runtime import Runtime
-from subscriptions.broker import Broker
-from subscriptions.envelope import Event
 
 POSITION_LOCK_KEY = 7_201_002
 PUBLISH_LOCK_KEY = 7_201_003
@@ -36,8 +36,8 @@ _NUMBER = sa.text(
     """
 )
 _UNPUBLISHED = sa.text(
-    """
-    SELECT id, position, type, channels, payload, created_at
+    f"""
+    SELECT {COLUMNS}
     FROM outbox_event
     WHERE published_at IS NULL AND position IS NOT NULL
     ORDER BY position
@@ -49,7 +49,7 @@ _MARK_PUBLISHED = sa.text("UPDATE outbox_event SET published_at = :now WHERE id 
 
 async def relay_once(runtime: Runtime, broker: Broker | None = None) -> int:
     """Number and publish the events committed since the last run; how many were published."""
-    broker = broker or runtime.extras["broker"]
+    broker = broker or runtime.broker
     db = runtime.db
     async with db.session() as session:
         if (await run(session, _PENDING)).first() is None:
@@ -61,17 +61,7 @@ async def relay_once(runtime: Runtime, broker: Broker | None = None) -> int:
     async with db.session() as session:
         await run(session, sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLISH_LOCK_KEY})
         rows = (await run(session, _UNPUBLISHED, {"batch": BATCH})).all()
-        events = [
-            Event(
-                id=row.id,
-                position=row.position,
-                type=row.type,
-                channels=tuple(row.channels),
-                payload=row.payload,
-                created_at=row.created_at,
-            )
-            for row in rows
-        ]
+        events = [Event.from_row(row) for row in rows]
         if events:
             await broker.publish(events)
             await run(session, _MARK_PUBLISHED, {"now": runtime.clock.now(), "ids": [event.id for event in events]})

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 import structlog
 
-from subscriptions.envelope import GAP, Event, Gap
+from services.events.envelope import GAP, Event, Gap
+from services.platform.runtime import Runtime
 
 log = structlog.get_logger("broker")
 
@@ -80,6 +81,11 @@ class LocalFanout:
 class Broker(Protocol):
     fanout: LocalFanout
 
+    @property
+    def live(self) -> bool:
+        """Whether events published now reach this process's subscribers (else they will get a GAP later)."""
+        ...
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -110,6 +116,10 @@ class InProcessBroker(_SubscribeMixin):
     def __init__(self) -> None:
         self.fanout = LocalFanout()
 
+    @property
+    def live(self) -> bool:
+        return True
+
     async def start(self) -> None:
         return None
 
@@ -119,6 +129,20 @@ class InProcessBroker(_SubscribeMixin):
     async def publish(self, events: list[Event]) -> None:
         for event in events:
             self.fanout.deliver(event)
+
+
+def make_broker(redis: Any | None) -> Broker:
+    """The process's broker (`Runtime.broker`): Redis pub/sub when Redis is configured, else in-process."""
+    return RedisBroker(redis) if redis is not None else InProcessBroker()
+
+
+async def start_broker(runtime: Runtime) -> None:
+    """A start-up hook: the broker listens before the process serves (`Runtime.broker`)."""
+    await runtime.broker.start()
+
+
+async def stop_broker(runtime: Runtime) -> None:
+    await runtime.broker.stop()
 
 
 class RedisBroker(_SubscribeMixin):
@@ -132,6 +156,11 @@ class RedisBroker(_SubscribeMixin):
         self.fanout = LocalFanout()
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._connected = False
+
+    @property
+    def live(self) -> bool:
+        return self._connected
 
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read_forever(), name="redis-broker-reader")
@@ -156,6 +185,7 @@ class RedisBroker(_SubscribeMixin):
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
+                self._connected = True
                 self._ready.set()
                 # Whatever was published before this subscription took (a reconnect, or a first connection that
                 # came late) is in the outbox: subscribers re-read it.
@@ -169,5 +199,6 @@ class RedisBroker(_SubscribeMixin):
                 log.warning("redis broker reconnecting", error=str(error) or type(error).__name__)
                 await asyncio.sleep(self.RECONNECT_DELAY)
             finally:
+                self._connected = False
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
