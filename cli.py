@@ -11,6 +11,7 @@ uv run server.py close-period YYYY-MM the statements of a month that has ended (
 uv run server.py key-rate add DATE PERCENT   a Bank of Russia key rate from a date
 uv run server.py worker               background processors without HTTP
 uv run server.py export-schema        write schema.graphql
+uv run server.py isu-import FILE.csv  load a head-end file (format: services/isu/csv_format.py)
 """
 
 from __future__ import annotations
@@ -142,6 +143,33 @@ async def run_worker(runtime: Runtime) -> None:
         await stop_background(runtime, tasks)
 
 
+async def isu_import(runtime: Runtime, *, path: str, sender: str) -> None:
+    """Load a head-end CSV file (format: services/isu/csv_format.py); print each batch's report and the totals."""
+    from pathlib import Path
+
+    from services.errors import DomainError
+    from services.isu.csv_format import CsvFormatError
+    from services.isu.files import import_file
+    from services.isu.ingest import summary_line
+
+    try:
+        reports = await import_file(db=runtime.db, clock=runtime.clock, path=Path(path), sender=sender)
+    except FileNotFoundError:
+        raise SystemExit(f"error: no such file: {path}") from None
+    except (CsvFormatError, UnicodeDecodeError) as error:
+        raise SystemExit(f"error: {path}: {error}") from None
+    except DomainError as error:
+        raise SystemExit("error: " + "; ".join(problem.message for problem in error.problems)) from None
+    for report in reports:
+        print(summary_line(report))
+        for refused in report.refusals:
+            print(f"  line {refused.line}: {refused.code.value} {refused.message}")
+    print(
+        f"total: accepted {sum(r.accepted for r in reports)}, duplicate {sum(r.duplicate for r in reports)}, "
+        f"refused {sum(r.refused for r in reports)}"
+    )
+
+
 def export_schema() -> None:
     from resolvers.root import schema
 
@@ -241,6 +269,9 @@ def main(argv: list[str] | None = None) -> None:
     key_rate_add.add_argument("percent", metavar="PERCENT", help="e.g. 16 or 16.5")
     commands.add_parser("worker", help="run the background processors without HTTP")
     commands.add_parser("export-schema", help="write schema.graphql")
+    isu_command = commands.add_parser("isu-import", help="load a head-end CSV file (services/isu/csv_format.py)")
+    isu_command.add_argument("file")
+    isu_command.add_argument("--sender", default="isu-import")
     args = parser.parse_args(argv)
 
     overrides: dict[str, Any] = {}
@@ -290,6 +321,9 @@ def main(argv: list[str] | None = None) -> None:
         ),
         "worker": lambda: asyncio.run(_with_database(settings, run_worker, demo=False)),
         "export-schema": export_schema,
+        "isu-import": lambda: asyncio.run(
+            _with_database(settings, lambda rt: isu_import(rt, path=args.file, sender=args.sender), demo=False)
+        ),
     }
     try:
         handlers[args.command]()

@@ -20,6 +20,8 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.analytics.rollups import ROLLUP_SECONDS
+from services.analytics.rollups import refresh_once as refresh_analytics_rollups
 from services.billing.jobs import close_once
 from services.ereceipts.queue import queue_e_receipts
 from services.events.broker import start_broker, stop_broker
@@ -55,6 +57,7 @@ BACKGROUND = Background(
         Job(name="settle-stale-payments", run_once=settle_stale_payments, idle_seconds=60),
         # The 1st of the month from BILLING_CLOSE_TIME (Moscow): the month just ended; off with BILLING_MODE=external.
         Job(name="billing-close", run_once=close_once, idle_seconds=60),
+        Job(name="analytics-rollups", run_once=refresh_analytics_rollups, idle_seconds=ROLLUP_SECONDS),
     ],
 )
 
@@ -105,6 +108,7 @@ class RequestIdMiddleware:
 
 def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
     """The ASGI app on a ready runtime (tests build it on a transactional database)."""
+    from resolvers.files.isu_routes import isu_routes
     from resolvers.files.routes import file_routes
     from resolvers.payments.routes import payment_routes
     from resolvers.root import schema
@@ -147,6 +151,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
             Route("/metrics", metrics_endpoint),  # Prometheus; all workers' samples
             *file_routes(),  # signed file downloads, the contract access application template
             *payment_routes(),  # provider callbacks and notifications, the pay pages
+            *isu_routes(),  # smart-meter and analytics downloads, the head-end's batches
         ],
         lifespan=lifespan,
     )

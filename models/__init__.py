@@ -13,7 +13,15 @@ from models.billing import (
 )
 from models.identity import AuthSession, Customer, OneTimeCode, RateLimitCounter, RefreshToken, ServiceToken
 from models.infra import EventConsumer, OutboundMessage, OutboxEvent, StoredFile
-from models.isu import IsuDailyRegister, IsuEvent, IsuHourlyProfile, IsuPowerExtreme, MeteringPoint
+from models.isu import (
+    IsuDailyRegister,
+    IsuEvent,
+    IsuHourlyProfile,
+    IsuIngestBatch,
+    IsuPowerExtreme,
+    IsuProfileGap,
+    MeteringPoint,
+)
 from models.metering import ImportBatch, Meter, Reading, ReadingSubmission, SubmittedValue, Tariff
 from models.objects import (
     AccountLink,
@@ -52,7 +60,9 @@ __all__ = [
     "IsuDailyRegister",
     "IsuEvent",
     "IsuHourlyProfile",
+    "IsuIngestBatch",
     "IsuPowerExtreme",
+    "IsuProfileGap",
     "KeyRate",
     "Meter",
     "MeteringPoint",

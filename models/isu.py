@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, fk, id_field, timestamp_field
@@ -90,10 +92,14 @@ class IsuPowerExtreme(SQLModel, table=True):
 
 
 class IsuEvent(SQLModel, table=True):
-    """A meter's event journal entry («Журнал»)."""
+    """A meter's event journal entry («Журнал»). One entry per point, instant, category and code: what makes a
+    resent journal change nothing."""
 
     __tablename__ = "isu_event"
-    __table_args__ = (sa.Index("ix_isu_event_point_time", "metering_point_id", "occurred_at"),)
+    __table_args__ = (
+        sa.Index("ix_isu_event_point_time", "metering_point_id", "occurred_at"),
+        sa.UniqueConstraint("metering_point_id", "occurred_at", "category", "code"),
+    )
 
     id: int | None = id_field()
     metering_point_id: int = fk("metering_point.id", index=False, ondelete="CASCADE")
@@ -101,3 +107,34 @@ class IsuEvent(SQLModel, table=True):
     category: IsuEventCategory = enum_field(IsuEventCategory)
     code: int
     description: str = Field(max_length=300)
+
+
+class IsuIngestBatch(SQLModel, table=True):
+    """A head-end batch and the report it got, so that a resent batch answers the same report and changes nothing."""
+
+    __tablename__ = "isu_ingest_batch"
+    __table_args__ = (sa.UniqueConstraint("sender", "external_id"),)
+
+    id: int | None = id_field()
+    sender: str = Field(max_length=100)
+    external_id: str = Field(max_length=100)
+    received_at: datetime = timestamp_field()
+    report: dict[str, Any] = Field(sa_type=JSONB)
+
+
+class IsuProfileGap(SQLModel, table=True):
+    """Hours [gap_start, gap_end) of a metering point with no hourly profile between hours that have one.
+
+    Recomputed around every batch's hours, so a gap that a later batch fills disappears.
+    """
+
+    __tablename__ = "isu_profile_gap"
+
+    metering_point_id: int = Field(
+        sa_column_args=[sa.ForeignKey("metering_point.id", ondelete="CASCADE")],
+        sa_type=sa.BigInteger,
+        primary_key=True,
+    )
+    gap_start: datetime = Field(sa_type=sa.DateTime(timezone=True), primary_key=True)
+    gap_end: datetime = timestamp_field()
+    detected_at: datetime = timestamp_field()

@@ -6,6 +6,7 @@ It lives here, not in `schema/`, because it names the resolvers: `schema/` (the 
 
 from __future__ import annotations
 
+from resolvers.analytics.queries import AnalyticsQuery
 from resolvers.appeals.conversation import AppealMutation
 from resolvers.appeals.inbox import AppealAssignmentMutation, AppealInboxQuery
 from resolvers.cabinet.queries import CabinetQuery
@@ -34,7 +35,7 @@ from subscriptions.appeals import AppealSubscription
 from subscriptions.payments import PaymentSubscription
 from subscriptions.readings import ReadingSubscription
 
-QUERIES = (IdentityQuery, CabinetQuery, ContractAccessQuery, AppealInboxQuery, ReadingsQuery)
+QUERIES = (IdentityQuery, CabinetQuery, ContractAccessQuery, AppealInboxQuery, ReadingsQuery, AnalyticsQuery)
 MUTATIONS = (
     SessionMutation,
     ProfileMutation,

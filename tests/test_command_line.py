@@ -194,5 +194,5 @@ def test_an_unknown_integration_scope_is_refused(tmp_path: Path, database_url: s
 
     assert result.returncode == 1
     assert result.stderr.startswith(
-        "error: scopes must be some of billing:write, payments:write, readings:write, tech_connections:write"
+        "error: scopes must be some of billing:write, isu:write, payments:write, readings:write, tech_connections:write"
     )

@@ -15,6 +15,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.core.analyst_masking import mask_strings_for_analysts
 from schema.core.cost import QueryCostRule
 from schema.core.fast_fields import read_basic_fields_directly
 from schema.core.masking import mask_internal_errors
@@ -57,4 +58,5 @@ def build_schema(
         ],
     )
     read_basic_fields_directly(schema)
+    mask_strings_for_analysts(schema._schema)
     return schema

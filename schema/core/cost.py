@@ -27,7 +27,8 @@ from schema.core.pagination import MAX_PAGE
 
 MAX_COST = 50_000
 # Fields that return long columnar arrays count as the values they may carry (a year of hours, 400 days).
-ARRAY_FIELDS = {"hourlyProfile": 24 * 366, "dailyRegisters": 400}
+# A packed series serializes one value per channel, yet reads up to a year of hours: it counts as a year of days.
+ARRAY_FIELDS = {"hourlyProfile": 24 * 366, "dailyRegisters": 400, "series": 366}
 
 
 def _page(field: FieldNode) -> int:

@@ -50,6 +50,12 @@ class IsStaffReader(_HasRole):
     roles = frozenset({Role.OPERATOR, Role.ANALYST, Role.ADMIN})
 
 
+class IsAnalyst(_HasRole):
+    """The analysts' aggregates: analysts, and admins who may do anything staff may."""
+
+    roles = frozenset({Role.ANALYST, Role.ADMIN})
+
+
 class IsAdmin(_HasRole):
     roles = frozenset({Role.ADMIN})
 

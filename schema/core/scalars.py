@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from typing import NewType
 
+import orjson
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
 Kopecks = NewType("Kopecks", int)
 KilowattHours = NewType("KilowattHours", int)
 WattHours = NewType("WattHours", int)
+# A JSON array made once (by PostgreSQL) and embedded in the response as it is: graphql-core completes one value.
+PackedSeries = NewType("PackedSeries", str)
 
 
 def whole_number(value: object) -> int:
@@ -20,6 +23,10 @@ def whole_number(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected a whole number, got {value!r}")
     return value
+
+
+def _output_only(value: object) -> str:
+    raise ValueError("PackedSeries is an output type")
 
 
 SCALAR_MAP: dict[object, ScalarDefinition] = {
@@ -41,5 +48,12 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         "32 bits.",
         serialize=int,
         parse_value=whole_number,
+    ),
+    PackedSeries: strawberry.scalar(
+        name="PackedSeries",
+        description="A series' values as one JSON array of integers (null where nothing is stored), entry i for "
+        "step i from the series' start; serialized once, not item by item. Output only.",
+        serialize=orjson.Fragment,
+        parse_value=_output_only,
     ),
 }

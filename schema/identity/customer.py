@@ -30,6 +30,7 @@ from schema.objects.contract_access import ContractAccessRequest
 from schema.objects.tech_connection import TechConnection
 from services.appeals.topics import TOPIC_ORDER
 from services.identity.contacts import mask_email, mask_phone
+from services.identity.pseudonym import pseudonymous_key
 
 Role = strawberry.enum(RoleEnum, name="Role", description="What a user may do: a customer, or a member of staff.")
 
@@ -60,7 +61,9 @@ class Customer(RowNode):
     )
     email: str | None = strawberry.field(resolver=_email, description="Email, if given; masked for analysts.")
     email_verified: bool = strawberry.field(description="Whether the email was confirmed by a code.")
-    full_name: str | None = strawberry.field(description="Full name, if known (staff members have one).")
+    full_name: str | None = strawberry.field(
+        description="Full name, if known (staff members have one); null for analysts but their own."
+    )
     role: Role  # type: ignore[valid-type]
     created_at: datetime = strawberry.field(description="When the user registered.")
 
@@ -76,6 +79,13 @@ class Customer(RowNode):
             role=row.role,
             created_at=row.created_at,
         )
+
+    @strawberry.field(
+        description="A stable pseudonymous key of the user (HMAC of the id with the server's secret): the same user "
+        "always has the same key, so analysts can count distinct customers without seeing who they are."
+    )
+    def pseudonymous_key(self, info: Info) -> str:
+        return pseudonymous_key(secret=info.context.runtime.settings.secret_key, customer_id=self.row_id)
 
     # The fields below answer for a Customer node already checked: it is the viewer, or the viewer is staff.
 

@@ -21,7 +21,11 @@ from loaders.isu import (
     EventFilter,
     EventPagesByPoint,
     HourlyProfileByPoint,
+    PackedSeriesByPoint,
     PowerExtremesByPoint,
+    Resolution,
+    align,
+    steps_between,
 )
 from schema.core.access import viewer_is_analyst
 from schema.core.context import Info
@@ -29,7 +33,7 @@ from schema.core.enums import ExtremeKind, IsuEventCategory, PowerQuantity, Tari
 from schema.core.errors import BadUserInputError
 from schema.core.pages import TIME_ID, page_args
 from schema.core.pagination import encode_cursor
-from schema.core.scalars import WattHours
+from schema.core.scalars import PackedSeries, WattHours
 from services.cabinet.masking import mask_address
 from services.errors import ErrorCode
 from services.platform.clock import LOCAL_TZ
@@ -39,6 +43,13 @@ if TYPE_CHECKING:
 
 MAX_PROFILE_DAYS = 366
 MAX_REGISTER_DAYS = 400
+MAX_SERIES_DAYS = 1100
+MAX_SERIES_MONTHS = 120
+_MAX_STEPS = {
+    Resolution.HOUR: 24 * MAX_PROFILE_DAYS,
+    Resolution.DAY: MAX_SERIES_DAYS,
+    Resolution.MONTH: MAX_SERIES_MONTHS,
+}
 
 
 @strawberry.type(description="Registers of one scale at 00:00 local time of each day, a list per channel.")
@@ -73,6 +84,27 @@ class IsuHourlyProfile:
     a_minus_wh: list[int | None] = strawberry.field(description="A− active export per hour, Wh.")
     r_plus_varh: list[int | None] = strawberry.field(description="R+ reactive import per hour, varh.")
     r_minus_varh: list[int | None] = strawberry.field(description="R− reactive export per hour, varh.")
+
+
+IsuResolution = strawberry.enum(
+    Resolution, name="IsuResolution", description="The step of a series: an hour, or a local day or month."
+)
+
+
+@strawberry.type(
+    description="Energy per step at a chosen resolution, one packed array per channel: entry i is the step starting "
+    "at start + i steps (hours in UTC; days and months are Moscow-time days and months), the sum of the step's "
+    "stored hours, null where none is stored."
+)
+class IsuSeries:
+    start: datetime
+    resolution: IsuResolution  # type: ignore[valid-type]
+    length: int = strawberry.field(description="How many steps each array holds.")
+    a_plus_wh: PackedSeries = strawberry.field(description="A+ active import, Wh.")
+    a_minus_wh: PackedSeries = strawberry.field(description="A− active export, Wh.")
+    r_plus_varh: PackedSeries = strawberry.field(description="R+ reactive import, varh.")
+    r_minus_varh: PackedSeries = strawberry.field(description="R− reactive export, varh.")
+    hours: PackedSeries = strawberry.field(description="How many stored hours each step holds (24 for a full day).")
 
 
 @strawberry.type(description="A maximum or minimum of P, Q or S within a month, with when it happened («Мощность»).")
@@ -186,6 +218,37 @@ class IsuPoint:
         hours = -((start - end) // HOUR)  # whole hours, the last one possibly cut by `to`
         profile = await info.context.loaders.get(HourlyProfileByPoint).load((self.point_id, start, hours))
         return IsuHourlyProfile(start=profile.start, step_minutes=60, **profile.channels)
+
+    @strawberry.field(
+        description=f"Energy in [from, to) at a resolution, aggregated in SQL and packed: at most {MAX_PROFILE_DAYS} "
+        f"days of hours, {MAX_SERIES_DAYS} days of days, {MAX_SERIES_MONTHS} months. `from` is rounded down to its "
+        "step; a time without an offset is taken as Moscow time."
+    )
+    async def series(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        resolution: IsuResolution = Resolution.HOUR,  # type: ignore[valid-type]
+    ) -> IsuSeries:
+        chosen = Resolution(resolution)
+        start, end = align(_instant(from_), chosen), _instant(to)
+        if end <= start:
+            raise BadUserInputError("Время окончания должно быть позже времени начала", ErrorCode.INVALID_INPUT)
+        steps = steps_between(start, end, chosen)
+        if steps > _MAX_STEPS[chosen]:
+            raise BadUserInputError(
+                f"Не больше {_MAX_STEPS[chosen]} шагов за раз; сократите период или укрупните шаг",
+                ErrorCode.INVALID_INPUT,
+            )
+        series = await info.context.loaders.get(PackedSeriesByPoint).load((self.point_id, start, steps, chosen))
+        return IsuSeries(
+            start=series.start,
+            resolution=chosen,
+            length=series.length,
+            hours=PackedSeries(series.hours),
+            **{name: PackedSeries(text) for name, text in series.channels.items()},
+        )
 
     @strawberry.field(description="Power extremes of the months from `from`'s month to `to`'s, oldest first.")
     async def power_extremes(

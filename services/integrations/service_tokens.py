@@ -25,7 +25,8 @@ TECH_CONNECTIONS_WRITE = "tech_connections:write"
 READINGS_WRITE = "readings:write"
 PAYMENTS_WRITE = "payments:write"
 BILLING_WRITE = "billing:write"  # an external billing system imports statements (BILLING_MODE=external)
-KNOWN_SCOPES = frozenset({TECH_CONNECTIONS_WRITE, READINGS_WRITE, PAYMENTS_WRITE, BILLING_WRITE})
+ISU_WRITE = "isu:write"  # the smart-metering head-end's batches (services/isu/ingest.py)
+KNOWN_SCOPES = frozenset({TECH_CONNECTIONS_WRITE, READINGS_WRITE, PAYMENTS_WRITE, BILLING_WRITE, ISU_WRITE})
 
 
 @dataclass(frozen=True, slots=True)

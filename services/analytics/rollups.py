@@ -1,0 +1,57 @@
+"""Monthly rollups behind the analysts' aggregates: materialized views at the grain of the filters.
+
+Each view groups its source by month (and zone, method, source …) and by the account's locality, object kind and
+tariff category, the dimensions analysts filter on. An account has one of each, so counts of distinct accounts
+(or meters) add up across the groups of one month exactly. A year over 100,000 accounts then reads a few thousand
+rows instead of millions. The views are refreshed by the `analytics-rollups` job (every ROLLUP_SECONDS) and by
+`refresh_rollups`: aggregates are as fresh as the last refresh, which the job keeps within minutes.
+
+The views themselves are created by migration isu_0003 (SQL there, mirrored by ROLLUPS here).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from services.platform.database import Database
+from services.platform.runtime import Runtime
+
+ROLLUP_SECONDS = 15 * 60.0
+ROLLUPS = (
+    "analytics_consumption",
+    "analytics_charges",
+    "analytics_payments",
+    "analytics_readings",
+    "analytics_debt_part",
+    "analytics_linked",
+    "analytics_submitting",
+    "analytics_appeal",
+    "analytics_load",
+)
+# pg_try_advisory_lock key: one process refreshes at a time ("ANLYT").
+_LOCK_KEY = 0x414E4C5954
+
+
+async def refresh_rollups(*, db: Database, concurrently: bool = True) -> None:
+    """Recompute every rollup. CONCURRENTLY lets analysts read the old rows meanwhile (it needs the unique
+    indexes the migration made)."""
+    mode = " CONCURRENTLY" if concurrently else ""
+    async with db.session() as session:
+        connection = await session.connection()
+        for view in ROLLUPS:
+            await connection.execute(sa.text(f"REFRESH MATERIALIZED VIEW{mode} {view}"))
+        await session.commit()
+
+
+async def refresh_once(runtime: Runtime) -> int:
+    """The job's tick: refresh unless another process is doing it; 0 so the job waits ROLLUP_SECONDS."""
+    async with runtime.db.connection() as connection:
+        locked = (await connection.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK_KEY})).scalar()
+        if not locked:
+            return 0
+        try:
+            await refresh_rollups(db=runtime.db)
+        finally:
+            await connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+            await connection.commit()
+    return 0
