@@ -169,14 +169,8 @@ _RATES = sa.text(
 
 
 async def rates_in_force(session: AsyncSession, meter: MeterInfo, *, day: date) -> dict[TariffZone, int]:
-    """Kopecks per kWh of each zone on `day`; empty for a contract's meter (its prices are the contract's)."""
-    if meter.tariff_category is None:
-        return {}
-    rows = (
-        await run(
-            session,
-            _RATES,
-            {"category": meter.tariff_category.value, "zone_count": meter.zone_count, "day": day},
-        )
-    ).all()
+    """Kopecks per kWh of each zone on `day`: the account's tariff group, or for a contract's meter the organisations'
+    price (without VAT), which billing charges its delivery point (services/billing/close.py)."""
+    category = meter.tariff_category or TariffCategory.NON_HOUSEHOLD
+    rows = (await run(session, _RATES, {"category": category.value, "zone_count": meter.zone_count, "day": day})).all()
     return {TariffZone(row.zone): row.rate_kopecks for row in rows}

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
+
+from models import ContractLink, DeliveryPoint, Meter
 from services.platform.clock import FrozenClock
+from services.platform.database import run
 from services.platform.runtime import Runtime
 from tests.support.factories import create_account, create_customer
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import token_for
+from tests.support.objects import create_contract
 from tests.support.readings import (
     PREVIEW,
     SUBMIT,
@@ -130,3 +135,42 @@ async def test_a_first_reading_has_no_previous_value(runtime: Runtime, gql: Grap
 
     (zone,) = data["readingPreview"]["zones"]
     assert (zone["previousValue"], zone["consumption"], zone["estimatedCost"], zone["errors"]) == (None, None, None, [])
+
+
+async def test_a_contracts_meter_is_priced_by_the_organisations_tariff(
+    runtime: Runtime, gql: GraphQLClient, clock: FrozenClock
+) -> None:
+    owner = await create_customer(runtime.db, now=clock.now())
+    contract = await create_contract(runtime.db, now=clock.now())
+    async with runtime.db.session() as session:
+        assert contract.id is not None
+        assert owner.id is not None
+        session.add(ContractLink(customer_id=owner.id, contract_id=contract.id, linked_at=clock.now()))
+        point = DeliveryPoint(contract_id=contract.id, name="Цех", address="г. Архангельск, ул. Заводская, д. 1")
+        session.add(point)
+        await session.flush()
+        meter = Meter(
+            delivery_point_id=point.id, serial="ORG-PREVIEW-1", model="Меркурий 230", zone_count=1, digits=6,
+            installed_on=date(2024, 1, 1),
+        )  # fmt: skip
+        session.add(meter)
+        await session.commit()
+    await add_readings(runtime.db, meter, [(date(2026, 10, 20), 5_000)], now=clock.now())
+    async with runtime.db.session() as session:
+        rate = (
+            await run(
+                session,
+                sa.text(
+                    "SELECT rate_kopecks FROM tariff WHERE category = 'NON_HOUSEHOLD' AND zone_count = 1"
+                    " AND valid_from <= '2026-12-01' AND (valid_to IS NULL OR valid_to > '2026-12-01')"
+                ),
+            )
+        ).scalar_one()
+    customer = gql.as_token(await token_for(runtime, owner))
+
+    data = await customer.execute(
+        PREVIEW, {"meterId": meter_gid(meter), "values": [{"zone": "SINGLE", "value": "5120"}]}
+    )
+
+    (zone,) = data["readingPreview"]["zones"]
+    assert (zone["consumption"], zone["estimatedCost"]) == (120, 120 * rate)
