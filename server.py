@@ -83,6 +83,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
     from schema.build import schema
     from schema.view import GraphQLView
     from services.platform.background import start_background, stop_background
+    from services.platform.database import ReadScope
 
     graphql = GraphQLView(schema, runtime)
 
@@ -106,7 +107,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", ReadScope(runtime.db, graphql), methods=["GET", "POST"]),  # one read connection
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
