@@ -35,6 +35,9 @@ async def _cabinet_of(
 
 
 async def _statements(gql: GraphQLClient, token: str, period: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    # Once before counting: a connection prepares a statement (and asyncpg looks up a type) at its first use only,
+    # and a server's connections live long; what must not grow with the data is what every request costs.
+    await gql.as_token(token).execute(CABINET_QUERY, {"period": period})
     async with count_statements() as counter:
         data = await gql.as_token(token).execute(CABINET_QUERY, {"period": period})
     return counter[0], data
