@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
+import asyncpg
 import pytest_asyncio
 
 from loaders.identity import CustomerById
@@ -78,3 +80,39 @@ async def test_many_concurrent_requests_wait_for_the_pool_instead_of_failing(pla
     # 16 requests at once on a pool of 2: they took turns on the same two connections, none was opened per request.
     assert len(pids) <= 2
     assert pool.get_size() <= 2
+
+
+async def test_statements_that_meet_go_as_one_round_trip_with_the_same_rows(plain_db: Database) -> None:
+    ids = await _some_account_ids(plain_db)
+    alone = await AccountById(plain_db).load_many(ids)
+    customers_alone = await CustomerById(plain_db).load_many([1, 2, 3])
+
+    async with plain_db.read_scope():
+        # warm: the merged text is prepared and the statements' column names learnt once per connection / process
+        await asyncio.gather(AccountById(plain_db).load_many(ids), CustomerById(plain_db).load_many([1, 2, 3]))
+        async with count_statements() as counter:
+            together, customers = await asyncio.gather(
+                AccountById(plain_db).load_many(ids), CustomerById(plain_db).load_many([1, 2, 3])
+            )
+
+    assert counter == [1, 1]
+    assert [tuple(row) for row in together] == [tuple(row) for row in alone]
+    assert [(c.id, c.phone, c.role) for c in customers] == [(c.id, c.phone, c.role) for c in customers_alone]
+    assert together[0].object_kind is alone[0].object_kind  # enum members in both
+    assert together[0]["number"] == alone[0]["number"]
+
+
+async def test_a_wrong_statement_fails_alone_when_merged(plain_db: Database) -> None:
+    ids = await _some_account_ids(plain_db)
+
+    async with plain_db.read_scope():
+        results: list[Any] = await asyncio.gather(
+            AccountById(plain_db).load_many(ids),
+            plain_db.fetch("SELECT 1 / (count(*) - count(*)) AS boom FROM customer"),
+            return_exceptions=True,
+        )
+    good, bad = results
+
+    assert isinstance(bad, asyncpg.DataError)  # division by zero reaches the one who asked
+    assert isinstance(good, list)
+    assert [account.id for account in good] == ids

@@ -27,6 +27,8 @@ from sqlalchemy import Executable, Result, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.platform.statement_batches import StatementQueue
+
 # Counts round trips per request (or per test block): N+1 shows up as a count that grows with the data.
 _statement_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("sql_statements", default=None)
 # The read connection of the current request, when it runs inside `Database.read_scope()`.
@@ -109,21 +111,28 @@ async def _reset_read_connection(connection: asyncpg.Connection) -> None:
 
 
 class _ReadLease:
-    """The one read connection of a request: taken at its first read, used by one statement at a time."""
+    """The one read connection of a request: taken at its first read, one round trip at a time; statements that
+    meet in its queue are sent together (services/platform/statement_batches.py)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.connection: Any = None
         self.turn = asyncio.Lock()
+        self.queue = StatementQueue(self._lend)
 
-    async def fetch(self, query: str, args: tuple[Any, ...], record_class: type[asyncpg.Record] | None) -> list[Any]:
+    @asynccontextmanager
+    async def _lend(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.turn:
             if self.connection is None:
                 self.connection = await (await self.db.read_pool()).acquire()
-            rows: list[Any] = await self.connection.fetch(query, *args, record_class=record_class)
-            return rows
+            yield self.connection
+
+    async def fetch(self, query: str, args: tuple[Any, ...], record_class: type[asyncpg.Record] | None) -> list[Any]:
+        return await self.queue.fetch(query, args, record_class)
 
     async def release(self) -> None:
+        if self.queue.sending is not None:
+            await asyncio.wait([self.queue.sending])
         async with self.turn:
             if self.connection is not None:
                 connection, self.connection = self.connection, None
@@ -189,6 +198,7 @@ class Database:
                         max_inactive_connection_lifetime=600,
                         server_settings={"application_name": "lk-api-reads", "timezone": "UTC"},
                         init=_set_up_read_connection,
+                        statement_cache_size=1024,  # merged statements of a level are statements of their own
                         reset=_reset_read_connection,
                     )
         return self._read_pool
@@ -245,6 +255,7 @@ class TransactionalDatabase(Database):
     def __init__(self, engine: AsyncEngine, connection: AsyncConnection) -> None:
         super().__init__(engine)
         self.outer_connection = connection
+        self._reads = StatementQueue(self._lend)
         # Opened before this object existed: counted from its first use here on.
         sync_connection = connection.sync_connection
         if sync_connection is not None:
@@ -268,11 +279,14 @@ class TransactionalDatabase(Database):
             yield self.outer_connection
 
     async def fetch(self, query: str, *args: Any, record_class: type[asyncpg.Record] | None = None) -> list[Any]:
-        """Reads run on the outer connection too (they must see the test's uncommitted rows), in turn."""
+        """Reads run on the outer connection too (they must see the test's uncommitted rows), in turn; statements
+        that meet in the queue go together, as on a request's read connection."""
+        return await self._reads.fetch(query, args, record_class)
+
+    @asynccontextmanager
+    async def _lend(self) -> AsyncIterator[asyncpg.Connection]:
         async with self._turn:
-            driver = await _driver_connection(self.outer_connection)
-            rows: list[Any] = await driver.fetch(query, *args, record_class=record_class)
-            return rows
+            yield await _driver_connection(self.outer_connection)
 
     @asynccontextmanager
     async def read_scope(self) -> AsyncIterator[None]:
