@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from models import Customer
+from services.events.relay import relay_once
 from services.platform.runtime import Runtime
-from subscriptions.relay import relay_once
 from tests.support.appeals import (
     ASSIGN_APPEAL,
     CLOSE_APPEAL,

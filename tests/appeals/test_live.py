@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from services.events.relay import relay_once
 from services.platform.runtime import Runtime
-from subscriptions.relay import relay_once
 from tests.support.appeals import (
     CREATE_APPEAL,
     INBOX_CHANGED,

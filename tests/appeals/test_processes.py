@@ -22,8 +22,8 @@ import redis
 from httpx_ws import aconnect_ws
 
 from models.enums import Role
+from services.events.stream import latest_position
 from services.platform.clock import FrozenClock
-from subscriptions.stream import latest_position
 from tests.support.appeals import MESSAGE_ADDED, POST_MESSAGE, appeal_gid, open_appeal
 from tests.support.factories import create_account, create_customer
 from tests.support.graphql import GRAPHQL_TRANSPORT_WS, Subscriber

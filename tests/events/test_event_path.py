@@ -15,13 +15,13 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
+from services.events.broker import Broker, InProcessBroker, RedisBroker
+from services.events.envelope import Event
+from services.events.relay import relay_once
+from services.events.stream import event_stream
 from services.outbox import record_event
 from services.platform.database import Database, TransactionalDatabase
 from services.platform.runtime import Runtime
-from subscriptions.broker import Broker, InProcessBroker, RedisBroker
-from subscriptions.envelope import Event
-from subscriptions.relay import relay_once
-from subscriptions.stream import event_stream
 
 pytestmark = pytest.mark.smoke
 

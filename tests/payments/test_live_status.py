@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from services.events.relay import relay_once
+from services.events.stream import latest_position
 from services.platform.runtime import Runtime
-from subscriptions.relay import relay_once
-from subscriptions.stream import latest_position
 from tests.support.factories import create_customer
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import token_for

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from models import Meter, PersonalAccount
+from services.events.relay import relay_once
+from services.events.stream import latest_position
 from services.integrations.service_tokens import create_service_token
 from services.platform.runtime import Runtime
-from subscriptions.relay import relay_once
-from subscriptions.stream import latest_position
 from tests.support.callers import make_callers, matrix
 from tests.support.factories import create_account
 from tests.support.graphql import GraphQLClient

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from services.events.relay import relay_once
+from services.events.stream import latest_position
 from services.platform.clock import FrozenClock
 from services.platform.database import run
 from services.platform.runtime import Runtime
-from subscriptions.relay import relay_once
-from subscriptions.stream import latest_position
 from tests.support.cabinet import create_cabinet_contract
 from tests.support.factories import create_customer
 from tests.support.graphql import GraphQLClient

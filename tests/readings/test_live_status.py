@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import pytest
 
 from models import Meter, PersonalAccount
+from services.events.relay import relay_once
+from services.events.stream import latest_position
 from services.platform.runtime import Runtime
 from services.readings.processing import process_received
-from subscriptions.relay import relay_once
-from subscriptions.stream import latest_position
 from tests.support.factories import create_account, create_customer
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import token_for

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 from httpx_ws import aconnect_ws
 
+from services.events.stream import latest_position
 from services.platform.clock import FrozenClock
-from subscriptions.stream import latest_position
 from tests.support.factories import create_account, create_customer
 from tests.support.graphql import GRAPHQL_TRANSPORT_WS, Subscriber
 from tests.support.identity import token_for

@@ -1,0 +1,173 @@
+"""Event brokers: in-process by default, Redis pub/sub when REDIS_URL is set.
+
+Each process keeps one `LocalFanout` that hands events to its subscribers by channel. The in-process broker feeds it
+directly; the Redis broker publishes to one Redis channel and every process's reader feeds its own fanout. The broker
+is a live path only: the outbox table is the record, so whatever live delivery drops is replayed from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Collection
+from typing import Any, Protocol
+
+import structlog
+
+from services.events.envelope import GAP, Event, Gap
+
+log = structlog.get_logger("broker")
+
+QUEUE_LIMIT = 1000
+
+
+class LiveSubscription:
+    """What one subscriber receives: events on its channels, or GAP when some may have been dropped."""
+
+    def __init__(self, channels: Collection[str]) -> None:
+        self.channels = frozenset(channels)
+        self._queue: asyncio.Queue[Event | Gap] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self._overflowed = False
+
+    def offer(self, item: Event | Gap) -> None:
+        if self._overflowed:
+            return
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # A subscriber this far behind re-reads from the outbox instead of holding memory.
+            self._overflowed = True
+
+    async def get(self) -> Event | Gap:
+        if self._overflowed and self._queue.empty():
+            self._overflowed = False
+            return GAP
+        return await self._queue.get()
+
+
+class LocalFanout:
+    def __init__(self) -> None:
+        self._by_channel: dict[str, set[LiveSubscription]] = {}
+
+    def add(self, subscription: LiveSubscription) -> None:
+        for channel in subscription.channels:
+            self._by_channel.setdefault(channel, set()).add(subscription)
+
+    def remove(self, subscription: LiveSubscription) -> None:
+        for channel in subscription.channels:
+            subscribers = self._by_channel.get(channel)
+            if subscribers is not None:
+                subscribers.discard(subscription)
+                if not subscribers:
+                    del self._by_channel[channel]
+
+    def deliver(self, event: Event) -> None:
+        receivers: set[LiveSubscription] = set()
+        for channel in event.channels:
+            receivers |= self._by_channel.get(channel, set())
+        for subscription in receivers:
+            subscription.offer(event)
+
+    def signal_gap(self) -> None:
+        for subscription in {s for group in self._by_channel.values() for s in group}:
+            subscription.offer(GAP)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len({s for group in self._by_channel.values() for s in group})
+
+
+class Broker(Protocol):
+    fanout: LocalFanout
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, events: list[Event]) -> None:
+        """Deliver to every process's subscribers; raises when the events could not be handed over."""
+        ...
+
+    def subscribe(self, channels: Collection[str]) -> contextlib.AbstractAsyncContextManager[LiveSubscription]: ...
+
+
+class _SubscribeMixin:
+    fanout: LocalFanout
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channels: Collection[str]) -> AsyncIterator[LiveSubscription]:
+        subscription = LiveSubscription(channels)
+        self.fanout.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self.fanout.remove(subscription)
+
+
+class InProcessBroker(_SubscribeMixin):
+    """For one process: the relay in this process delivers straight to this process's subscribers."""
+
+    def __init__(self) -> None:
+        self.fanout = LocalFanout()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish(self, events: list[Event]) -> None:
+        for event in events:
+            self.fanout.deliver(event)
+
+
+class RedisBroker(_SubscribeMixin):
+    """Across processes: one Redis pub/sub channel; each process filters for its own subscribers."""
+
+    RECONNECT_DELAY = 0.5
+
+    def __init__(self, redis: Any, *, channel: str = "lk:events") -> None:
+        self.redis = redis
+        self.channel = channel
+        self.fanout = LocalFanout()
+        self._reader: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        self._reader = asyncio.create_task(self._read_forever(), name="redis-broker-reader")
+        # Wait (briefly) for the first subscription, so that events published right after start are not missed.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), timeout=5)
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    async def publish(self, events: list[Event]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                pipe.publish(self.channel, event.to_json())
+            await pipe.execute()
+
+    async def _read_forever(self) -> None:
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                self._ready.set()
+                # Whatever was published before this subscription took (a reconnect, or a first connection that
+                # came late) is in the outbox: subscribers re-read it.
+                self.fanout.signal_gap()
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self.fanout.deliver(Event.from_json(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - a lost Redis connection is retried forever
+                log.warning("redis broker reconnecting", error=str(error) or type(error).__name__)
+                await asyncio.sleep(self.RECONNECT_DELAY)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()

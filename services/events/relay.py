@@ -1,0 +1,79 @@
+"""The outbox relay: gives committed events their publishing position, then hands them to the broker.
+
+Two steps, each under an advisory lock of its own:
+1. positions: one relay at a time numbers the events committed since the last run, in id order, and commits;
+   from then on a reconnecting subscriber finds them in the outbox (`position > after`);
+2. publishing: one relay at a time hands every numbered, unpublished event to the broker in position order and
+   marks it published. Live subscribers thus see positions in order, whichever process numbered them.
+A publish that fails leaves the events unpublished for the next run (at least once; subscribers drop an event id
+they have already seen, and a position they have already passed).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from services.events.broker import Broker
+from services.events.envelope import Event
+from services.platform.database import run
+from services.platform.runtime import Runtime
+
+POSITION_LOCK_KEY = 7_201_002
+PUBLISH_LOCK_KEY = 7_201_003
+BATCH = 500
+
+_PENDING = sa.text("SELECT 1 FROM outbox_event WHERE published_at IS NULL LIMIT 1")
+_NUMBER = sa.text(
+    """
+    WITH start AS (SELECT coalesce(max(position), 0) AS last FROM outbox_event),
+    batch AS (
+        SELECT id, row_number() OVER (ORDER BY id) AS n
+        FROM outbox_event WHERE position IS NULL ORDER BY id LIMIT :batch
+    )
+    UPDATE outbox_event AS e SET position = start.last + batch.n
+    FROM batch, start
+    WHERE e.id = batch.id
+    """
+)
+_UNPUBLISHED = sa.text(
+    """
+    SELECT id, position, type, channels, payload, created_at
+    FROM outbox_event
+    WHERE published_at IS NULL AND position IS NOT NULL
+    ORDER BY position
+    LIMIT :batch
+    """
+)
+_MARK_PUBLISHED = sa.text("UPDATE outbox_event SET published_at = :now WHERE id = ANY(:ids)")
+
+
+async def relay_once(runtime: Runtime, broker: Broker | None = None) -> int:
+    """Number and publish the events committed since the last run; how many were published."""
+    broker = broker or runtime.extras["broker"]
+    db = runtime.db
+    async with db.session() as session:
+        if (await run(session, _PENDING)).first() is None:
+            return 0
+    async with db.session() as session:
+        await run(session, sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSITION_LOCK_KEY})
+        await run(session, _NUMBER, {"batch": BATCH})
+        await session.commit()
+    async with db.session() as session:
+        await run(session, sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLISH_LOCK_KEY})
+        rows = (await run(session, _UNPUBLISHED, {"batch": BATCH})).all()
+        events = [
+            Event(
+                id=row.id,
+                position=row.position,
+                type=row.type,
+                channels=tuple(row.channels),
+                payload=row.payload,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+        if events:
+            await broker.publish(events)
+            await run(session, _MARK_PUBLISHED, {"now": runtime.clock.now(), "ids": [event.id for event in events]})
+        await session.commit()
+    return len(events)
