@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import asyncpg
@@ -148,6 +148,16 @@ async def count_statements() -> AsyncIterator[list[int]]:
     token = _statement_counter.set(counter)
     try:
         yield counter
+    finally:
+        _statement_counter.reset(token)
+
+
+@contextmanager
+def not_counted() -> Iterator[None]:
+    """Statements of the block are not counted (a test's own checks beside what it measures)."""
+    token = _statement_counter.set(None)
+    try:
+        yield
     finally:
         _statement_counter.reset(token)
 

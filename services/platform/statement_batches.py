@@ -25,8 +25,9 @@ from typing import Any
 import asyncpg
 
 # Turns of the event loop a first statement waits for the others of its level (loaders dispatch on the next turn,
-# a resolver that awaits one loader before another on the turn after).
-_GATHER_TURNS = 3
+# a resolver that awaits one loader before another on the turn after), and longer while more keep coming.
+_GATHER_TURNS = 4
+_GATHER_TURNS_AT_MOST = 16
 _PARAMETER = re.compile(r"\$(\d+)")
 
 _names: dict[str, tuple[str, ...]] = {}  # statement text → its column names (the same on every connection)
@@ -170,8 +171,11 @@ class StatementQueue:
         items: list[_Pending] = []
         try:
             while self.pending:
-                for _ in range(_GATHER_TURNS):
+                turns, seen = 0, -1
+                while turns < _GATHER_TURNS or (len(self.pending) != seen and turns < _GATHER_TURNS_AT_MOST):
+                    seen = len(self.pending)
                     await asyncio.sleep(0)
+                    turns += 1
                 items, self.pending = self.pending, []
                 async with self.acquire() as connection:
                     await _run(connection, items)
