@@ -113,6 +113,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
     from resolvers.payments.routes import payment_routes
     from resolvers.root import schema
     from schema.core.view import GraphQLView
+    from services.platform.database import ReadScope
     from services.platform.http import NoStoreForCredentials, readiness, with_cors
     from services.platform.observability import (
         RequestObserver,
@@ -144,7 +145,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", ReadScope(runtime.db, graphql), methods=["GET", "POST"]),  # one read connection
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -46,7 +46,7 @@ from services.cabinet.periods import add_months, month_start  # noqa: E402
 from services.platform.clock import LOCAL_TZ, SystemClock  # noqa: E402
 from services.platform.database import Database, count_statements, to_async_url  # noqa: E402
 
-BENCH_DATABASE = "lk_bench"
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "lk_bench")  # the database seeded and served from
 QUERY = (ROOT / "bench" / "cabinet.graphql").read_text()
 SAMPLE_CUSTOMERS = 500
 CONCURRENCY = (1, 16, 64)
@@ -63,6 +63,7 @@ def _dsn(server_url: str, database: str) -> str:
 
 
 async def _ensure_database(server_url: str) -> str:
+    """The benchmark database on that server (created when missing): `lk_bench`, or $BENCH_DATABASE."""
     admin = await asyncpg.connect(_dsn(server_url, make_url(to_async_url(server_url)).database or "postgres"))
     try:
         if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", BENCH_DATABASE):
@@ -158,6 +159,18 @@ async def _statements_per_request(db: Database, prepared: Prepared, secret: str)
             counts.append(counter[0])
     await stop_background(runtime, tasks)
     return f"{min(counts)}-{max(counts)}" if min(counts) != max(counts) else str(counts[0])
+
+
+def _rss_mb(group: int) -> float:
+    """Resident memory of the largest process of a process group (a uvicorn worker), in MB."""
+    largest = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == group:
+                largest = max(largest, int((stat.parent / "statm").read_text().split()[1]))
+        except (OSError, IndexError, ValueError):
+            continue
+    return largest * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _free_port() -> int:
@@ -276,6 +289,7 @@ def main() -> None:
     )
 
     rows: list[tuple[Any, ...]] = []
+    rss: dict[tuple[str, int], float] = {}
     for workers in [int(w) for w in args.workers.split(",")]:
         results: dict[tuple[str, int], Result] = {}
         for kind in ("graphql", "plain"):
@@ -295,6 +309,7 @@ def main() -> None:
                         )
                     )
                     results[(kind, concurrency)] = result
+                    rss[(kind, workers)] = max(rss.get((kind, workers), 0.0), _rss_mb(server.process.pid))
                     print(f"  {kind:7} workers={workers} clients={concurrency:3}: {result.rate:7.1f} req/s"
                           f"{f', {result.errors} errors' if result.errors else ''}", flush=True)  # fmt: skip
             finally:
@@ -307,15 +322,16 @@ def main() -> None:
             ):
                 ratio = plain.rate / graphql.rate if kind == "graphql" else None
                 rows.append((workers, concurrency, kind, result.rate, result.percentile(0.5),
-                             result.percentile(0.95), result.percentile(0.99), statements, ratio))  # fmt: skip
+                             result.percentile(0.95), result.percentile(0.99), statements,
+                             rss.get((kind, workers), 0.0), ratio))  # fmt: skip
 
     print()
     print(f"{'workers':>7} {'clients':>7} {'server':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'SQL/req':>8}  plain/graphql")  # fmt: skip
-    for workers, concurrency, kind, rate, p50, p95, p99, statements, ratio in rows:
+          f"{'SQL/req':>8} {'RSS MB':>7}  graphql/plain")  # fmt: skip
+    for workers, concurrency, kind, rate, p50, p95, p99, statements, rss_mb, ratio in rows:
         ratio_text = f"{ratio:.2f}x" if ratio is not None else ""
         print(f"{workers:>7} {concurrency:>7} {kind:>8} {rate:>8.1f} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} "
-              f"{statements:>8}  {ratio_text}")  # fmt: skip
+              f"{statements:>8} {rss_mb:>7.0f}  {ratio_text}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,18 +1,83 @@
-"""The base of every loader: batches keys of one tick into one SQL statement, on its own session."""
+"""The base of every loader: batches keys of one tick into one SQL statement.
+
+Loaders read with plain SQL on asyncpg (`Database.fetch`): a statement's text is fixed when its module is imported (or
+picked from a handful of fixed variants), so asyncpg prepares it once per connection and the request path builds no
+SQLAlchemy expression and compiles nothing. Rows are asyncpg records read by attribute, as SQLAlchemy rows are, with
+enum columns turned into their enum members.
+"""
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, ClassVar, Generic, TypeVar
 
+import asyncpg
+import sqlalchemy as sa
 from aiodataloader import DataLoader
 from sqlalchemy import Executable, ScalarResult, Select
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from services.platform.database import Database, run
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+_DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+
+
+class Row(asyncpg.Record):  # type: ignore[misc]
+    """A record read by attribute (`row.id`); the columns named in `enums` come back as enum members."""
+
+    enums: ClassVar[Mapping[str, Mapping[Any, Any]]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        members = self.enums.get(name)
+        return value if members is None or value is None else members[value]
+
+
+@cache
+def _row_class(enums: frozenset[tuple[str, type[enum.Enum]]]) -> type[Row]:
+    members = {name: enum_class._value2member_map_ for name, enum_class in enums}
+    return type("Row", (Row,), {"enums": members})
+
+
+def enum_columns(*tables: sa.Table) -> dict[str, type[enum.Enum]]:
+    """The enum columns of tables, by column name (a name must mean one enum in all of them)."""
+    found: dict[str, type[enum.Enum]] = {}
+    for table in tables:
+        for column in table.c:
+            enum_class = getattr(column.type, "enum_class", None)
+            if enum_class is None:
+                continue
+            if found.setdefault(column.name, enum_class) is not enum_class:
+                raise ValueError(f"column {column.name} is {found[column.name]} and {enum_class}")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A fixed SQL text ($1, $2 … parameters) and the record class of its rows."""
+
+    sql: str
+    row: type[Row]
+
+    @classmethod
+    def of(cls, sql: str, *tables: sa.Table, **enums: type[enum.Enum]) -> Query:
+        """`tables`: whose enum columns the rows carry (by name); `enums`: more of them (labelled columns)."""
+        return cls(sql, _row_class(frozenset((enum_columns(*tables) | enums).items())))
+
+
+def enum_values(values: Iterable[Any]) -> list[Any]:
+    """Parameters for a text column: enum members as their values."""
+    return [value.value if isinstance(value, enum.Enum) else value for value in values]
 
 
 class Loader(DataLoader[K, V], Generic[K, V]):
@@ -22,11 +87,26 @@ class Loader(DataLoader[K, V], Generic[K, V]):
         super().__init__()
         self.db = db
 
-    async def rows(self, statement: Executable) -> Sequence[Any]:
-        """Run one Core statement on a connection of its own: plain rows, no ORM session to set up and tear down."""
-        async with self.db.connection() as connection:
-            rows: Sequence[Any] = (await connection.execute(statement)).all()
-            return rows
+    async def fetch(self, query: Query, *args: Any) -> list[Any]:
+        """Run one fixed statement: plain records, no transaction."""
+        return await self.db.fetch(query.sql, *args, record_class=query.row)
+
+    async def rows(self, statement: sa.ClauseElement) -> Sequence[Any]:
+        """Run one Core statement on a read connection (no transaction); compiled here, on every call.
+
+        For the loaders off the cabinet's path that still build their statement per batch; the others use `fetch`.
+        """
+        compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+        params = compiled.params
+        args = enum_values(params[name] for name in getattr(compiled, "positiontup", None) or ())
+        enums: dict[str, type[enum.Enum]] = {}
+        if isinstance(statement, Select):
+            for column in statement.selected_columns:
+                enum_class = getattr(column.type, "enum_class", None)
+                if enum_class is not None and column.key is not None:
+                    enums[column.key] = enum_class
+        row = _row_class(frozenset(enums.items()))
+        return await self.db.fetch(compiled.string, *args, record_class=row)
 
     async def entity_rows(self, statement: Executable) -> Sequence[Any]:
         """Run an ORM select that mixes models and columns (`select(Model, Other.column)`): rows of models."""

@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
-import sqlalchemy as sa
-from sqlalchemy import Select
-
-from loaders.base import Loader, by_key, grouped
-from loaders.pages import PageArgs, PageLoader, after_keyset, first_per_parent, table_of
+from loaders.base import Loader, Query, by_key, grouped
+from loaders.pages import PageArgs, PageLoader, RankedPages, table_of
 from models import AccountDebt, Charge, Payment, Statement
 from models.enums import ChargeKind, PaymentStatus
 from services.cabinet.periods import MonthRange, month_start
@@ -22,58 +19,83 @@ CHARGE = table_of(Charge)
 PAYMENT = table_of(Payment)
 DEBT = table_of(AccountDebt)
 
+_STATEMENT_BY_ID = Query.of("SELECT * FROM statement WHERE id = ANY($1::bigint[])", STATEMENT)
+_CHARGE_BY_ID = Query.of("SELECT * FROM charge WHERE id = ANY($1::bigint[])", CHARGE)
+_PAYMENT_BY_ID = Query.of("SELECT * FROM payment WHERE id = ANY($1::bigint[])", PAYMENT)
+_CHARGES_BY_STATEMENT = Query.of("SELECT * FROM charge WHERE statement_id = ANY($1::bigint[]) ORDER BY id", CHARGE)
+_PAYMENTS_IN_MONTHS = Query.of(
+    "SELECT * FROM payment WHERE account_id = ANY($1::bigint[]) "
+    f"AND status = '{PaymentStatus.SUCCEEDED.value}' AND paid_at >= $2::timestamptz AND paid_at < $3::timestamptz "
+    "ORDER BY paid_at, id",
+    PAYMENT,
+)
+# The latest statement's period, found per account through the (account_id, period) unique index.
+_LAST_CHARGES = Query.of(
+    "SELECT c.* FROM charge c JOIN (SELECT account_id, max(period) AS period FROM statement "
+    "WHERE account_id = ANY($1::bigint[]) GROUP BY account_id) AS last_period "
+    "ON c.account_id = last_period.account_id AND c.period = last_period.period "
+    f"WHERE c.kind = '{ChargeKind.CONSUMPTION.value}' ORDER BY c.id",
+    CHARGE,
+)
+_DEBT = Query.of("SELECT * FROM account_debt WHERE account_id = ANY($1::bigint[])", DEBT)
+
 
 class StatementById(Loader[int, Any]):
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
-        return by_key(ids, await self.rows(sa.select(*STATEMENT.c).where(STATEMENT.c.id.in_(ids))), "id")
+        return by_key(ids, await self.fetch(_STATEMENT_BY_ID, ids), "id")
 
 
 class ChargeById(Loader[int, Any]):
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
-        return by_key(ids, await self.rows(sa.select(*CHARGE.c).where(CHARGE.c.id.in_(ids))), "id")
+        return by_key(ids, await self.fetch(_CHARGE_BY_ID, ids), "id")
 
 
 class PaymentById(Loader[int, Any]):
     async def batch_load_fn(self, ids: list[int]) -> list[Any]:
-        return by_key(ids, await self.rows(sa.select(*PAYMENT.c).where(PAYMENT.c.id.in_(ids))), "id")
+        return by_key(ids, await self.fetch(_PAYMENT_BY_ID, ids), "id")
 
 
-class StatementPagesByAccount(PageLoader):
+class _Pages(PageLoader):
+    pages: ClassVar[RankedPages]
+
+    def query(self, args: PageArgs) -> Query:
+        return self.pages.query(args)
+
+    def params(self, parents: Sequence[int], args: PageArgs) -> tuple[Any, ...]:
+        return self.pages.params(parents, args)
+
+
+class StatementPagesByAccount(_Pages):
     """Statements («Расчёты»), the latest period first; the cursor is (period, id)."""
 
-    def statement(self, parents: Sequence[int], args: PageArgs) -> Select[Any]:
-        order = (STATEMENT.c.period, STATEMENT.c.id)
-        statement = sa.select(*STATEMENT.c).where(STATEMENT.c.account_id.in_(parents), after_keyset(order, args.after))
-        if args.months is not None:
-            statement = statement.where(STATEMENT.c.period.between(args.months.first, args.months.last))
-        return first_per_parent(
-            statement, parent=STATEMENT.c.account_id, order_by=[c.desc() for c in order], limit=args.first + 1
-        )
+    pages = RankedPages(
+        columns="s.*",
+        parent="s.account_id",
+        source="FROM statement s WHERE s.account_id = ANY($1::bigint[])",
+        order=(("s.period", "date"), ("s.id", "bigint")),
+        tables=(STATEMENT,),
+        months=("s.period", "between", "date"),
+    )
 
 
-class PaymentPagesByAccount(PageLoader):
+class PaymentPagesByAccount(_Pages):
     """Payments («Оплаты») of every status, the latest first; the cursor is (created_at, id)."""
 
-    def statement(self, parents: Sequence[int], args: PageArgs) -> Select[Any]:
-        order = (PAYMENT.c.created_at, PAYMENT.c.id)
-        statement = sa.select(*PAYMENT.c).where(PAYMENT.c.account_id.in_(parents), after_keyset(order, args.after))
-        if args.months is not None:
-            statement = statement.where(
-                PAYMENT.c.created_at >= args.months.starts_at, PAYMENT.c.created_at < args.months.ends_before
-            )
-        return first_per_parent(
-            statement, parent=PAYMENT.c.account_id, order_by=[c.desc() for c in order], limit=args.first + 1
-        )
+    pages = RankedPages(
+        columns="p.*",
+        parent="p.account_id",
+        source="FROM payment p WHERE p.account_id = ANY($1::bigint[])",
+        order=(("p.created_at", "timestamptz"), ("p.id", "bigint")),
+        tables=(PAYMENT,),
+        months=("p.created_at", "range", "timestamptz"),
+    )
 
 
 class ChargesByStatement(Loader[int, list[Any]]):
     """The lines of a statement: consumption per zone, then recalculations."""
 
     async def batch_load_fn(self, statement_ids: list[int]) -> list[list[Any]]:
-        rows = await self.rows(
-            sa.select(*CHARGE.c).where(CHARGE.c.statement_id.in_(statement_ids)).order_by(CHARGE.c.id)
-        )
-        return grouped(statement_ids, rows, "statement_id")
+        return grouped(statement_ids, await self.fetch(_CHARGES_BY_STATEMENT, statement_ids), "statement_id")
 
 
 AccountMonth = tuple[int, date]
@@ -87,15 +109,8 @@ class PaymentsInMonth(Loader[AccountMonth, list[Any]]):
 
     async def batch_load_fn(self, keys: list[AccountMonth]) -> list[list[Any]]:
         months = MonthRange(min(period for _, period in keys), max(period for _, period in keys))
-        rows = await self.rows(
-            sa.select(*PAYMENT.c)
-            .where(
-                PAYMENT.c.account_id.in_({account_id for account_id, _ in keys}),
-                PAYMENT.c.status == PaymentStatus.SUCCEEDED,
-                PAYMENT.c.paid_at >= months.starts_at,
-                PAYMENT.c.paid_at < months.ends_before,
-            )
-            .order_by(PAYMENT.c.paid_at, PAYMENT.c.id)
+        rows = await self.fetch(
+            _PAYMENTS_IN_MONTHS, list({account_id for account_id, _ in keys}), months.starts_at, months.ends_before
         )
         found: defaultdict[AccountMonth, list[Any]] = defaultdict(list)
         for row in rows:
@@ -107,27 +122,9 @@ class LastChargesByAccount(Loader[int, list[Any]]):
     """The consumption lines of an account's latest billed month («Начислено в …»)."""
 
     async def batch_load_fn(self, account_ids: list[int]) -> list[list[Any]]:
-        # The latest statement's period, found per account through the (account_id, period) unique index.
-        last_period = (
-            sa.select(STATEMENT.c.account_id, sa.func.max(STATEMENT.c.period).label("period"))
-            .where(STATEMENT.c.account_id.in_(account_ids))
-            .group_by(STATEMENT.c.account_id)
-            .subquery("last_period")
-        )
-        rows = await self.rows(
-            sa.select(*CHARGE.c)
-            .join(
-                last_period,
-                sa.and_(CHARGE.c.account_id == last_period.c.account_id, CHARGE.c.period == last_period.c.period),
-            )
-            .where(CHARGE.c.kind == ChargeKind.CONSUMPTION)
-            .order_by(CHARGE.c.id)
-        )
-        return grouped(account_ids, rows, "account_id")
+        return grouped(account_ids, await self.fetch(_LAST_CHARGES, account_ids), "account_id")
 
 
 class DebtByAccount(Loader[int, Any]):
     async def batch_load_fn(self, account_ids: list[int]) -> list[Any]:
-        return by_key(
-            account_ids, await self.rows(sa.select(*DEBT.c).where(DEBT.c.account_id.in_(account_ids))), "account_id"
-        )
+        return by_key(account_ids, await self.fetch(_DEBT, account_ids), "account_id")

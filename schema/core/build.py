@@ -17,6 +17,7 @@ from strawberry.tools import merge_types
 
 from schema.core.analyst_masking import mask_strings_for_analysts
 from schema.core.cost import QueryCostRule
+from schema.core.execution import PlainFieldsExecutionContext
 from schema.core.fast_fields import read_basic_fields_directly
 from schema.core.masking import mask_internal_errors
 from schema.core.scalars import SCALAR_MAP
@@ -46,6 +47,7 @@ def build_schema(
         subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,
         types=tuple(node_types),
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        execution_context_class=PlainFieldsExecutionContext,  # plain fields without graphql-core's per-field work
         extensions=[
             # Bounded caches: a flood of distinct documents cannot grow memory without limit.
             # (The LRU caches live at module level, shared by the per-request extension instances.)

@@ -23,6 +23,7 @@ def _getter(python_name: str) -> Any:
     def resolve(source: Any, info: Any, **_: Any) -> Any:
         return get(source)
 
+    resolve.plain_getter = get  # type: ignore[attr-defined]  # read without an info (schema/core/execution.py)
     return resolve
 
 

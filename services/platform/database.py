@@ -1,23 +1,43 @@
-"""Database access: one engine per process, one short-lived session per unit of work.
+"""Database access: one engine per process, one short-lived session per unit of work, and plain reads on asyncpg.
 
-Sessions are never shared between concurrently running coroutines (a loader batch, a mutation, the relay each take
-their own), because an asyncpg connection runs one statement at a time.
+Sessions are never shared between concurrently running coroutines (a mutation, the relay each take their own),
+because an asyncpg connection runs one statement at a time.
+
+Reads (the loaders) skip SQLAlchemy: `Database.fetch` runs a fixed SQL text on an asyncpg connection, prepared once
+per connection by asyncpg's statement cache, outside any transaction (no BEGIN/ROLLBACK around a batch). Inside
+`read_scope()` (an HTTP request) all reads take turns on one pooled connection, taken at the first read and given
+back at the end; elsewhere each read borrows one for itself. Reads have a pool of their own, so that a request
+holding its read connection never waits for the connection of a session, nor the other way round.
+
+Statements are counted at the protocol level: every message exchange with the server (a simple query such as BEGIN
+or ROLLBACK, a prepare, an execution) counts, whichever layer started it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import asyncpg
+import orjson
 from sqlalchemy import Executable, Result, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-# Counts SQL statements per request (or per test block): N+1 shows up as a count that grows with the data.
+from services.platform.statement_batches import StatementQueue
+
+# Counts round trips per request (or per test block): N+1 shows up as a count that grows with the data.
 _statement_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("sql_statements", default=None)
+# The read connection of the current request, when it runs inside `Database.read_scope()`.
+_read_lease: contextvars.ContextVar[_ReadLease | None] = contextvars.ContextVar("read_lease", default=None)
+
+# The asyncpg protocol calls that exchange messages with the server and wait for its answer: one round trip each.
+# Executions run a statement (BEGIN, ROLLBACK and SAVEPOINT included); the others prepare or close one.
+_EXECUTIONS = frozenset({"query", "bind_execute", "bind_execute_many", "bind", "execute"})
+_ROUND_TRIPS = _EXECUTIONS | {"prepare", "close_statement", "copy_in", "copy_out"}
 
 
 def to_async_url(url: str) -> str:
@@ -28,16 +48,103 @@ def to_async_url(url: str) -> str:
     raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got {url.split(':', 1)[0]}://")
 
 
-def _count_statement(*_: Any) -> None:
+def _count(execution: bool) -> None:
     counter = _statement_counter.get()
     if counter is not None:
-        counter[0] += 1
+        counter[0] += execution
+        counter[1] += 1
+
+
+class _CountingProtocol:
+    """Stands in for an asyncpg connection's protocol and counts the round trips made through it."""
+
+    __slots__ = ("_protocol",)
+
+    def __init__(self, protocol: Any) -> None:
+        object.__setattr__(self, "_protocol", protocol)
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._protocol, name)
+        if name not in _ROUND_TRIPS:
+            return attribute
+        execution = name in _EXECUTIONS
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            _count(execution)
+            return attribute(*args, **kwargs)
+
+        return counted
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._protocol, name, value)
+
+
+def count_round_trips(connection: asyncpg.Connection) -> asyncpg.Connection:
+    """Make the connection count its round trips (idempotent)."""
+    protocol = connection._protocol  # the one place where asyncpg's messages can be seen
+    if protocol is not None and not isinstance(protocol, _CountingProtocol):
+        connection._protocol = _CountingProtocol(protocol)
+    return connection
+
+
+def _on_engine_connect(dbapi_connection: Any, _: Any) -> None:
+    count_round_trips(dbapi_connection.driver_connection)
+
+
+async def _driver_connection(connection: AsyncConnection) -> asyncpg.Connection:
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    return count_round_trips(driver)
+
+
+async def _set_up_read_connection(connection: asyncpg.Connection) -> None:
+    count_round_trips(connection)
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(name, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads,
+                                        schema="pg_catalog")  # fmt: skip
+
+
+async def _reset_read_connection(connection: asyncpg.Connection) -> None:
+    """Reads change no session state, so a connection goes back to the pool as it is: no RESET round trip."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
+class _ReadLease:
+    """The one read connection of a request: taken at its first read, one round trip at a time; statements that
+    meet in its queue are sent together (services/platform/statement_batches.py)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.connection: Any = None
+        self.turn = asyncio.Lock()
+        self.queue = StatementQueue(self._lend)
+
+    @asynccontextmanager
+    async def _lend(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.turn:
+            if self.connection is None:
+                self.connection = await (await self.db.read_pool()).acquire()
+            yield self.connection
+
+    async def fetch(self, query: str, args: tuple[Any, ...], record_class: type[asyncpg.Record] | None) -> list[Any]:
+        return await self.queue.fetch(query, args, record_class)
+
+    async def release(self) -> None:
+        if self.queue.sending is not None:
+            await asyncio.wait([self.queue.sending])
+        async with self.turn:
+            if self.connection is not None:
+                connection, self.connection = self.connection, None
+                await (await self.db.read_pool()).release(connection)
 
 
 @asynccontextmanager
 async def count_statements() -> AsyncIterator[list[int]]:
-    """Count the statements run inside the block (by this task and the tasks it starts): `counter[0]`."""
-    counter = [0]
+    """Count what the block (this task and the tasks it starts) sends to PostgreSQL, at the protocol level:
+    `counter[0]` statements executed (BEGIN/ROLLBACK included), `counter[1]` round trips (prepares too: a statement
+    new to a connection's statement cache costs one more)."""
+    counter = [0, 0]
     token = _statement_counter.set(counter)
     try:
         yield counter
@@ -45,8 +152,18 @@ async def count_statements() -> AsyncIterator[list[int]]:
         _statement_counter.reset(token)
 
 
+@contextmanager
+def not_counted() -> Iterator[None]:
+    """Statements of the block are not counted (a test's own checks beside what it measures)."""
+    token = _statement_counter.set(None)
+    try:
+        yield
+    finally:
+        _statement_counter.reset(token)
+
+
 def start_counting_statements() -> list[int]:
-    counter = [0]
+    counter = [0, 0]
     _statement_counter.set(counter)
     return counter
 
@@ -54,22 +171,67 @@ def start_counting_statements() -> list[int]:
 class Database:
     """The process's engine and the way to open sessions on it."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, read_pool_size: int = 10) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-        event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+        if not event.contains(engine.sync_engine, "connect", _on_engine_connect):
+            event.listen(engine.sync_engine, "connect", _on_engine_connect)
+        self.read_pool_size = read_pool_size
+        self._read_pool: asyncpg.Pool | None = None
+        self._read_pool_opening = asyncio.Lock()
 
     @classmethod
     def from_url(cls, url: str, *, pool_size: int = 10, echo: bool = False) -> Database:
+        # Sessions: a fixed pool with no overflow, so that a busy moment opens no connection that is closed right
+        # after (a new PostgreSQL backend per request under load); a caller waits for a free one instead.
         engine = create_async_engine(
             to_async_url(url),
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=0,
+            pool_timeout=30,
             pool_pre_ping=False,
             echo=echo,
             connect_args={"server_settings": {"application_name": "lk-api", "timezone": "UTC"}},
         )
-        return cls(engine)
+        return cls(engine, read_pool_size=pool_size)
+
+    async def read_pool(self) -> asyncpg.Pool:
+        """The pool of plain asyncpg connections the reads run on, opened on first use (on the running loop)."""
+        if self._read_pool is None:
+            async with self._read_pool_opening:
+                if self._read_pool is None:
+                    url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+                    self._read_pool = await asyncpg.create_pool(
+                        url,
+                        min_size=1,
+                        max_size=self.read_pool_size,
+                        max_inactive_connection_lifetime=600,
+                        server_settings={"application_name": "lk-api-reads", "timezone": "UTC"},
+                        init=_set_up_read_connection,
+                        statement_cache_size=1024,  # merged statements of a level are statements of their own
+                        reset=_reset_read_connection,
+                    )
+        return self._read_pool
+
+    async def fetch(self, query: str, *args: Any, record_class: type[asyncpg.Record] | None = None) -> list[Any]:
+        """Run one read statement (SQL text with $n parameters): its rows. No transaction, no ORM."""
+        lease = _read_lease.get()
+        if lease is not None and lease.db is self:
+            return await lease.fetch(query, args, record_class)
+        async with (await self.read_pool()).acquire() as connection:
+            rows: list[Any] = await connection.fetch(query, *args, record_class=record_class)
+            return rows
+
+    @asynccontextmanager
+    async def read_scope(self) -> AsyncIterator[None]:
+        """All reads inside the block (and the tasks it starts) on one connection, given back at its end."""
+        lease = _ReadLease(self)
+        token = _read_lease.set(lease)
+        try:
+            yield
+        finally:
+            _read_lease.reset(token)
+            await lease.release()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -87,6 +249,9 @@ class Database:
             await connection.exec_driver_sql("SELECT 1")
 
     async def dispose(self) -> None:
+        if self._read_pool is not None:
+            await self._read_pool.close()
+            self._read_pool = None
         await self.engine.dispose()
 
 
@@ -100,6 +265,11 @@ class TransactionalDatabase(Database):
     def __init__(self, engine: AsyncEngine, connection: AsyncConnection) -> None:
         super().__init__(engine)
         self.outer_connection = connection
+        self._reads = StatementQueue(self._lend)
+        # Opened before this object existed: counted from its first use here on.
+        sync_connection = connection.sync_connection
+        if sync_connection is not None:
+            count_round_trips(sync_connection.connection.driver_connection)  # type: ignore[arg-type]
         self._turn = asyncio.Lock()
         self._bound = async_sessionmaker(
             bind=connection,
@@ -117,6 +287,20 @@ class TransactionalDatabase(Database):
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         async with self._turn:
             yield self.outer_connection
+
+    async def fetch(self, query: str, *args: Any, record_class: type[asyncpg.Record] | None = None) -> list[Any]:
+        """Reads run on the outer connection too (they must see the test's uncommitted rows), in turn; statements
+        that meet in the queue go together, as on a request's read connection."""
+        return await self._reads.fetch(query, args, record_class)
+
+    @asynccontextmanager
+    async def _lend(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self._turn:
+            yield await _driver_connection(self.outer_connection)
+
+    @asynccontextmanager
+    async def read_scope(self) -> AsyncIterator[None]:
+        yield
 
     async def ping(self) -> None:
         async with self._turn:
@@ -137,3 +321,18 @@ async def run(session: AsyncSession, statement: Executable, params: Mapping[str,
     """Run a Core or text statement on a SQLModel session (its typed `exec` overloads cover ORM selects only)."""
     result: Result[Any] = await session.exec(statement, params=params)  # type: ignore[call-overload]
     return result
+
+
+class ReadScope:
+    """An ASGI wrapper: each HTTP request's reads run on one connection (`Database.read_scope`)."""
+
+    def __init__(self, db: Database, app: Any) -> None:
+        self.db = db
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self.db.read_scope():
+            await self.app(scope, receive, send)

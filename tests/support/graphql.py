@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from httpx_ws import WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 GRAPHQL_TRANSPORT_WS = "graphql-transport-ws"
+# Every query (not mutation) sent by the suite runs a second time through graphql-core's own execution context and
+# must answer exactly the same (schema/core/execution.py): LK_COMPARE_EXECUTION=1 uv run pytest
+COMPARE_EXECUTION = os.environ.get("LK_COMPARE_EXECUTION") == "1"
+
+
+def _is_query(query: str) -> bool:
+    """Not a mutation or subscription (a document that does not parse is compared too: its error must match)."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return True
+    return all(
+        definition.operation == OperationType.QUERY
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+    )
 
 
 class GraphQLResponseError(AssertionError):
@@ -38,7 +57,27 @@ class GraphQLClient:
         )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
+        if COMPARE_EXECUTION and _is_query(query):
+            await self._compare_with_graphql_core(query, variables, body)
         return body
+
+    async def _compare_with_graphql_core(
+        self, query: str, variables: dict[str, Any] | None, body: dict[str, Any]
+    ) -> None:
+        """The same query again through graphql-core's own execution context: the same answer, errors and paths."""
+        from resolvers.root import schema
+        from services.platform.database import not_counted
+
+        fast = schema.execution_context_class
+        schema.execution_context_class = StrawberryGraphQLCoreExecutionContext
+        try:
+            with not_counted():
+                response = await self.http.post(
+                    "/graphql", json={"query": query, "variables": variables or {}}, headers=self._headers()
+                )
+        finally:
+            schema.execution_context_class = fast
+        assert response.json() == body, f"graphql-core answers otherwise:\n{response.json()}\n{body}"
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """`data` of a response that must have no errors."""

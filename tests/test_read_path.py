@@ -1,0 +1,118 @@
+"""The read path of loaders: plain asyncpg statements on a pooled connection, no transaction, one connection per
+request, counted at the protocol level."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest_asyncio
+
+from loaders.identity import CustomerById
+from loaders.objects import AccountById
+from services.platform.database import Database, count_statements
+
+
+@pytest_asyncio.fixture
+async def plain_db(database_url: str) -> AsyncIterator[Database]:
+    """A production-like database object on the test database (its committed demo data), pool of 2."""
+    db = Database.from_url(database_url, pool_size=2)
+    yield db
+    await db.dispose()
+
+
+async def _some_account_ids(db: Database) -> list[int]:
+    rows = await db.fetch("SELECT id FROM personal_account ORDER BY id LIMIT 3")
+    return [row["id"] for row in rows]
+
+
+async def test_a_loader_batch_is_one_statement_without_begin_or_rollback(plain_db: Database) -> None:
+    ids = await _some_account_ids(plain_db)
+
+    # The first use prepares the statement on the connection (and asyncpg looks up the types it has not seen yet).
+    accounts = await AccountById(plain_db).load_many(ids)
+    async with count_statements() as warm:
+        again = await AccountById(plain_db).load_many(list(reversed(ids)))
+
+    assert [account.id for account in accounts] == ids
+    assert [account.number for account in reversed(again)] == [account.number for account in accounts]
+    # Then a batch is one round trip: the statement alone, no BEGIN, no ROLLBACK, no prepare.
+    assert warm == [1, 1]
+
+
+async def test_rows_read_by_attribute_with_enum_members(plain_db: Database) -> None:
+    ids = await _some_account_ids(plain_db)
+
+    account = (await AccountById(plain_db).load_many(ids))[0]
+
+    assert type(account.object_kind).__name__ == "ObjectKind"
+    assert account.object_kind.value == account["object_kind"]
+    assert getattr(account, "no_such_column", None) is None
+
+
+async def test_reads_of_one_request_share_one_connection(plain_db: Database) -> None:
+    async with plain_db.read_scope():
+        first = await plain_db.fetch("SELECT pg_backend_pid() AS pid")
+        customers = await CustomerById(plain_db).load_many([1, 2])
+        second = await plain_db.fetch("SELECT pg_backend_pid() AS pid")
+        third = await asyncio.create_task(plain_db.fetch("SELECT pg_backend_pid() AS pid"))
+
+    assert first[0]["pid"] == second[0]["pid"] == third[0]["pid"]
+    assert len(customers) == 2
+    pool = await plain_db.read_pool()
+    assert pool.get_idle_size() == pool.get_size()  # given back at the end of the scope
+
+
+async def test_many_concurrent_requests_wait_for_the_pool_instead_of_failing(plain_db: Database) -> None:
+    ids = await _some_account_ids(plain_db)
+    pool = await plain_db.read_pool()
+    pids: set[int] = set()
+
+    async def request() -> None:
+        async with plain_db.read_scope():
+            await AccountById(plain_db).load_many(ids)
+            pids.add((await plain_db.fetch("SELECT pg_backend_pid() AS pid"))[0]["pid"])
+
+    await asyncio.gather(*(request() for _ in range(16)))
+
+    # 16 requests at once on a pool of 2: they took turns on the same two connections, none was opened per request.
+    assert len(pids) <= 2
+    assert pool.get_size() <= 2
+
+
+async def test_statements_that_meet_go_as_one_round_trip_with_the_same_rows(plain_db: Database) -> None:
+    ids = await _some_account_ids(plain_db)
+    alone = await AccountById(plain_db).load_many(ids)
+    customers_alone = await CustomerById(plain_db).load_many([1, 2, 3])
+
+    async with plain_db.read_scope():
+        # warm: the merged text is prepared and the statements' column names learnt once per connection / process
+        await asyncio.gather(AccountById(plain_db).load_many(ids), CustomerById(plain_db).load_many([1, 2, 3]))
+        async with count_statements() as counter:
+            together, customers = await asyncio.gather(
+                AccountById(plain_db).load_many(ids), CustomerById(plain_db).load_many([1, 2, 3])
+            )
+
+    assert counter == [1, 1]
+    assert [tuple(row) for row in together] == [tuple(row) for row in alone]
+    assert [(c.id, c.phone, c.role) for c in customers] == [(c.id, c.phone, c.role) for c in customers_alone]
+    assert together[0].object_kind is alone[0].object_kind  # enum members in both
+    assert together[0]["number"] == alone[0]["number"]
+
+
+async def test_a_wrong_statement_fails_alone_when_merged(plain_db: Database) -> None:
+    ids = await _some_account_ids(plain_db)
+
+    async with plain_db.read_scope():
+        results: list[Any] = await asyncio.gather(
+            AccountById(plain_db).load_many(ids),
+            plain_db.fetch("SELECT 1 / (count(*) - count(*)) AS boom FROM customer"),
+            return_exceptions=True,
+        )
+    good, bad = results
+
+    assert isinstance(bad, asyncpg.DataError)  # division by zero reaches the one who asked
+    assert isinstance(good, list)
+    assert [account.id for account in good] == ids
