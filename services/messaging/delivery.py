@@ -15,6 +15,7 @@ import structlog
 from models.enums import DeliveryStatus, MessageChannel
 from models.infra import OutboundMessage
 from services.messaging.gateways import Outgoing, email_gateway, sms_gateway
+from services.messaging.outbound import scrub_if_secret
 from services.platform.background import JOBS, Job
 from services.platform.database import run
 from services.platform.runtime import Runtime
@@ -65,6 +66,7 @@ async def deliver_pending(runtime: Runtime, *, batch: int = BATCH) -> int:
                 message.attempts += 1
                 message.status = DeliveryStatus.SENT
                 message.sent_at = now
+                scrub_if_secret(message)
                 handled += 1
             await session.commit()
     return handled
@@ -93,6 +95,7 @@ def _failed(message: OutboundMessage, error: Exception, now: datetime) -> int:
     message.last_error = (str(error) or type(error).__name__)[:1000]
     if message.attempts >= MAX_ATTEMPTS:
         message.status = DeliveryStatus.FAILED
+        scrub_if_secret(message)  # a code is worthless after its 10 minutes; nobody needs it readable
         log.error("message undeliverable", id=message.id, kind=message.kind, error=message.last_error)
         return 1
     message.meta = {**(message.meta or {}), "retry_at": (now + retry_delay(message.attempts)).isoformat()}
