@@ -71,8 +71,9 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request, Request):
             token = bearer_token(request.headers.get("authorization"))
             viewer = self.authenticate(token)
-            # A revoked session's access tokens are anonymous (one cached, indexed lookup per request).
-            if viewer is not None and await session_guard(self.runtime).is_revoked(viewer.session_id):
+            # A revoked session's access tokens are anonymous, and so are tokens whose customer or role is not their
+            # session's (one cached, indexed lookup per request).
+            if viewer is not None and not await session_guard(self.runtime).honours(viewer):
                 viewer = None
             # Not a customer's JWT: maybe an integration's service token (`svc_…`, cached lookup).
             if viewer is None and token is not None:
@@ -99,10 +100,7 @@ class GraphQLView(GraphQL[Context, None]):
         return await super().on_ws_connect(context)
 
     async def session_revoked(self, viewer: Viewer) -> bool:
-        guard = self.runtime.extras.get("session_guard")
-        if guard is None:
-            return False
-        return bool(await guard.is_revoked(viewer.session_id))
+        return not await session_guard(self.runtime).honours(viewer)
 
     async def _close_when_token_ends(self, websocket: WebSocket, viewer: Viewer, guard: Any) -> None:
         """Close the socket (4403) when its access token expires or its session is revoked."""

@@ -15,7 +15,9 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlmodel import col
 
-from models.identity import AuthSession
+from models.enums import Role
+from models.identity import AuthSession, Customer
+from services.auth_tokens import Viewer
 from services.platform.clock import Clock
 from services.platform.database import Database, run
 from services.platform.runtime import Runtime
@@ -30,31 +32,47 @@ class SessionGuard:
         self.clock = clock
         self.poll_seconds = poll_seconds
         self._revoked: set[uuid.UUID] = set()
-        self._alive: dict[uuid.UUID, float] = {}  # session id -> monotonic time of the check
+        # session id -> (monotonic time of the check, the session's customer and that customer's role)
+        self._alive: dict[uuid.UUID, tuple[float, int, Role]] = {}
         self._waiters: dict[uuid.UUID, set[asyncio.Event]] = {}
 
     async def is_revoked(self, session_id: uuid.UUID) -> bool:
+        return await self._owner(session_id) is None
+
+    async def honours(self, viewer: Viewer) -> bool:
+        """Whether the token's session is alive and belongs to the customer and role the token names, as stored.
+
+        The claims are only what the token says: a token signed with a leaked key, naming a live session but
+        another customer or `role: ADMIN`, is worth nothing (issue 13).
+        """
+        owner = await self._owner(viewer.session_id)
+        return owner is not None and owner == (viewer.customer_id, viewer.role)
+
+    async def _owner(self, session_id: uuid.UUID) -> tuple[int, Role] | None:
+        """The live session's customer and role; None when it is revoked, expired or unknown."""
         if session_id in self._revoked:
-            return True
+            return None
         checked = self._alive.get(session_id)
-        if checked is not None and time.monotonic() - checked < ALIVE_TTL_SECONDS:
-            return False
+        if checked is not None and time.monotonic() - checked[0] < ALIVE_TTL_SECONDS:
+            return checked[1], checked[2]
         async with self.db.session() as session:
             row = (
                 await run(
                     session,
-                    sa.select(col(AuthSession.revoked_at), col(AuthSession.expires_at)).where(
-                        col(AuthSession.id) == session_id
-                    ),
+                    sa.select(
+                        col(AuthSession.revoked_at), col(AuthSession.expires_at), col(Customer.id), col(Customer.role)
+                    )
+                    .join(Customer, col(Customer.id) == col(AuthSession.customer_id))
+                    .where(col(AuthSession.id) == session_id),
                 )
             ).one_or_none()
         if row is None or row.revoked_at is not None or row.expires_at <= self.clock.now():
             self.note_revoked([session_id])
-            return True
+            return None
         if len(self._alive) >= MAX_ENTRIES:
             self._alive.clear()
-        self._alive[session_id] = time.monotonic()
-        return False
+        self._alive[session_id] = (time.monotonic(), row.id, row.role)
+        return row.id, row.role
 
     def note_revoked(self, session_ids: Iterable[uuid.UUID]) -> None:
         for session_id in session_ids:
