@@ -1,4 +1,4 @@
-"""hardening (issue 13): codes already sent lose their text
+"""hardening (issue 13): codes already sent lose their text; who rotated a refresh token (reuse grace)
 
 Revision ID: 0002_hardening
 Revises: 0001
@@ -19,6 +19,7 @@ CODE_KINDS = ("REGISTRATION_CODE", "PASSWORD_RECOVERY_CODE", "PHONE_CHANGE_CODE"
 
 
 def upgrade() -> None:
+    op.add_column("refresh_token", sa.Column("rotated_by", sa.String(length=64), nullable=True))
     # Messages queued before this revision carry no "secret" mark; their kinds tell which held a code.
     op.execute(
         sa.text(
@@ -34,4 +35,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass  # the codes are gone for good, as intended
+    op.drop_column("refresh_token", "rotated_by")  # the scrubbed codes are gone for good, as intended
