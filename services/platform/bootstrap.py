@@ -86,7 +86,9 @@ def build_runtime(settings: Settings, db: Database, *, clock: Clock | None = Non
     if settings.redis_url:
         import redis.asyncio as aioredis
 
-        redis = aioredis.from_url(settings.redis_url)
+        # A Redis that does not answer must cost a request a moment, not the OS's connect timeout (limits then fall
+        # back to PostgreSQL, see services/identity/limits.py).
+        redis = aioredis.from_url(settings.redis_url, socket_connect_timeout=1)
     return Runtime(settings=settings, db=db, clock=clock or SystemClock(), redis=redis)
 
 
