@@ -80,8 +80,8 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> Starlette:
     """The ASGI app on a ready runtime (tests build it on a transactional database)."""
     from resolvers.files.routes import file_routes
     from resolvers.payments.callback import payment_callback
-    from schema.build import schema
-    from schema.view import GraphQLView
+    from resolvers.root import schema
+    from schema.core.view import GraphQLView
     from services.platform.background import start_background, stop_background
 
     graphql = GraphQLView(schema, runtime)

@@ -77,7 +77,7 @@ async def run_worker(runtime: Runtime) -> None:
 
 
 def export_schema() -> None:
-    from schema.build import schema
+    from resolvers.root import schema
 
     path = PROJECT_ROOT / "schema.graphql"
     path.write_text(schema.as_str() + "\n")

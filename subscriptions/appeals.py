@@ -14,13 +14,12 @@ from graphql import GraphQLError
 from strawberry import relay
 
 from loaders.appeals import AppealById
-from resolvers.identity.common import signed_in
-from resolvers.objects.common import node_pk
-from schema.access import can_see_customer_owned, viewer_is_staff_reader
-from schema.appeal import Appeal, AppealMessage
-from schema.appeal_inputs import AppealInboxEvent, AppealMessageEvent
-from schema.context import Info
-from schema.permissions import IsAuthenticated, IsOperator
+from schema.appeals.appeal import Appeal, AppealMessage
+from schema.appeals.inputs import AppealInboxEvent, AppealMessageEvent
+from schema.core.access import can_see_customer_owned, viewer_is_staff_reader
+from schema.core.context import Info
+from schema.core.ids import node_pk
+from schema.core.permissions import IsAuthenticated, IsOperator, signed_in
 from services.appeals.events import APPEAL_EVENT_TYPES, MESSAGE_ADDED, InboxChange
 from services.outbox import OPERATORS_CHANNEL, appeal_channel, customer_channel
 from subscriptions.envelope import Event

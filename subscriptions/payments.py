@@ -13,12 +13,12 @@ from strawberry import relay
 
 from loaders.objects import AccountById
 from models.enums import PaymentStatus
-from resolvers.objects.common import node_pk
-from schema.access import can_see_account
-from schema.billing import Payment
-from schema.context import Info
-from schema.payments import PaymentStatusChange
-from schema.permissions import IsAuthenticated
+from schema.billing.types import Payment
+from schema.core.access import can_see_account
+from schema.core.context import Info
+from schema.core.ids import node_pk
+from schema.core.permissions import IsAuthenticated
+from schema.payments.inputs import PaymentStatusChange
 from services.outbox import account_channel
 from services.payments.callback import STATUS_CHANGED
 from subscriptions.readings import AccountNotFoundError

@@ -15,14 +15,13 @@ from strawberry import relay
 from loaders.access import LinkedAccountIds, LinkedContractIds
 from loaders.objects import AccountById
 from models.enums import SubmissionStatus
-from resolvers.identity.common import signed_in
-from resolvers.objects.common import node_pk
-from schema.access import can_see_account, viewer_is_staff_reader
-from schema.context import Info
-from schema.errors import BadUserInputError
-from schema.permissions import IsAuthenticated
-from schema.reading import ReadingSubmission
-from schema.readings import ReadingStatusChange
+from schema.core.access import can_see_account, viewer_is_staff_reader
+from schema.core.context import Info
+from schema.core.errors import BadUserInputError
+from schema.core.ids import node_pk
+from schema.core.permissions import IsAuthenticated, signed_in
+from schema.readings.inputs import ReadingStatusChange
+from schema.readings.reading import ReadingSubmission
 from services.outbox import account_channel, contract_channel
 from services.readings.events import STATUS_CHANGED
 from subscriptions.resume import resume_position

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schema.errors import BadUserInputError
+from schema.core.errors import BadUserInputError
 
 
 def resume_position(after: str | None) -> int | None:

@@ -8,7 +8,7 @@ import pytest
 
 from loaders.access import LinkedAccountIds
 from models.enums import Role
-from schema.masking import INTERNAL_ERROR_MESSAGE
+from schema.core.masking import INTERNAL_ERROR_MESSAGE
 from services.platform.runtime import Runtime
 from tests.support.factories import create_account, create_customer
 from tests.support.graphql import GraphQLClient
@@ -70,7 +70,7 @@ async def test_a_period_beyond_the_calendar_is_a_clear_error(runtime: Runtime, g
 
 @pytest.mark.parametrize("value", [12.7, True, "12"])
 def test_money_accepts_whole_numbers_only(value: object) -> None:
-    from schema.scalars import whole_number
+    from schema.core.scalars import whole_number
 
     with pytest.raises(ValueError, match="whole number"):
         whole_number(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schema.build import schema
+from resolvers.root import schema
 from services.platform.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.smoke

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from strawberry import relay
 
-from resolvers.identity.common import signed_in
-from resolvers.objects.common import node_pk
-from schema.context import Info
+from schema.core.context import Info
+from schema.core.ids import node_pk
+from schema.core.permissions import signed_in
 from services.appeals.conversation import Author, appeal_not_found
 
 

@@ -8,8 +8,8 @@ import strawberry
 
 from models.enums import AppealTargetKind
 from resolvers.appeals.common import appeal_pk, author
-from schema.appeal import Appeal, AppealMessage
-from schema.appeal_inputs import (
+from schema.appeals.appeal import Appeal, AppealMessage
+from schema.appeals.inputs import (
     AppealPayload,
     AppealTargetInput,
     CloseAppealInput,
@@ -19,10 +19,10 @@ from schema.appeal_inputs import (
     PostAppealMessageInput,
     PostAppealMessagePayload,
 )
-from schema.context import Info
-from schema.errors import user_errors
-from schema.ownership import parse_id
-from schema.permissions import IsCustomer, IsCustomerOrOperator
+from schema.core.context import Info
+from schema.core.errors import user_errors
+from schema.core.ownership import parse_id
+from schema.core.permissions import IsCustomer, IsCustomerOrOperator
 from services.appeals import conversation
 from services.appeals.targets import TargetChoice, target_not_found
 from services.errors import DomainError

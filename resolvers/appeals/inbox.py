@@ -6,14 +6,13 @@ import strawberry
 from strawberry import relay
 
 from resolvers.appeals.common import appeal_pk, author
-from resolvers.identity.common import signed_in
-from resolvers.objects.common import node_pk
-from schema.appeal import Appeal, AppealStatus, AppealTopic
-from schema.appeal_inputs import AppealPayload, AssignAppealInput
-from schema.context import Info
-from schema.errors import BadUserInputError, user_errors
-from schema.pagination import decode_cursor, make_connection, page_size
-from schema.permissions import IsOperator, IsStaffReader
+from schema.appeals.appeal import Appeal, AppealStatus, AppealTopic
+from schema.appeals.inputs import AppealPayload, AssignAppealInput
+from schema.core.context import Info
+from schema.core.errors import BadUserInputError, user_errors
+from schema.core.ids import node_pk
+from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.permissions import IsOperator, IsStaffReader, signed_in
 from services.appeals.assignment import assign_appeal
 from services.appeals.inbox import InboxCursor, InboxFilter, inbox_page
 from services.errors import DomainError, ErrorCode

@@ -5,11 +5,11 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from schema.account import PersonalAccount
-from schema.context import Info
-from schema.errors import BadUserInputError
-from schema.pagination import decode_cursor, make_connection, page_size
-from schema.permissions import IsStaffReader
+from schema.cabinet.account import PersonalAccount
+from schema.core.context import Info
+from schema.core.errors import BadUserInputError
+from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.permissions import IsStaffReader
 from services.cabinet.search import find_accounts
 from services.errors import ErrorCode
 

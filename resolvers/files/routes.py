@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from models.infra import StoredFile
-from schema.view import bearer_token
+from schema.core.view import bearer_token
 from services.auth_tokens import decode_access_token
 from services.billing.payee import ENERGOSBYT
 from services.billing.receipt_pdf import file_name, render_statement_pdf

@@ -5,20 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from schema.context import Info
-from services.auth_tokens import Viewer
+from schema.core.context import Info
 from services.identity.guard import session_guard
 from services.identity.sessions import ClientInfo
 
 
 def client_info(info: Info) -> ClientInfo:
     return ClientInfo(ip=info.context.client_ip, user_agent=info.context.request.headers.get("user-agent"))
-
-
-def signed_in(info: Info) -> Viewer:
-    viewer = info.context.viewer
-    assert viewer is not None, "guarded by IsAuthenticated"
-    return viewer
 
 
 def note_revoked(info: Info, session_ids: Iterable[uuid.UUID]) -> None:

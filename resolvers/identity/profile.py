@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.identity.common import client_info, note_revoked, signed_in
-from schema.context import Info
-from schema.customer import Customer
-from schema.errors import user_errors
-from schema.identity import (
+from resolvers.identity.common import client_info, note_revoked
+from schema.core.context import Info
+from schema.core.errors import user_errors
+from schema.core.permissions import IsAuthenticated, signed_in
+from schema.identity.customer import Customer
+from schema.identity.inputs import (
     ChangePasswordInput,
     ChangePasswordPayload,
     CodeChallenge,
@@ -21,7 +22,6 @@ from schema.identity import (
     StartPhoneChangeInput,
     StartPhoneChangePayload,
 )
-from schema.permissions import IsAuthenticated
 from services.errors import DomainError
 from services.identity import profile
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import strawberry
 
 from loaders.identity import CustomerById
-from resolvers.identity.common import signed_in
-from schema.context import Info
-from schema.customer import Customer
-from schema.errors import UnauthenticatedError
-from schema.permissions import IsAuthenticated
+from schema.core.context import Info
+from schema.core.errors import UnauthenticatedError
+from schema.core.permissions import IsAuthenticated, signed_in
+from schema.identity.customer import Customer
 
 
 @strawberry.type

@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.identity.common import client_info, note_revoked
-from schema.context import Info
-from schema.errors import user_errors
-from schema.identity import (
+from schema.core.context import Info
+from schema.core.errors import user_errors
+from schema.identity.inputs import (
     AuthSession,
     CodeChallenge,
     CompletePasswordRecoveryInput,

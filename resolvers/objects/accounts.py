@@ -5,12 +5,12 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from resolvers.identity.common import signed_in
-from resolvers.objects.common import node_pk
-from schema.account import PersonalAccount
-from schema.context import Info
-from schema.errors import user_errors
-from schema.objects import (
+from schema.cabinet.account import PersonalAccount
+from schema.core.context import Info
+from schema.core.errors import user_errors
+from schema.core.ids import node_pk
+from schema.core.permissions import IsCustomer, signed_in
+from schema.objects.inputs import (
     LinkPersonalAccountInput,
     LinkPersonalAccountPayload,
     UnlinkPersonalAccountInput,
@@ -18,7 +18,6 @@ from schema.objects import (
     UpdateReceiptDeliveryInput,
     UpdateReceiptDeliveryPayload,
 )
-from schema.permissions import IsCustomer
 from services.errors import DomainError
 from services.objects import accounts, receipts
 

@@ -7,20 +7,19 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from resolvers.identity.common import signed_in
-from resolvers.objects.common import node_pk
-from schema.context import Info
-from schema.contract_access import ContractAccessRequest, ContractAccessStatus
-from schema.errors import BadUserInputError, user_errors
-from schema.objects import (
+from schema.core.context import Info
+from schema.core.errors import BadUserInputError, user_errors
+from schema.core.ids import node_pk
+from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.permissions import IsCustomer, IsOperator, signed_in
+from schema.objects.contract_access import ContractAccessRequest, ContractAccessStatus
+from schema.objects.inputs import (
     ContractAccessReviewPayload,
     RequestContractAccessInput,
     RequestContractAccessPayload,
     ReviewContractAccessRequestInput,
     StartContractAccessReviewInput,
 )
-from schema.pagination import decode_cursor, make_connection, page_size
-from schema.permissions import IsCustomer, IsOperator
 from services.errors import DomainError
 from services.objects import contracts
 from services.objects.application_template import TEMPLATE_PATH

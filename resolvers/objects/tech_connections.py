@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.context import Info
-from schema.errors import user_errors
-from schema.objects import UpsertTechConnectionsInput, UpsertTechConnectionsPayload
-from schema.service_auth import CanWriteTechConnections
+from schema.core.context import Info
+from schema.core.errors import user_errors
+from schema.core.service_auth import CanWriteTechConnections
+from schema.objects.inputs import UpsertTechConnectionsInput, UpsertTechConnectionsPayload
 from services.errors import DomainError
 from services.objects.tech_connections import TechConnectionItem, upsert_tech_connections
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.identity.common import signed_in
-from resolvers.objects.common import node_pk
-from schema.billing import Payment
-from schema.context import Info
-from schema.errors import user_errors
-from schema.payments import StartPaymentInput, StartPaymentPayload
-from schema.permissions import IsCustomer
+from schema.billing.types import Payment
+from schema.core.context import Info
+from schema.core.errors import user_errors
+from schema.core.ids import node_pk
+from schema.core.permissions import IsCustomer, signed_in
+from schema.payments.inputs import StartPaymentInput, StartPaymentPayload
 from services.errors import DomainError
 from services.objects.accounts import account_not_found
 from services.payments.start import start_payment

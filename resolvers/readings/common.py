@@ -5,10 +5,10 @@ from __future__ import annotations
 from strawberry import relay
 
 from loaders.metering import MeterById
-from resolvers.objects.common import node_pk
-from schema.context import Info
-from schema.ownership import account_or_contract, visible_rows
-from schema.readings import ReadingValueInput
+from schema.core.context import Info
+from schema.core.ids import node_pk
+from schema.core.ownership import account_or_contract, visible_rows
+from schema.readings.inputs import ReadingValueInput
 from services.readings.validation import TypedValue
 
 

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.identity.common import signed_in
-from resolvers.objects.common import node_pk
 from resolvers.readings.common import typed_values, visible_meter_id
-from schema.context import Info
-from schema.errors import user_errors
-from schema.permissions import IsCustomer, IsOperator
-from schema.reading import ReadingSubmission
-from schema.readings import (
+from schema.core.context import Info
+from schema.core.errors import user_errors
+from schema.core.ids import node_pk
+from schema.core.permissions import IsCustomer, IsOperator, signed_in
+from schema.readings.imports import CanImportReadings, ImportReadingsInput, ImportReadingsPayload
+from schema.readings.inputs import (
     ReviewReadingSubmissionInput,
     ReviewReadingSubmissionPayload,
     SubmitReadingsInput,
     SubmitReadingsPayload,
 )
-from schema.readings_import import CanImportReadings, ImportReadingsInput, ImportReadingsPayload
+from schema.readings.reading import ReadingSubmission
 from services.errors import DomainError, ErrorCode
 from services.readings.assessment import meter_not_found
 from services.readings.imports import ImportItem, import_readings

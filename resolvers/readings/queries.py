@@ -8,13 +8,13 @@ import strawberry
 from strawberry import relay
 
 from resolvers.readings.common import typed_values, visible_meter_id
-from schema.context import Info
-from schema.enums import SubmissionStatus
-from schema.errors import BadUserInputError, UserError
-from schema.pagination import decode_cursor, make_connection, page_size
-from schema.permissions import IsAuthenticated, IsStaffReader
-from schema.reading import ReadingSubmission
-from schema.readings import ReadingPreview, ReadingValueInput, ZoneReadingPreview
+from schema.core.context import Info
+from schema.core.enums import SubmissionStatus
+from schema.core.errors import BadUserInputError, UserError
+from schema.core.pagination import decode_cursor, make_connection, page_size
+from schema.core.permissions import IsAuthenticated, IsStaffReader
+from schema.readings.inputs import ReadingPreview, ReadingValueInput, ZoneReadingPreview
+from schema.readings.reading import ReadingSubmission
 from services.errors import ErrorCode
 from services.readings.assessment import meter_not_found
 from services.readings.preview import Preview, preview_readings

@@ -349,7 +349,7 @@ async def test_the_demo_customer_has_a_smart_meter_with_a_month_of_hours(
 def test_hourly_profiles_count_as_the_hours_they_may_carry() -> None:
     from graphql import parse
 
-    from schema.cost import MAX_COST, _cost
+    from schema.core.cost import MAX_COST, _cost
 
     profile = 'isu { hourlyProfile(from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z") { aPlusWh aMinusWh } }'
     one = parse("{ me { personalAccounts { meters { " + profile + " } } } }")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-from schema.http_guard import MAX_BODY_BYTES, guarded
+from schema.core.http_guard import MAX_BODY_BYTES, guarded
 
 
 async def test_a_body_declared_larger_than_the_cap_is_refused_unread() -> None:

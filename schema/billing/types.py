@@ -1,0 +1,247 @@
+"""Billing as the cabinet shows it: statements («Расчёты»), their charges, payments («Оплаты») and the debt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Self
+
+import strawberry
+
+from loaders.billing import ChargeById, ChargesByStatement, PaymentById, PaymentsInMonth, StatementById
+from models.enums import ChargeKind as ChargeKindEnum
+from schema.core.access import viewer_is_analyst
+from schema.core.context import Info
+from schema.core.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
+from schema.core.nodes import RowNode
+from schema.core.ownership import load_visible
+from schema.core.scalars import KilowattHours, Kopecks
+from schema.core.selection import selects
+from services.files.signing import LinkKind, signed_url
+
+if TYPE_CHECKING:
+    from schema.cabinet.account import PersonalAccount
+
+
+async def _account(info: Info, account_id: int) -> PersonalAccount | None:
+    from loaders.objects import AccountById
+    from schema.cabinet.account import PersonalAccount
+
+    model = await info.context.loaders.get(AccountById).load(account_id)
+    return PersonalAccount.from_model(model) if model is not None else None
+
+
+@strawberry.type(
+    name="Charge",
+    description="A charge (начисление): volume × rate for one zone of a month, or a recalculation of an earlier month.",
+)
+class Charge(RowNode):
+    node_loader = ChargeById
+    period: date = strawberry.field(description="The billing month of the statement carrying it (its first day).")
+    zone: TariffZone
+    kind: ChargeKind
+    basis: ChargeBasis
+    volume: KilowattHours
+    rate: Kopecks = strawberry.field(description="Kopecks per kWh.")
+    amount: Kopecks = strawberry.field(
+        description="volume × rate; negative for a recalculation in the customer's favour."
+    )
+    recalculated_period: date | None = strawberry.field(description="For a recalculation: the month it corrects.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            row_id=row.id,
+            period=row.period,
+            zone=row.zone,
+            kind=row.kind,
+            basis=row.basis,
+            volume=row.volume_kwh,
+            rate=row.rate_kopecks,
+            amount=row.amount,
+            recalculated_period=row.recalculated_period,
+        )
+
+
+@strawberry.type(name="Payment", description="A payment (оплата) split into electricity, penalty and state duty.")
+class Payment(RowNode):
+    node_loader = PaymentById
+    account_id: strawberry.Private[int]
+    amount: Kopecks = strawberry.field(description="electricity + penalty + stateDuty.")
+    electricity: Kopecks
+    penalty: Kopecks = strawberry.field(description="Penalty (пени).")
+    state_duty: Kopecks = strawberry.field(description="State duty (госпошлина).")
+    method: PaymentMethod
+    status: PaymentStatus
+    created_at: datetime = strawberry.field(description="When the payment was made or started.")
+    paid_at: datetime | None = strawberry.field(description="When the provider confirmed it.")
+    confirmation_url: str | None = strawberry.field(
+        default=None,
+        description="While PENDING: where it is paid (the SBP link, also rendered as the QR code, or the card "
+        "payment page); null otherwise.",
+    )
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            row_id=row.id,
+            account_id=row.account_id,
+            confirmation_url=row.confirmation_url if row.status == "PENDING" else None,
+            amount=row.amount,
+            electricity=row.electricity,
+            penalty=row.penalty,
+            state_duty=row.state_duty,
+            method=row.method,
+            status=row.status,
+            created_at=row.created_at,
+            paid_at=row.paid_at,
+        )
+
+    @strawberry.field(description="The personal account paid for.")
+    async def account(self, info: Info) -> Annotated[PersonalAccount, strawberry.lazy("schema.cabinet.account")] | None:
+        return await _account(info, self.account_id)
+
+
+@strawberry.type(
+    name="Statement",
+    description="The payment document of an account for one month (платёжный документ). "
+    "closingBalance = openingBalance + charged + recalculated + penalty − paid; a positive balance is a debt.",
+)
+class Statement(RowNode):
+    account_id: strawberry.Private[int]
+    period: date = strawberry.field(description="The billing month (its first day).")
+    opening_balance: Kopecks
+    charged: Kopecks
+    recalculated: Kopecks
+    paid: Kopecks
+    penalty: Kopecks = strawberry.field(description="Penalty (пени) accrued in the month.")
+    closing_balance: Kopecks
+    issued_on: date
+    due_on: date = strawberry.field(description="Pay by this day.")
+    pdf_available: bool = strawberry.field(
+        description="Whether its PDF can be produced: always, it is rendered from the statement when downloaded."
+    )
+    # Filled by `with_lines` for every statement of a page at once (the fields below read them synchronously).
+    # None: not fetched, the field then falls back to its loader (an awaitable for this statement alone).
+    line_rows: strawberry.Private[list[Any] | None] = None
+    payment_rows: strawberry.Private[list[Any] | None] = None
+
+    @classmethod
+    async def with_lines(cls, info: Info, statements: list[Self], *, under: tuple[str, ...] = ()) -> list[Self]:
+        """Fetch the charges and payments the client selected for all `statements` (one statement each)."""
+        loaders = info.context.loaders
+        if selects(info, *under, "charges") or selects(info, *under, "recalculations"):
+            lines = await loaders.get(ChargesByStatement).load_many([s.row_id for s in statements])
+            for statement, rows in zip(statements, lines, strict=True):
+                statement.line_rows = rows
+        if selects(info, *under, "payments"):
+            paid = await loaders.get(PaymentsInMonth).load_many([(s.account_id, s.period) for s in statements])
+            for statement, rows in zip(statements, paid, strict=True):
+                statement.payment_rows = rows
+        return statements
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        return cls(
+            row_id=row.id,
+            account_id=row.account_id,
+            period=row.period,
+            opening_balance=row.opening_balance,
+            charged=row.charged,
+            recalculated=row.recalculated,
+            paid=row.paid,
+            penalty=row.penalty,
+            closing_balance=row.closing_balance,
+            issued_on=row.issued_on,
+            due_on=row.due_on,
+            pdf_available=True,
+        )
+
+    # Sync resolvers: a prefetched value costs no task; otherwise they hand graphql-core the loader's awaitable.
+    @strawberry.field(description="Consumption charges of the month, one per zone.")
+    def charges(self, info: Info) -> list[Charge]:
+        return self._lines(info, ChargeKindEnum.CONSUMPTION)
+
+    @strawberry.field(description="Recalculations of earlier months (перерасчёты) carried by this statement.")
+    def recalculations(self, info: Info) -> list[Charge]:
+        return self._lines(info, ChargeKindEnum.RECALCULATION)
+
+    @strawberry.field(description="The succeeded payments credited in the month (local time), as `paid` counts them.")
+    def payments(self, info: Info) -> list[Payment]:
+        if self.payment_rows is not None:
+            return [Payment.from_row(row) for row in self.payment_rows]
+
+        async def load() -> list[Payment]:
+            rows = await info.context.loaders.get(PaymentsInMonth).load((self.account_id, self.period))
+            return [Payment.from_row(row) for row in rows]
+
+        return load()  # type: ignore[return-value]
+
+    def _lines(self, info: Info, kind: ChargeKindEnum) -> list[Charge]:
+        if self.line_rows is not None:
+            return [Charge.from_row(row) for row in self.line_rows if row.kind is kind]
+
+        async def load() -> list[Charge]:
+            rows = await info.context.loaders.get(ChargesByStatement).load(self.row_id)
+            return [Charge.from_row(row) for row in rows if row.kind is kind]
+
+        return load()  # type: ignore[return-value]
+
+    @strawberry.field(description="The personal account billed.")
+    async def account(self, info: Info) -> Annotated[PersonalAccount, strawberry.lazy("schema.cabinet.account")] | None:
+        return await _account(info, self.account_id)
+
+    @strawberry.field(
+        description=(
+            "A link to the payment document (платёжный документ) as a PDF with the GOST R 56042-2014 payment QR "
+            "code, valid for 5 minutes and for the viewer who asked for it only: the download must carry the same "
+            "viewer's `Authorization: Bearer` token. Null for analysts: the document holds personal data."
+        )
+    )
+    def pdf_url(self, info: Info) -> str | None:
+        viewer = info.context.viewer
+        if viewer is None or viewer_is_analyst(info):
+            return None
+        settings = info.context.runtime.settings
+        return signed_url(
+            kind=LinkKind.STATEMENT_PDF,
+            secret=settings.secret_key,
+            public_url=settings.public_url,
+            object_id=self.row_id,
+            viewer_id=viewer.customer_id,
+            now=info.context.runtime.clock.now(),
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = await load_visible(info, node_ids, StatementById)
+        found = await cls.with_lines(info, [cls.from_row(row) for row in rows if row is not None])
+        by_id = {statement.row_id: statement for statement in found}
+        return [by_id.get(row.id) if row is not None else None for row in rows]
+
+
+@strawberry.type(
+    name="Debt", description="What an account owes now (задолженность), split as the payment form splits it."
+)
+class Debt:
+    electricity: Kopecks
+    penalty: Kopecks = strawberry.field(description="Penalty (пени).")
+    state_duty: Kopecks = strawberry.field(description="State duty (госпошлина).")
+    total: Kopecks
+    updated_at: datetime | None = strawberry.field(description="When billing last updated it; null: never billed.")
+
+    @classmethod
+    def from_row(cls, row: Any | None) -> Self:
+        if row is None:
+            return cls(
+                electricity=Kopecks(0), penalty=Kopecks(0), state_duty=Kopecks(0), total=Kopecks(0), updated_at=None
+            )
+        return cls(
+            electricity=row.electricity,
+            penalty=row.penalty,
+            state_duty=row.state_duty,
+            total=row.electricity + row.penalty + row.state_duty,
+            updated_at=row.updated_at,
+        )

@@ -1,0 +1,60 @@
+"""How a schema is built from its root types: the scalars, the validation rules, the caches and the fast field path.
+
+The root types themselves are listed where the resolvers are known (`resolvers/root.py`): `schema/` never imports
+`resolvers/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions.query_depth_limiter import create_validator
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from schema.core.cost import QueryCostRule
+from schema.core.fast_fields import read_basic_fields_directly
+from schema.core.masking import mask_internal_errors
+from schema.core.scalars import SCALAR_MAP
+
+DEPTH_RULE = create_validator(12, None, None)
+
+
+@strawberry.type
+class NodeQuery:
+    node: relay.Node | None = relay.node(
+        description="Any object by its global id; another customer's object answers exactly like a missing one."
+    )
+
+
+def build_schema(
+    *,
+    queries: Sequence[type],
+    mutations: Sequence[type],
+    subscriptions: Sequence[type],
+    node_types: Sequence[type],
+) -> strawberry.Schema:
+    """The schema of these root types (`node(id)` is added to the queries); `node_types` are every Node type, so that
+    `node(id)` can answer for types no root field reaches directly."""
+    schema = strawberry.Schema(
+        query=merge_types("Query", (NodeQuery, *queries)),
+        mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
+        subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,
+        types=tuple(node_types),
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        extensions=[
+            # Bounded caches: a flood of distinct documents cannot grow memory without limit.
+            # (The LRU caches live at module level, shared by the per-request extension instances.)
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            # One rule class for the process: a new class per request would change the validation cache's key.
+            lambda: AddValidationRules([DEPTH_RULE, QueryCostRule]),
+            lambda: MaxTokensLimiter(max_token_count=5000),
+            mask_internal_errors,
+        ],
+    )
+    read_basic_fields_directly(schema)
+    return schema

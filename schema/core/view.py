@@ -1,0 +1,120 @@
+"""The GraphQL endpoint: POST and GET, GraphiQL in a browser, `graphql-transport-ws` subscriptions only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from schema.core.context import Context
+from schema.core.http_guard import guarded
+from services.auth_tokens import Viewer, decode_access_token
+from services.identity.guard import session_guard
+from services.integrations.service_tokens import service_principal
+from services.platform.runtime import Runtime
+
+# Closing codes of graphql-transport-ws: 4403 "Forbidden" for a refused, revoked or expired token.
+WS_CLOSE_FORBIDDEN = 4403
+
+
+def bearer_token(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, schema: Any, runtime: Runtime) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            multipart_uploads_enabled=True,
+            keep_alive=True,
+            keep_alive_interval=15,
+        )
+        self.runtime = runtime
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            await guarded(super().__call__, scope, receive, send)  # CSRF check and body cap (schema/core/http_guard.py)
+            return
+        websocket = WebSocket(scope, receive=receive, send=send)
+        try:
+            await self.run(websocket)
+        finally:
+            guard_task = getattr(websocket.state, "token_guard", None)
+            if guard_task is not None:
+                guard_task.cancel()
+
+    def authenticate(self, token: str | None) -> Viewer | None:
+        if token is None:
+            return None
+        return decode_access_token(secret=self.runtime.settings.secret_key, token=token, now=self.runtime.clock.now())
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        viewer = None
+        service = None
+        if isinstance(request, Request):
+            token = bearer_token(request.headers.get("authorization"))
+            viewer = self.authenticate(token)
+            # A revoked session's access tokens are anonymous, and so are tokens whose customer or role is not their
+            # session's (one cached, indexed lookup per request).
+            if viewer is not None and not await session_guard(self.runtime).honours(viewer):
+                viewer = None
+            # Not a customer's JWT: maybe an integration's service token (`svc_…`, cached lookup).
+            if viewer is None and token is not None:
+                service = await service_principal(self.runtime, token)
+        return Context(request=request, runtime=self.runtime, viewer=viewer, response=response, service=service)
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """Authenticate from the `connection_init` payload `{"Authorization": "Bearer …"}`; no token: anonymous."""
+        params = context.connection_params or {}
+        raw = params.get("Authorization", params.get("authorization"))
+        if raw is None:
+            return await super().on_ws_connect(context)
+        viewer = self.authenticate(bearer_token(raw))
+        if viewer is None:
+            raise ConnectionRejectionError()
+        if await self.session_revoked(viewer):
+            raise ConnectionRejectionError()
+        context.viewer = viewer
+        websocket = context.request
+        assert isinstance(websocket, WebSocket)
+        guard = self.runtime.extras.get("session_guard")
+        task = asyncio.create_task(self._close_when_token_ends(websocket, viewer, guard))
+        websocket.state.token_guard = task
+        return await super().on_ws_connect(context)
+
+    async def session_revoked(self, viewer: Viewer) -> bool:
+        return not await session_guard(self.runtime).honours(viewer)
+
+    async def _close_when_token_ends(self, websocket: WebSocket, viewer: Viewer, guard: Any) -> None:
+        """Close the socket (4403) when its access token expires or its session is revoked."""
+        with contextlib.suppress(Exception):
+            remaining = (viewer.expires_at - self.runtime.clock.now()).total_seconds()
+            if guard is not None:
+                await guard.wait_revoked(viewer.session_id, timeout=max(remaining, 0))
+            else:
+                await asyncio.sleep(max(remaining, 0))
+            await websocket.close(code=WS_CLOSE_FORBIDDEN, reason="Token expired or revoked")
+
+    def encode_json(self, data: object) -> str:
+        # A str, not bytes: websockets must carry graphql-transport-ws messages as text frames.
+        return orjson.dumps(data).decode()
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
