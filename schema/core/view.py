@@ -8,14 +8,18 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
 from schema.core.context import Context
+from schema.core.http_errors import BODY_NOT_OBJECT, coded_http_error, with_codes
 from schema.core.http_guard import guarded
 from services.auth_tokens import Viewer, decode_access_token
 from services.identity.guard import session_guard
@@ -50,7 +54,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "websocket":
-            await guarded(super().__call__, scope, receive, send)  # CSRF check and body cap (schema/core/http_guard.py)
+            await guarded(self._http, scope, receive, send)  # CSRF check and body cap (schema/core/http_guard.py)
             return
         websocket = WebSocket(scope, receive=receive, send=send)
         try:
@@ -59,6 +63,33 @@ class GraphQLView(GraphQL[Context, None]):
             guard_task = getattr(websocket.state, "token_guard", None)
             if guard_task is not None:
                 guard_task.cancel()
+
+    async def _http(self, scope: Any, receive: Any, send: Any) -> None:
+        """strawberry's HTTP handling, with its refusals answered as coded JSON instead of plain text."""
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as refused:
+            response = coded_http_error(refused.status_code, refused.reason)
+        except StarletteHTTPException as refused:  # Starlette's own, e.g. a multipart body it cannot parse
+            response = coded_http_error(refused.status_code, "Unable to parse the multipart body")
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A request body: a JSON object (a list is a batch, refused further on); `42`, `null` or `"x"` are 400s."""
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as error:  # also invalid UTF-8 and lone surrogates
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, BODY_NOT_OBJECT)
+        return value
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> Any:
+        response: dict[str, Any] = dict(await super().process_result(request, result))
+        if result.errors:
+            response["errors"] = with_codes(response["errors"], list(result.errors), executed=result.data is not None)
+        return response
 
     def authenticate(self, token: str | None) -> Viewer | None:
         if token is None:

@@ -68,6 +68,15 @@ class Settings(BaseSettings):
     payment_provider: Literal["dev", "disabled"] = "dev"
     payment_callback_secret: str = DEVELOPMENT_PAYMENT_CALLBACK_SECRET
 
+    # GraphQL introspection: on in development; in production only with INTROSPECTION=on (analysts' GraphiQL).
+    introspection: Literal["auto", "on", "off"] = "auto"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.introspection == "auto":
+            return self.environment is not Environment.PRODUCTION
+        return self.introspection == "on"
+
     @property
     def sms_outbox_file(self) -> Path:
         return self.sms_outbox_path or self.data_dir / "outbox" / "sms.jsonl"
