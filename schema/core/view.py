@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +26,9 @@ from services.auth_tokens import Viewer, decode_access_token
 from services.identity.guard import session_guard
 from services.integrations.service_tokens import service_principal
 from services.platform.runtime import Runtime
+
+# A request's execution ends here and answers EXECUTION_TIME_EXCEEDED: one slow query must not hold a worker.
+EXECUTION_BUDGET_SECONDS = 10.0
 
 # Closing codes of graphql-transport-ws: 4403 "Forbidden" for a refused, revoked or expired token.
 WS_CLOSE_FORBIDDEN = 4403
@@ -74,6 +78,22 @@ class GraphQLView(GraphQL[Context, None]):
         except StarletteHTTPException as refused:  # Starlette's own, e.g. a multipart body it cannot parse
             response = coded_http_error(refused.status_code, "Unable to parse the multipart body")
         await response(scope, receive, send)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            async with asyncio.timeout(EXECUTION_BUDGET_SECONDS):
+                result: ExecutionResult = await super().execute_single(*args, **kwargs)
+                return result
+        except TimeoutError:
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"Запрос выполнялся дольше {EXECUTION_BUDGET_SECONDS:.0f} с и остановлен; упростите его",
+                        extensions={"code": "EXECUTION_TIME_EXCEEDED"},
+                    )
+                ],
+            )
 
     def parse_json(self, data: str | bytes) -> Any:
         """A request body: a JSON object (a list is a batch, refused further on); `42`, `null` or `"x"` are 400s."""
