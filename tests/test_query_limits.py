@@ -135,7 +135,7 @@ async def test_introspection_in_production_only_with_introspection_on(
 async def test_a_request_over_its_time_budget_answers_a_coded_error(
     runtime: Runtime, app_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import schema.core.view as view
+    from schema.core import view
 
     customer = await create_customer(runtime.db, now=runtime.clock.now())
     token = await token_for(runtime, customer)
