@@ -169,6 +169,8 @@ def serve(settings: Settings) -> None:
     print(f"Customer portal API: http://{settings.host}:{settings.port}/graphql  (GraphiQL in a browser)", flush=True)
     print(f"Database: {database}; events: {'Redis' if settings.redis_url else 'in-process'}", flush=True)
     print(f"Demo customer: phone {DEMO_PHONE}, password {DEMO_PASSWORD}", flush=True)
+    from schema.core.ws_caps import MAX_MESSAGE_BYTES as WS_MAX_MESSAGE_BYTES
+
     uvicorn.run(
         "server:app_from_environment",
         factory=True,
@@ -178,6 +180,7 @@ def serve(settings: Settings) -> None:
         log_config=None,
         access_log=False,
         ws="websockets-sansio",
+        ws_max_size=WS_MAX_MESSAGE_BYTES,  # a bigger websocket message closes the socket (1009)
         loop="uvloop",
         http="httptools",
         lifespan="on",

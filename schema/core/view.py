@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -22,6 +21,8 @@ from strawberry.types import ExecutionResult
 from schema.core.context import Context
 from schema.core.http_errors import BODY_NOT_OBJECT, coded_http_error, with_codes
 from schema.core.http_guard import guarded
+from schema.core.pagination import set_cursor_secret
+from schema.core.ws_caps import CONNECTION_INIT_TIMEOUT, CappedTransportWSHandler, WebSocketCaps
 from services.auth_tokens import Viewer, decode_access_token
 from services.identity.guard import session_guard
 from services.integrations.service_tokens import service_principal
@@ -44,17 +45,22 @@ def bearer_token(value: object) -> str | None:
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = CappedTransportWSHandler
+
     def __init__(self, schema: Any, runtime: Runtime) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-            connection_init_wait_timeout=timedelta(seconds=10),
+            connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
             multipart_uploads_enabled=True,
             keep_alive=True,
             keep_alive_interval=15,
         )
         self.runtime = runtime
+        self.ws_caps = WebSocketCaps()
+        # Cursors signed with the server's secret: every worker accepts every worker's cursors.
+        set_cursor_secret(runtime.settings.secret_key)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "websocket":
@@ -64,6 +70,9 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             await self.run(websocket)
         finally:
+            cap_key = getattr(websocket.state, "ws_cap_key", None)
+            if cap_key is not None:
+                self.ws_caps.close(cap_key)
             guard_task = getattr(websocket.state, "token_guard", None)
             if guard_task is not None:
                 guard_task.cancel()
@@ -132,23 +141,31 @@ class GraphQLView(GraphQL[Context, None]):
         return Context(request=request, runtime=self.runtime, viewer=viewer, response=response, service=service)
 
     async def on_ws_connect(self, context: Context) -> Any:
-        """Authenticate from the `connection_init` payload `{"Authorization": "Bearer …"}`; no token: anonymous."""
+        """Authenticate from the `connection_init` payload `{"Authorization": "Bearer …"}`; no token: anonymous.
+        Counted against the caps of its session (or client address): see schema/core/ws_caps.py."""
         params = context.connection_params or {}
         raw = params.get("Authorization", params.get("authorization"))
+        websocket = context.request
+        assert isinstance(websocket, WebSocket)
         if raw is None:
+            self._count_connection(context, websocket, f"ip:{websocket.client.host if websocket.client else '?'}")
             return await super().on_ws_connect(context)
         viewer = self.authenticate(bearer_token(raw))
         if viewer is None:
             raise ConnectionRejectionError()
         if await self.session_revoked(viewer):
             raise ConnectionRejectionError()
+        self._count_connection(context, websocket, str(viewer.session_id))
         context.viewer = viewer
-        websocket = context.request
-        assert isinstance(websocket, WebSocket)
         guard = self.runtime.extras.get("session_guard")
         task = asyncio.create_task(self._close_when_token_ends(websocket, viewer, guard))
         websocket.state.token_guard = task
         return await super().on_ws_connect(context)
+
+    def _count_connection(self, context: Context, websocket: WebSocket, key: str) -> None:
+        self.ws_caps.open(key)  # TooManyConnections: closed with 4429
+        websocket.state.ws_cap_key = key
+        context.ws_cap_key = key
 
     async def session_revoked(self, viewer: Viewer) -> bool:
         return not await session_guard(self.runtime).honours(viewer)
