@@ -19,8 +19,9 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from schema.core.context import Context
-from schema.core.http_errors import BODY_NOT_OBJECT, coded_http_error, with_codes
+from schema.core.http_errors import BODY_NOT_OBJECT, coded_http_error, coded_response, with_codes
 from schema.core.http_guard import guarded
+from schema.core.masking import RETRY_AFTER_SECONDS, UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, database_unavailable
 from schema.core.pagination import set_cursor_secret
 from schema.core.ws_caps import CONNECTION_INIT_TIMEOUT, CappedTransportWSHandler, WebSocketCaps
 from services.auth_tokens import Viewer, decode_access_token
@@ -86,6 +87,12 @@ class GraphQLView(GraphQL[Context, None]):
             response = coded_http_error(refused.status_code, refused.reason)
         except StarletteHTTPException as refused:  # Starlette's own, e.g. a multipart body it cannot parse
             response = coded_http_error(refused.status_code, "Unable to parse the multipart body")
+        except Exception as error:
+            if not database_unavailable(error):  # e.g. the session check in get_context, before execution
+                raise
+            response = coded_response(
+                503, UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+            )
         await response(scope, receive, send)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
@@ -113,6 +120,18 @@ class GraphQLView(GraphQL[Context, None]):
         if not isinstance(value, dict | list):
             raise HTTPException(400, BODY_NOT_OBJECT)
         return value
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """A response any of whose errors says the database cannot be reached is a 503 with Retry-After."""
+        entries = response_data if isinstance(response_data, list) else [response_data]
+        if any(
+            (error.get("extensions") or {}).get("code") == UNAVAILABLE_CODE
+            for entry in entries
+            for error in entry.get("errors") or ()
+        ):
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return super().create_response(response_data, sub_response)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> Any:
         response: dict[str, Any] = dict(await super().process_result(request, result))
