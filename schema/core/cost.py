@@ -36,7 +36,8 @@ from schema.core.pagination import MAX_PAGE
 MAX_COST = 50_000
 # Fields that return long columnar arrays count as the values they may carry (a year of hours, 400 days).
 ARRAY_FIELDS = {"hourlyProfile": 24 * 366, "dailyRegisters": 400}
-# A list without `first` (an account's meters, a statement's charges) counts as this many items: it is not one.
+# A list without `first` (an account's meters, a statement's charges) adds this many items: it is not one. (Its
+# subtree is counted once, not multiplied: short lists of large subtrees stay affordable.)
 UNPAGED_LIST = 10
 # A connection's edges are the page its `first` already counted.
 PAGE_LISTS = frozenset({"edges", "nodes"})
@@ -46,17 +47,20 @@ COSTLY_FIELDS = {"pdfUrl": 25, "url": 5, "contractAccessApplicationTemplateUrl":
 INTROSPECTION_COST = {"__schema": 2_000, "__type": 100}
 
 
-def _page(field: FieldNode, field_type: GraphQLOutputType | None) -> int:
+def _page(field: FieldNode) -> int:
     for argument in field.arguments or ():
         if argument.name.value == "first":
             if isinstance(argument.value, IntValueNode):
                 return max(int(argument.value.value), 1)
             return MAX_PAGE
+    return 1
+
+
+def _unpaged_list(field: FieldNode, field_type: GraphQLOutputType | None) -> bool:
     if isinstance(field_type, GraphQLNonNull):
         field_type = field_type.of_type
-    if field.name.value in PAGE_LISTS:
-        return 1
-    return UNPAGED_LIST if isinstance(field_type, GraphQLList) else 1
+    has_first = any(argument.name.value == "first" for argument in field.arguments or ())
+    return isinstance(field_type, GraphQLList) and not has_first and field.name.value not in PAGE_LISTS
 
 
 def _named(field_type: GraphQLOutputType | None) -> GraphQLNamedType | None:
@@ -87,7 +91,9 @@ class _Walk:
                     field_type = parent.fields[name].type
                 own = ARRAY_FIELDS.get(name, COSTLY_FIELDS.get(name, 1))
                 below = self.cost(selection.selection_set, _named(field_type), seen)
-                total += _page(selection, field_type) * (own + below)
+                total += _page(selection) * (own + below)
+                if _unpaged_list(selection, field_type):
+                    total += UNPAGED_LIST  # its items, beyond the one its subtree was counted for
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 inner = self.schema.get_type(condition.name.value) if condition is not None else parent
