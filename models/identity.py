@@ -57,6 +57,8 @@ class RefreshToken(SQLModel, table=True):
     issued_at: datetime = timestamp_field()
     expires_at: datetime = timestamp_field()
     rotated_at: datetime | None = timestamp_field(nullable=True)
+    # SHA-256 of the client (address and user agent) that rotated it: only that client gets the reuse grace.
+    rotated_by: str | None = Field(default=None, max_length=64)
 
 
 class OneTimeCode(SQLModel, table=True):

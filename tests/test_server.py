@@ -57,8 +57,10 @@ async def test_a_syntax_error_is_a_graphql_error_not_a_crash(gql: GraphQLClient)
 async def test_mutations_over_get_are_refused(app_client: httpx.AsyncClient) -> None:
     response = await app_client.get("/graphql", params={"query": "mutation { __typename }"})
 
-    assert response.status_code == 400
-    assert response.text == "mutations are not allowed when using GET"
+    # GraphQL over HTTP: 405 with the method that is allowed; a coded JSON error, not plain text (issue 13)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
 
 async def test_a_websocket_speaks_graphql_transport_ws(gql: GraphQLClient) -> None:

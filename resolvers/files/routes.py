@@ -54,7 +54,7 @@ async def _refusal(request: Request, *, kind: LinkKind, path_param: str) -> Resp
     token = bearer_token(request.headers.get("authorization"))
     if token is not None:
         viewer = decode_access_token(secret=runtime.settings.secret_key, token=token, now=now)
-        if viewer is not None and await runtime.session_guard.is_revoked(viewer.session_id):
+        if viewer is not None and not await runtime.session_guard.honours(viewer):
             viewer = None
     if viewer is None:
         return _problem(401, "sign in to download this file")

@@ -62,7 +62,9 @@ class SessionMutation:
     @mutation(description="A new access token and refresh token for a refresh token, which is spent.")
     async def refresh_session(self, info: Info, input: RefreshSessionInput) -> RefreshSessionPayload:
         try:
-            issued = await sessions.refresh_session(info.context.runtime, refresh_token=input.refresh_token)
+            issued = await sessions.refresh_session(
+                info.context.runtime, refresh_token=input.refresh_token, client=client_info(info)
+            )
         except sessions.RefreshTokenReused as reused:
             note_revoked(info, [reused.session_id])  # then answered as any other domain error
             raise

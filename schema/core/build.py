@@ -19,6 +19,7 @@ from schema.core.analyst_masking import mask_strings_for_analysts
 from schema.core.cost import QueryCostRule
 from schema.core.execution import PlainFieldsExecutionContext
 from schema.core.fast_fields import read_basic_fields_directly
+from schema.core.guards import RequestGuards
 from schema.core.masking import mask_internal_errors
 from schema.core.scalars import SCALAR_MAP
 
@@ -53,6 +54,7 @@ def build_schema(
             # (The LRU caches live at module level, shared by the per-request extension instances.)
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
+            RequestGuards,  # after the validation cache: its problems replace validation's answer
             # One rule class for the process: a new class per request would change the validation cache's key.
             lambda: AddValidationRules([DEPTH_RULE, QueryCostRule]),
             lambda: MaxTokensLimiter(max_token_count=5000),

@@ -28,6 +28,7 @@ class Context:
     response: Response | WebSocket | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
     service: ServicePrincipal | None = None  # an integration's service token, when the bearer is one
+    ws_cap_key: str | None = None  # a websocket's key in the caps (schema/core/ws_caps.py)
 
     @property
     def db(self) -> Database:

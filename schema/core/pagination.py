@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -27,19 +30,44 @@ def page_size(first: int | None) -> int:
     return first
 
 
+# Cursors are signed: a client can only hand back a cursor this server made, never a sort key of its own choosing
+# (issue 13: `WzEsMiwzXQ==`, i.e. [1,2,3], was taken as a position). The key is the server's secret once the
+# endpoint is built (`set_cursor_secret`), so that every worker accepts every worker's cursors.
+_cursor_key: bytes = os.urandom(32)
+_MAC_BYTES = 12
+
+
+def set_cursor_secret(secret: str) -> None:
+    global _cursor_key  # noqa: PLW0603 - one key per process, set once when the endpoint is built
+    _cursor_key = hashlib.sha256(b"cursor:" + secret.encode()).digest()
+
+
+def _mac(payload: bytes) -> bytes:
+    return hmac.new(_cursor_key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
 def encode_cursor(values: Sequence[Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(values), default=str)).decode()
+    payload = orjson.dumps(list(values), default=str)
+    return base64.urlsafe_b64encode(_mac(payload) + payload).decode()
 
 
 def decode_cursor(cursor: str | None) -> list[Any] | None:
     if cursor is None:
         return None
+    invalid = BadUserInputError("Неверный курсор", ErrorCode.INVALID_INPUT)
     try:
-        values = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, orjson.JSONDecodeError) as error:
-        raise BadUserInputError("Неверный курсор", ErrorCode.INVALID_INPUT) from error
+        raw = base64.urlsafe_b64decode(cursor.encode())
+    except (ValueError, UnicodeEncodeError) as error:
+        raise invalid from error
+    mac, payload = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
+    if not hmac.compare_digest(mac, _mac(payload)):
+        raise invalid
+    try:
+        values = orjson.loads(payload)
+    except orjson.JSONDecodeError as error:
+        raise invalid from error
     if not isinstance(values, list):
-        raise BadUserInputError("Неверный курсор", ErrorCode.INVALID_INPUT)
+        raise invalid
     return values
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 import orjson
 import structlog
+from cross_web import HTTPException
+from graphql import GraphQLError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -15,12 +17,20 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
 from schema.core.context import Context
+from schema.core.http_errors import BODY_NOT_OBJECT, coded_http_error, coded_response, with_codes
 from schema.core.http_guard import guarded
+from schema.core.masking import RETRY_AFTER_SECONDS, UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, database_unavailable
+from schema.core.pagination import set_cursor_secret
+from schema.core.ws_caps import CONNECTION_INIT_TIMEOUT, CappedTransportWSHandler, WebSocketCaps
 from services.auth_tokens import Viewer, decode_access_token
 from services.integrations.service_tokens import service_principal
 from services.platform.runtime import Runtime
+
+# A request's execution ends here and answers EXECUTION_TIME_EXCEEDED: one slow query must not hold a worker.
+EXECUTION_BUDGET_SECONDS = 10.0
 
 # Closing codes of graphql-transport-ws: 4403 "Forbidden" for a refused, revoked or expired token.
 WS_CLOSE_FORBIDDEN = 4403
@@ -41,30 +51,99 @@ def bearer_token(value: object) -> str | None:
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = CappedTransportWSHandler
+
     def __init__(self, schema: BaseSchema, runtime: Runtime) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-            connection_init_wait_timeout=timedelta(seconds=10),
+            connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
             multipart_uploads_enabled=True,
             keep_alive=True,
             keep_alive_interval=15,
             allowed_origins=runtime.settings.cors_origins,  # the websocket handshake's Origin (CORS covers HTTP)
         )
         self.runtime = runtime
+        self.ws_caps = WebSocketCaps()
+        # Cursors signed with the server's secret: every worker accepts every worker's cursors.
+        set_cursor_secret(runtime.settings.secret_key)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "websocket":
-            await guarded(super().__call__, scope, receive, send)  # CSRF check and body cap (schema/core/http_guard.py)
+            await guarded(self._http, scope, receive, send)  # CSRF check and body cap (schema/core/http_guard.py)
             return
         websocket = WebSocket(scope, receive=receive, send=send)
         try:
             await self.run(websocket)
         finally:
+            cap_key = getattr(websocket.state, "ws_cap_key", None)
+            if cap_key is not None:
+                self.ws_caps.close(cap_key)
             guard_task = getattr(websocket.state, "token_guard", None)
             if guard_task is not None:
                 guard_task.cancel()
+
+    async def _http(self, scope: Any, receive: Any, send: Any) -> None:
+        """strawberry's HTTP handling, with its refusals answered as coded JSON instead of plain text."""
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as refused:
+            response = coded_http_error(refused.status_code, refused.reason)
+        except StarletteHTTPException as refused:  # Starlette's own, e.g. a multipart body it cannot parse
+            response = coded_http_error(refused.status_code, "Unable to parse the multipart body")
+        except Exception as error:
+            if not database_unavailable(error):  # e.g. the session check in get_context, before execution
+                raise
+            response = coded_response(
+                503, UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+            )
+        await response(scope, receive, send)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            async with asyncio.timeout(EXECUTION_BUDGET_SECONDS):
+                result: ExecutionResult = await super().execute_single(*args, **kwargs)
+                return result
+        except TimeoutError:
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"Запрос выполнялся дольше {EXECUTION_BUDGET_SECONDS:.0f} с и остановлен; упростите его",
+                        extensions={"code": "EXECUTION_TIME_EXCEEDED"},
+                    )
+                ],
+            )
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A request body: a JSON object (a list is a batch, refused further on); `42`, `null` or `"x"` are 400s."""
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as error:  # also invalid UTF-8 and lone surrogates
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, BODY_NOT_OBJECT)
+        return value
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """A response any of whose errors says the database cannot be reached is a 503 with Retry-After."""
+        entries = response_data if isinstance(response_data, list) else [response_data]
+        if any(
+            (error.get("extensions") or {}).get("code") == UNAVAILABLE_CODE
+            for entry in entries
+            for error in entry.get("errors") or ()
+        ):
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return super().create_response(response_data, sub_response)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> Any:
+        response: dict[str, Any] = dict(await super().process_result(request, result))
+        if result.errors:
+            response["errors"] = with_codes(response["errors"], list(result.errors), executed=result.data is not None)
+        return response
 
     def authenticate(self, token: str | None) -> Viewer | None:
         if token is None:
@@ -77,8 +156,9 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request, Request):
             token = bearer_token(request.headers.get("authorization"))
             viewer = self.authenticate(token)
-            # A revoked session's access tokens are anonymous (one cached, indexed lookup per request).
-            if viewer is not None and await self.runtime.session_guard.is_revoked(viewer.session_id):
+            # A revoked session's access tokens are anonymous, and so are tokens whose customer or role is not their
+            # session's (one cached, indexed lookup per request).
+            if viewer is not None and not await self.runtime.session_guard.honours(viewer):
                 viewer = None
             # Not a customer's JWT: maybe an integration's service token (`svc_…`, cached lookup).
             if viewer is None and token is not None:
@@ -86,25 +166,33 @@ class GraphQLView(GraphQL[Context, None]):
         return Context(request=request, runtime=self.runtime, viewer=viewer, response=response, service=service)
 
     async def on_ws_connect(self, context: Context) -> Any:
-        """Authenticate from the `connection_init` payload `{"Authorization": "Bearer …"}`; no token: anonymous."""
+        """Authenticate from the `connection_init` payload `{"Authorization": "Bearer …"}`; no token: anonymous.
+        Counted against the caps of its session (or client address): see schema/core/ws_caps.py."""
         params = context.connection_params or {}
         raw = params.get("Authorization", params.get("authorization"))
+        websocket = context.request
+        assert isinstance(websocket, WebSocket)
         if raw is None:
+            self._count_connection(context, websocket, f"ip:{websocket.client.host if websocket.client else '?'}")
             return await super().on_ws_connect(context)
         viewer = self.authenticate(bearer_token(raw))
         if viewer is None:
             raise ConnectionRejectionError()
         if await self.session_revoked(viewer):
             raise ConnectionRejectionError()
+        self._count_connection(context, websocket, str(viewer.session_id))
         context.viewer = viewer
-        websocket = context.request
-        assert isinstance(websocket, WebSocket)
         task = asyncio.create_task(self._close_when_token_ends(websocket, viewer, self.runtime.session_guard))
         websocket.state.token_guard = task
         return await super().on_ws_connect(context)
 
+    def _count_connection(self, context: Context, websocket: WebSocket, key: str) -> None:
+        self.ws_caps.open(key)  # TooManyConnections: closed with 4429
+        websocket.state.ws_cap_key = key
+        context.ws_cap_key = key
+
     async def session_revoked(self, viewer: Viewer) -> bool:
-        return await self.runtime.session_guard.is_revoked(viewer.session_id)
+        return not await self.runtime.session_guard.honours(viewer)
 
     async def _close_when_token_ends(self, websocket: WebSocket, viewer: Viewer, guard: Any) -> None:
         """Close the socket (4403) when its access token expires or its session is revoked.

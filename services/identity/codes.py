@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import CodePurpose
-from models.identity import OneTimeCode
+from models.identity import Customer, OneTimeCode
 from services.errors import DomainError, ErrorCode
 from services.identity.limits import window_bounds
 from services.messaging.outbound import queue_email, queue_sms
@@ -49,6 +50,20 @@ _SMS_TEXT = {
     CodePurpose.PHONE_CHANGE: ("PHONE_CHANGE_CODE", "Код для подтверждения нового номера в личном кабинете: {code}."),
 }
 EMAIL_CHANGE_KIND = "EMAIL_CHANGE_CODE"
+CODE_KINDS = frozenset({kind for kind, _ in _SMS_TEXT.values()} | {EMAIL_CHANGE_KIND})
+
+# Sent instead of a code when registration or a phone change names a phone that already has a cabinet: the person
+# asking learns nothing (the answer is the same as for a free phone), the phone's owner learns how to get back in.
+PHONE_REGISTERED_KIND = "PHONE_ALREADY_REGISTERED_NOTICE"
+PHONE_REGISTERED_TEXT = (
+    "Этот номер уже зарегистрирован в личном кабинете ТГК-2 Энергосбыт. Войдите с паролем или восстановите доступ: "
+    "«Забыли пароль?» на странице входа. Если вы ничего не запрашивали, не отвечайте на это сообщение."
+)
+
+
+async def phone_is_registered(session: AsyncSession, phone: str) -> bool:
+    found = await run(session, sa.select(col(Customer.id)).where(col(Customer.phone) == phone))
+    return found.first() is not None
 
 
 def code_hash(secret: str, challenge_id: uuid.UUID, code: str) -> str:
@@ -97,6 +112,7 @@ def _queue_code(session: AsyncSession, runtime: Runtime, challenge: OneTimeCode,
             sender=settings.email_sender,
             now=now,
             customer_id=challenge.customer_id,
+            secret=True,
         )
         return
     assert challenge.phone is not None
@@ -109,6 +125,19 @@ def _queue_code(session: AsyncSession, runtime: Runtime, challenge: OneTimeCode,
         sender=settings.sms_sender,
         now=now,
         customer_id=challenge.customer_id,
+        secret=True,
+    )
+
+
+def _queue_registered_notice(session: AsyncSession, runtime: Runtime, challenge: OneTimeCode, *, now: datetime) -> None:
+    assert challenge.phone is not None
+    queue_sms(
+        session,
+        to=challenge.phone,
+        text=PHONE_REGISTERED_TEXT,
+        kind=PHONE_REGISTERED_KIND,
+        sender=runtime.settings.sms_sender,
+        now=now,
     )
 
 
@@ -124,13 +153,16 @@ async def issue_challenge(
     customer_id: int | None = None,
     payload: dict[str, Any] | None = None,
     deliver: bool = True,
+    phone_registered: bool = False,
 ) -> OneTimeCode:
     """A new challenge with its code queued for delivery in the caller's transaction, once `check_sends_allowed` let
     the send through.
 
     `deliver=False` (recovery for an unknown phone) stores a challenge no code can complete and sends nothing, so the
-    answer looks the same as for a registered phone.
+    answer looks the same as for a registered phone. `phone_registered=True` (registration or a phone change naming
+    a phone that has a cabinet) stores such a challenge too and sends the phone the "already registered" notice.
     """
+    deliver = deliver and not phone_registered
     challenge_id = uuid.uuid4()
     code = new_code() if deliver else secrets.token_urlsafe(24)
     challenge = OneTimeCode(
@@ -150,6 +182,8 @@ async def issue_challenge(
     session.add(challenge)
     if deliver:
         _queue_code(session, runtime, challenge, code, now=now)
+    elif phone_registered:
+        _queue_registered_notice(session, runtime, challenge, now=now)
     return challenge
 
 
@@ -209,7 +243,13 @@ async def resend_code(runtime: Runtime, *, challenge_id: str, customer_id: int |
         if challenge is None:
             raise not_found
         _check_resend_due(challenge, now)  # again under the row lock: a concurrent resend may have just sent one
-        deliver = challenge.purpose is not CodePurpose.PASSWORD_RECOVERY or challenge.customer_id is not None
+        registered = False
+        if challenge.purpose in (CodePurpose.REGISTRATION, CodePurpose.PHONE_CHANGE):
+            assert challenge.phone is not None
+            registered = await phone_is_registered(session, challenge.phone)
+        deliver = not registered and (
+            challenge.purpose is not CodePurpose.PASSWORD_RECOVERY or challenge.customer_id is not None
+        )
         code = new_code() if deliver else secrets.token_urlsafe(24)
         challenge.code_hash = code_hash(runtime.settings.secret_key, challenge.id, code)
         challenge.attempts = 0
@@ -218,6 +258,8 @@ async def resend_code(runtime: Runtime, *, challenge_id: str, customer_id: int |
         challenge.resend_available_at = now + RESEND_AFTER
         if deliver:
             _queue_code(session, runtime, challenge, code, now=now)
+        elif registered:
+            _queue_registered_notice(session, runtime, challenge, now=now)
         await session.commit()
     return challenge
 

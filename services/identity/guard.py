@@ -24,7 +24,9 @@ import sqlalchemy as sa
 import structlog
 from sqlmodel import col
 
-from models.identity import AuthSession
+from models.enums import Role
+from models.identity import AuthSession, Customer
+from services.auth_tokens import Viewer
 from services.events.broker import Broker
 from services.events.envelope import Gap
 from services.events.kinds import UnreadablePayload
@@ -50,8 +52,8 @@ class SessionGuard:
         self.poll_seconds = poll_seconds  # how often a waiting socket looks at the clock (its token's expiry)
         self.alive_ttl_seconds = alive_ttl_seconds
         self._revoked: set[uuid.UUID] = set()
-        # session id -> (monotonic time of the answer, when the session itself expires)
-        self._alive: dict[uuid.UUID, tuple[float, datetime]] = {}
+        # session id -> (monotonic time of the answer, when the session expires, its customer, that customer's role)
+        self._alive: dict[uuid.UUID, tuple[float, datetime, int, Role]] = {}
         self._waiters: dict[uuid.UUID, set[asyncio.Event]] = {}
         self._broker: Broker | None = None
         self._feed: asyncio.Task[None] | None = None
@@ -109,32 +111,47 @@ class SessionGuard:
                 self._listening.clear()
 
     async def is_revoked(self, session_id: uuid.UUID) -> bool:
+        return await self._owner(session_id) is None
+
+    async def honours(self, viewer: Viewer) -> bool:
+        """Whether the token's session is alive and belongs to the customer and role the token names, as stored.
+
+        The claims are only what the token says: a token signed with a leaked key, naming a live session but
+        another customer or `role: ADMIN`, is worth nothing (issue 13).
+        """
+        owner = await self._owner(viewer.session_id)
+        return owner is not None and owner == (viewer.customer_id, viewer.role)
+
+    async def _owner(self, session_id: uuid.UUID) -> tuple[int, Role] | None:
+        """The live session's customer and role; None when it is revoked, expired or unknown."""
         if session_id in self._revoked:
-            return True
+            return None
         trusted, generation = self.trusted, self._generation
         held = self._alive.get(session_id) if trusted else None
         if held is not None and time.monotonic() - held[0] < self.alive_ttl_seconds and held[1] > self.clock.now():
-            return False
+            return held[2], held[3]
         async with self.db.session() as session:
             row = (
                 await run(
                     session,
-                    sa.select(col(AuthSession.revoked_at), col(AuthSession.expires_at)).where(
-                        col(AuthSession.id) == session_id
-                    ),
+                    sa.select(
+                        col(AuthSession.revoked_at), col(AuthSession.expires_at), col(Customer.id), col(Customer.role)
+                    )
+                    .join(Customer, col(Customer.id) == col(AuthSession.customer_id))
+                    .where(col(AuthSession.id) == session_id),
                 )
             ).one_or_none()
         if row is None or row.revoked_at is not None or row.expires_at <= self.clock.now():
             self.note_revoked([session_id])
-            return True
+            return None
         # A revocation that arrived during the lookup wins; an answer read across a GAP is not kept.
         if session_id in self._revoked:
-            return True
+            return None
         if trusted and self.trusted and generation == self._generation:
             if len(self._alive) >= MAX_ENTRIES:
                 self._alive.clear()
-            self._alive[session_id] = (time.monotonic(), row.expires_at)
-        return False
+            self._alive[session_id] = (time.monotonic(), row.expires_at, row.id, row.role)
+        return row.id, row.role
 
     def note_revoked(self, session_ids: Iterable[uuid.UUID]) -> None:
         for session_id in session_ids:

@@ -1,5 +1,10 @@
 """Rate limits and lockouts: one interface, counters in Redis when it is configured, in PostgreSQL otherwise.
 
+Lockouts always live in PostgreSQL (they are few, and must survive a Redis restart: a Redis without persistence
+would otherwise hand a guesser a fresh set of tries). While Redis does not answer, counters fall back to
+PostgreSQL for `REDIS_PAUSE` at a time, so sign-in, registration and code checks keep their limits during an outage
+and the first request after Redis returns does not fail on a dead connection.
+
 Counters are fixed windows aligned to the clock: the window id (derived from the injected clock) is part of the key,
 so the count does not depend on when Redis expires a key, and tests standing at a frozen moment stay deterministic.
 A lock stores the moment it ends and is compared with the clock; the Redis TTL only collects garbage.
@@ -9,10 +14,14 @@ transaction is rolled back.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
+import structlog
+from redis.exceptions import RedisError
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 
@@ -21,6 +30,10 @@ from services.platform.database import Database, run
 from services.platform.runtime import Runtime
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+REDIS_PAUSE = 2.0  # seconds counters stay in PostgreSQL after Redis failed, before Redis is tried again
+
+log = structlog.get_logger("limits")
+T = TypeVar("T")
 
 
 def window_bounds(now: datetime, window: timedelta) -> tuple[int, datetime]:
@@ -180,14 +193,66 @@ class RedisRateLimiter:
         await self.redis.delete(f"{self.prefix}{key}:{window_id}")
 
 
+class ResilientRateLimiter:
+    """Counters in Redis, in PostgreSQL while Redis is unreachable; lockouts in PostgreSQL, durable."""
+
+    def __init__(self, redis: RedisRateLimiter, postgres: PostgresRateLimiter) -> None:
+        self.redis = redis
+        self.postgres = postgres
+        self._redis_back_at = 0.0  # monotonic time before which Redis is not tried
+
+    async def _counter(self, on_redis: Callable[[], Awaitable[T]], on_postgres: Callable[[], Awaitable[T]]) -> T:
+        if time.monotonic() >= self._redis_back_at:
+            try:
+                return await on_redis()
+            except (RedisError, OSError) as error:
+                self._redis_back_at = time.monotonic() + REDIS_PAUSE
+                log.warning("redis unavailable, limits counted in PostgreSQL", error=f"{type(error).__name__}: {error}")
+        return await on_postgres()
+
+    async def hit(self, key: str, *, window: timedelta, now: datetime) -> int:
+        return await self._counter(
+            lambda: self.redis.hit(key, window=window, now=now),
+            lambda: self.postgres.hit(key, window=window, now=now),
+        )
+
+    async def undo_hit(self, key: str, *, window: timedelta, now: datetime) -> None:
+        await self._counter(
+            lambda: self.redis.undo_hit(key, window=window, now=now),
+            lambda: self.postgres.undo_hit(key, window=window, now=now),
+        )
+
+    async def count(self, key: str, *, window: timedelta, now: datetime) -> int:
+        return await self._counter(
+            lambda: self.redis.count(key, window=window, now=now),
+            lambda: self.postgres.count(key, window=window, now=now),
+        )
+
+    async def clear(self, key: str, *, window: timedelta, now: datetime) -> None:
+        await self._counter(
+            lambda: self.redis.clear(key, window=window, now=now),
+            lambda: self.postgres.clear(key, window=window, now=now),
+        )
+        await self.postgres.clear(key, window=window, now=now)  # what an outage counted there
+
+    async def lock(self, key: str, *, until: datetime, now: datetime) -> None:
+        await self.postgres.lock(key, until=until, now=now)
+
+    async def locked_until(self, key: str, *, now: datetime) -> datetime | None:
+        return await self.postgres.locked_until(key, now=now)
+
+
 def make_rate_limiter(db: Database, redis: Any | None) -> RateLimiter:
-    """The process's limiter (`Runtime.rate_limiter`): Redis when configured, else PostgreSQL."""
-    return RedisRateLimiter(redis) if redis is not None else PostgresRateLimiter(db)
+    """The process's limiter (`Runtime.rate_limiter`): Redis with PostgreSQL behind it when configured, else
+    PostgreSQL."""
+    postgres = PostgresRateLimiter(db)
+    return ResilientRateLimiter(RedisRateLimiter(redis), postgres) if redis is not None else postgres
 
 
 async def sweep_rate_limit_counters(runtime: Runtime) -> int:
     """The background job that deletes expired PostgreSQL counters (Redis expires its own keys)."""
     limiter = runtime.rate_limiter
-    if isinstance(limiter, PostgresRateLimiter):
-        await limiter.delete_expired(now=runtime.clock.now())
+    postgres = limiter.postgres if isinstance(limiter, ResilientRateLimiter) else limiter
+    if isinstance(postgres, PostgresRateLimiter):
+        await postgres.delete_expired(now=runtime.clock.now())
     return 0  # never busy: the next sweep comes after the idle pause

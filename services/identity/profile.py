@@ -10,14 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import CodePurpose
 from models.identity import Customer, OneTimeCode
 from services.errors import DomainError, ErrorCode, Problem
-from services.identity.codes import check_sends_allowed, issue_challenge, local_time, redeem_code
+from services.identity.codes import check_sends_allowed, issue_challenge, local_time, phone_is_registered, redeem_code
 from services.identity.contacts import normalize_email
 from services.identity.passwords import password_problems
 from services.identity.registration import (
     PHONE_TAKEN_MESSAGE,
     flush_unless_phone_taken,
     parse_phone,
-    phone_is_registered,
 )
 from services.identity.sessions import ClientInfo, revoke_sessions
 from services.messaging.outbound import queue_sms
@@ -44,10 +43,10 @@ async def start_phone_change(runtime: Runtime, *, customer_id: int, new_phone: s
         customer = await _customer(session, customer_id)
         if customer.phone == phone:
             raise DomainError.single(ErrorCode.SAME_AS_CURRENT, "Это ваш текущий номер", "input", "newPhone")
-        if await phone_is_registered(session, phone):
-            raise DomainError.single(ErrorCode.PHONE_ALREADY_REGISTERED, PHONE_TAKEN_MESSAGE, "input", "newPhone")
     await check_sends_allowed(runtime, ip=client.ip, to=phone, now=now)
     async with runtime.db.session() as session:
+        # Another customer's phone answers like a free one (see registration); its owner gets the notice, not a code.
+        registered = await phone_is_registered(session, phone)
         challenge = await issue_challenge(
             session,
             runtime,
@@ -56,6 +55,7 @@ async def start_phone_change(runtime: Runtime, *, customer_id: int, new_phone: s
             ip=client.ip,
             phone=phone,
             customer_id=customer_id,
+            phone_registered=registered,
         )
         await session.commit()
     return challenge

@@ -1,7 +1,12 @@
 """Sessions: a sign-in is a family of refresh tokens, each used once; reusing a rotated one revokes the family.
 
-Refresh tokens are opaque (`secrets.token_urlsafe(32)`), stored as SHA-256, valid 30 days from issue. Access tokens
-are 15-minute JWTs naming the family (`sid`), so revoking a family also ends its access tokens (see `guard`).
+Refresh tokens are opaque (`secrets.token_urlsafe(32)` for the first), stored as SHA-256, valid 30 days from issue.
+Access tokens are 15-minute JWTs naming the family (`sid`), so revoking a family also ends its access tokens.
+
+Reuse grace: two tabs of one browser refreshing with the same token at once must not sign the user out. A rotated
+token presented again by the same client within `REUSE_GRACE` gets the same successor back (as identity providers'
+"refresh token reuse interval" does). The successor is an HMAC of its predecessor under the server key, so it can
+be handed out again without being stored in clear. Beyond the interval, or from another client, reuse revokes.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from services.auth_tokens import issue_access_token
 from services.errors import DomainError, ErrorCode
 from services.identity.events import record_revocation
 from services.platform.database import run
-from services.platform.hashing import sha256_hex
+from services.platform.hashing import keyed_hash, sha256_hex
 from services.platform.runtime import Runtime
 
 REFRESH_TOKEN_TTL = timedelta(days=30)
+REUSE_GRACE = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +63,17 @@ def _invalid_refresh_token() -> DomainError:
     return DomainError.single(ErrorCode.INVALID_REFRESH_TOKEN, _INVALID_REFRESH_MESSAGE, "input", "refreshToken")
 
 
-def _new_refresh_token(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> str:
-    token = secrets.token_urlsafe(32)
+def _client_fingerprint(client: ClientInfo) -> str:
+    return sha256_hex(f"{client.ip}\n{client.user_agent or ''}")
+
+
+def _successor_of(secret: str, refresh_token: str) -> str:
+    """The token that replaces `refresh_token`: derived, so a retry within the grace gets the same one."""
+    return keyed_hash(secret, f"refresh-successor:{refresh_token}")
+
+
+def _new_refresh_token(session: AsyncSession, family_id: uuid.UUID, now: datetime, token: str | None = None) -> str:
+    token = token or secrets.token_urlsafe(32)
     session.add(
         RefreshToken(
             session_id=family_id, token_hash=sha256_hex(token), issued_at=now, expires_at=now + REFRESH_TOKEN_TTL
@@ -133,19 +148,58 @@ async def _token_with_family(session: AsyncSession, refresh_token: str) -> tuple
     return token, family
 
 
-async def _spend(session: AsyncSession, token: RefreshToken, now: datetime) -> bool:
+async def _spend(session: AsyncSession, token: RefreshToken, now: datetime, client: ClientInfo) -> bool:
     """Mark the token rotated unless it already is. One statement checks and writes: a concurrent refresh with the
     same token has read it unrotated before waiting for the family's lock, and only the row's current version tells."""
     statement = (
         sa.update(RefreshToken)
         .where(col(RefreshToken.id) == token.id, col(RefreshToken.rotated_at).is_(None))
-        .values(rotated_at=now)
+        .values(rotated_at=now, rotated_by=_client_fingerprint(client))
         .returning(col(RefreshToken.id))
     )
     return (await run(session, statement)).first() is not None
 
 
-async def refresh_session(runtime: Runtime, *, refresh_token: str) -> IssuedSession:
+async def _graced_successor(
+    session: AsyncSession,
+    runtime: Runtime,
+    token: RefreshToken,
+    *,
+    refresh_token: str,
+    client: ClientInfo,
+    now: datetime,
+) -> str | None:
+    """The successor already issued for `refresh_token`, when this same client rotated it within `REUSE_GRACE`."""
+    rotation = (
+        await run(
+            session,
+            # A fresh read: the row may have been rotated by the transaction this one waited for.
+            sa.select(col(RefreshToken.rotated_at), col(RefreshToken.rotated_by)).where(
+                col(RefreshToken.id) == token.id
+            ),
+        )
+    ).one()
+    if (
+        rotation.rotated_at is None
+        or now - rotation.rotated_at > REUSE_GRACE
+        or rotation.rotated_by != _client_fingerprint(client)
+    ):
+        return None
+    successor = _successor_of(runtime.settings.secret_key, refresh_token)
+    issued = (
+        await run(
+            session,
+            sa.select(col(RefreshToken.id)).where(
+                col(RefreshToken.session_id) == token.session_id,
+                col(RefreshToken.token_hash) == sha256_hex(successor),
+                col(RefreshToken.expires_at) > now,
+            ),
+        )
+    ).first()
+    return successor if issued is not None else None
+
+
+async def refresh_session(runtime: Runtime, *, refresh_token: str, client: ClientInfo) -> IssuedSession:
     """Rotate: the presented token is spent and a new pair issued. Raises `RefreshTokenReused` after revoking."""
     now = runtime.clock.now()
     async with runtime.db.session() as session:
@@ -155,18 +209,26 @@ async def refresh_session(runtime: Runtime, *, refresh_token: str) -> IssuedSess
         token, family = found
         if family.revoked_at is not None or family.expires_at <= now or token.expires_at <= now:
             raise _invalid_refresh_token()
-        if not await _spend(session, token, now):
+        customer = await session.get(Customer, family.customer_id)
+        if customer is None:
+            raise _invalid_refresh_token()
+        if not await _spend(session, token, now, client):
+            successor = await _graced_successor(
+                session, runtime, token, refresh_token=refresh_token, client=client, now=now
+            )
+            if successor is not None:
+                await session.commit()
+                return _issue(runtime, customer, family.id, successor, now)
             family.revoked_at = now
             family.revoked_reason = "refresh_token_reuse"
             record_revocation(session, [family.id], now=now)
             await session.commit()
             raise RefreshTokenReused(family.id)
-        customer = await session.get(Customer, family.customer_id)
-        if customer is None:
-            raise _invalid_refresh_token()
         family.last_used_at = now
         family.expires_at = now + REFRESH_TOKEN_TTL
-        new_token = _new_refresh_token(session, family.id, now)
+        new_token = _new_refresh_token(
+            session, family.id, now, token=_successor_of(runtime.settings.secret_key, refresh_token)
+        )
         await session.commit()
     return _issue(runtime, customer, family.id, new_token, now)
 

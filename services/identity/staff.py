@@ -5,8 +5,9 @@ from __future__ import annotations
 from models.enums import Role
 from models.identity import Customer
 from services.errors import DomainError, ErrorCode
+from services.identity.codes import phone_is_registered
 from services.identity.passwords import password_problems
-from services.identity.registration import PHONE_TAKEN_MESSAGE, parse_phone, phone_is_registered
+from services.identity.registration import PHONE_TAKEN_MESSAGE, parse_phone
 from services.platform.clock import Clock
 from services.platform.database import Database
 from services.platform.hashing import hash_password

@@ -22,6 +22,7 @@ from models.infra import OutboundMessage, StoredFile
 from services.messaging.compose import NothingToSend
 from services.messaging.composers import COMPOSERS
 from services.messaging.gateways import Attachment, Outgoing
+from services.messaging.outbound import scrub_if_secret
 from services.platform.database import run
 from services.platform.runtime import Runtime
 
@@ -102,6 +103,7 @@ async def deliver_pending(runtime: Runtime, *, batch: int = BATCH) -> int:
                 message.attempts += 1
                 message.status = DeliveryStatus.SENT
                 message.sent_at = now
+                scrub_if_secret(message)
                 handled += 1
             await session.commit()
     return handled
@@ -153,6 +155,7 @@ def _failed(message: OutboundMessage, error: Exception, now: datetime) -> int:
     message.last_error = (str(error) or type(error).__name__)[:1000]
     if message.attempts >= MAX_ATTEMPTS:
         message.status = DeliveryStatus.FAILED
+        scrub_if_secret(message)  # a code is worthless after its 10 minutes; nobody needs it readable
         log.error("message undeliverable", id=message.id, kind=message.kind, error=message.last_error)
         return 1
     message.meta = {**(message.meta or {}), "retry_at": (now + retry_delay(message.attempts)).isoformat()}

@@ -91,8 +91,14 @@ def build_runtime(settings: Settings, db: Database, *, clock: Clock | None = Non
     if settings.redis_url:
         import redis.asyncio as aioredis
 
-        redis = aioredis.from_url(settings.redis_url)
+        # A Redis that does not answer must cost a request a moment, not the OS's connect timeout (limits then fall
+        # back to PostgreSQL, see services/identity/limits.py).
+        redis = aioredis.from_url(settings.redis_url, socket_connect_timeout=1)
     return Runtime(settings=settings, db=db, clock=clock or SystemClock(), redis=redis)
+
+
+# The largest websocket message a client may send (graphql-transport-ws messages are small; issue 13).
+WS_MAX_MESSAGE_BYTES = 64 * 1024
 
 
 def uvicorn_options(settings: Settings) -> dict[str, object]:
@@ -105,6 +111,7 @@ def uvicorn_options(settings: Settings) -> dict[str, object]:
         "log_config": None,
         "access_log": False,
         "ws": "websockets-sansio",
+        "ws_max_size": WS_MAX_MESSAGE_BYTES,  # a bigger websocket message closes the socket (1009)
         "loop": "uvloop",
         "http": "httptools",
         "lifespan": "on",

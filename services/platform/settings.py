@@ -105,6 +105,15 @@ class Settings(BaseSettings):
             return list(DEVELOPMENT_ORIGINS) if self.environment is Environment.DEVELOPMENT else []
         return [origin.strip().rstrip("/") for origin in self.cors_allowed_origins.split(",") if origin.strip()]
 
+    # GraphQL introspection: on in development; in production only with INTROSPECTION=on (analysts' GraphiQL).
+    introspection: Literal["auto", "on", "off"] = "auto"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.introspection == "auto":
+            return self.environment is not Environment.PRODUCTION
+        return self.introspection == "on"
+
     @property
     def sms_outbox_file(self) -> Path:
         return self.sms_outbox_path or self.data_dir / "outbox" / "sms.jsonl"

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import orjson
 import pytest
+import sqlalchemy as sa
 
 from models import Customer
 from services.platform.clock import FrozenClock
+from services.platform.database import run
 from services.platform.runtime import Runtime
 from services.platform.settings import EmailGateway, Settings
 from tests.support.factories import create_customer
@@ -128,3 +130,33 @@ async def test_at_most_ten_codes_a_day_go_to_one_email_however_it_is_spelt(
     # then
     assert error_codes_of(eleventh["startEmailChange"]) == ["TOO_MANY_ATTEMPTS"]
     assert await count_rows(runtime, "one_time_code") == codes_before
+
+
+async def test_the_emailed_code_is_not_kept_readable_after_delivery(
+    gql: GraphQLClient, runtime: Runtime, clock: FrozenClock, smtp: SmtpInbox
+) -> None:
+    # given
+    customer = await create_customer(runtime.db, now=clock.now())
+    me = gql.as_token(await token_for(runtime, customer))
+    await me.execute(START_EMAIL_CHANGE, {"input": {"newEmail": "kept@mail.ru"}})
+
+    # when
+    await deliver(runtime)
+    code = code_in(smtp.last_to("kept@mail.ru").get_payload(decode=True).decode())  # type: ignore[union-attr]
+
+    # then: the letter went out with the code; the outbox row keeps what support needs, not the code
+    async with runtime.db.session() as session:
+        rows = (
+            await run(
+                session,
+                sa.text(
+                    "SELECT kind, recipient, subject, status, sent_at, body FROM outbound_message"
+                    " WHERE recipient = 'kept@mail.ru'"
+                ),
+            )
+        ).all()
+    assert [(row.kind, row.recipient, row.status, row.sent_at) for row in rows] == [
+        ("EMAIL_CHANGE_CODE", "kept@mail.ru", "SENT", clock.now())
+    ]
+    assert rows[0].subject
+    assert code not in rows[0].body

@@ -128,14 +128,15 @@ async def customers_with_phone(runtime: Runtime, phone: str) -> list[int]:
 
 
 async def test_two_refreshes_with_one_token_at_once_count_as_reuse(committed: Runtime, clock: FrozenClock) -> None:
-    # given: both refreshes wait for the family's row, which another transaction holds
+    # given: both refreshes, from two clients (a copy of the token is elsewhere: the reuse grace is one client's),
+    # wait for the family's row, which another transaction holds
     customer = await create_customer(committed.db, now=clock.now())
     issued = await sign_in_as(committed, customer)
     lock_family = sa.text("SELECT 1 FROM auth_session WHERE id = :id FOR UPDATE")
     async with holding(committed.db, lock_family, {"id": issued.session_id}):
         both = asyncio.gather(
-            refresh_session(committed, refresh_token=issued.refresh_token),
-            refresh_session(committed, refresh_token=issued.refresh_token),
+            refresh_session(committed, refresh_token=issued.refresh_token, client=a_client()),
+            refresh_session(committed, refresh_token=issued.refresh_token, client=a_client()),
             return_exceptions=True,
         )
         await waiting_for_locks(committed.db, 2)
@@ -148,7 +149,7 @@ async def test_two_refreshes_with_one_token_at_once_count_as_reuse(committed: Ru
     assert any(isinstance(result, RefreshTokenReused) for result in results)
     winner = next(result for result in results if isinstance(result, IssuedSession))
     with pytest.raises(DomainError) as refused:
-        await refresh_session(committed, refresh_token=winner.refresh_token)
+        await refresh_session(committed, refresh_token=winner.refresh_token, client=a_client())
     assert refused.value.problems[0].code is ErrorCode.INVALID_REFRESH_TOKEN
 
 

@@ -89,9 +89,12 @@ async def _change_password(runtime: Runtime, _: IssuedSession, customer: Custome
 
 
 async def _reuse_refresh_token(runtime: Runtime, issued: IssuedSession, _: Customer) -> None:
-    await sessions.refresh_session(runtime, refresh_token=issued.refresh_token)
+    # The copy comes from another client: within the reuse grace only the rotating client gets the successor again.
+    await sessions.refresh_session(runtime, refresh_token=issued.refresh_token, client=sessions.ClientInfo("10.0.0.1"))
     with pytest.raises(sessions.RefreshTokenReused):
-        await sessions.refresh_session(runtime, refresh_token=issued.refresh_token)
+        await sessions.refresh_session(
+            runtime, refresh_token=issued.refresh_token, client=sessions.ClientInfo("10.0.0.2")
+        )
 
 
 Revocation = Callable[[Runtime, IssuedSession, Customer], Awaitable[None]]

@@ -9,7 +9,7 @@ import pytest
 
 from models.enums import Role
 from services.identity import signin
-from services.identity.sessions import ClientInfo
+from services.identity.sessions import REUSE_GRACE, ClientInfo
 from services.platform.clock import FrozenClock
 from services.platform.runtime import Runtime
 from tests.support.factories import DEFAULT_PASSWORD, create_customer, unique_phone
@@ -83,8 +83,9 @@ async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(
     customer = await create_customer(runtime.db, now=clock.now())
     stolen = (await sign_in(gql, customer.phone))["session"]["refreshToken"]
     successor = (await refresh(gql, stolen))["session"]
+    clock.advance(REUSE_GRACE + timedelta(seconds=1))
 
-    # when: the old one comes back
+    # when: the old one comes back, after the reuse grace
     reused = await refresh(gql, stolen)
 
     # then: the family is dead, the successor's tokens too

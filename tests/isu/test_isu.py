@@ -349,11 +349,12 @@ async def test_the_demo_customer_has_a_smart_meter_with_a_month_of_hours(
 def test_hourly_profiles_count_as_the_hours_they_may_carry() -> None:
     from graphql import parse
 
-    from schema.core.cost import MAX_COST, _cost
+    from resolvers.root import schema
+    from schema.core.cost import MAX_COST, operation_cost
 
     profile = 'isu { hourlyProfile(from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z") { aPlusWh aMinusWh } }'
     one = parse("{ me { personalAccounts { meters { " + profile + " } } } }")
     six = parse("{ me { personalAccounts { " + " ".join(f"m{n}: meters {{ {profile} }}" for n in range(6)) + " } } }")
 
-    assert _cost(one.definitions[0].selection_set, {}, frozenset()) < MAX_COST  # type: ignore[attr-defined]
-    assert _cost(six.definitions[0].selection_set, {}, frozenset()) > MAX_COST  # type: ignore[attr-defined]
+    assert operation_cost(schema._schema, one) < MAX_COST
+    assert operation_cost(schema._schema, six) > MAX_COST
