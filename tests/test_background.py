@@ -11,7 +11,16 @@ async def test_every_listed_job_runs_a_tick(runtime: Runtime) -> None:
 
     done = [await job.run_once(runtime) for job in BACKGROUND.jobs]
 
-    assert sorted(names) == ["deliver-messages", "outbox-relay", "reading-processor", "sweep-rate-limits"]
+    assert sorted(names) == [
+        "analytics-rollups",
+        "billing-close",
+        "deliver-messages",
+        "e-receipts",
+        "outbox-relay",
+        "reading-processor",
+        "settle-stale-payments",
+        "sweep-rate-limits",
+    ]
     assert all(isinstance(count, int) and count >= 0 for count in done)
 
 

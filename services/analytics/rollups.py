@@ -32,26 +32,25 @@ ROLLUPS = (
 _LOCK_KEY = 0x414E4C5954
 
 
-async def refresh_rollups(*, db: Database, concurrently: bool = True) -> None:
-    """Recompute every rollup. CONCURRENTLY lets analysts read the old rows meanwhile (it needs the unique
-    indexes the migration made)."""
+async def refresh_rollups(*, db: Database, concurrently: bool = True) -> bool:
+    """Recompute every rollup, unless another process is doing it (False then). CONCURRENTLY lets analysts read the
+    old rows meanwhile (it needs the unique indexes the migration made). The lock is the transaction's own, on the
+    connection that refreshes: released by the commit, never held by a second connection."""
     mode = " CONCURRENTLY" if concurrently else ""
     async with db.session() as session:
         connection = await session.connection()
+        locked = (
+            await connection.execute(sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        ).scalar()
+        if not locked:
+            return False
         for view in ROLLUPS:
             await connection.execute(sa.text(f"REFRESH MATERIALIZED VIEW{mode} {view}"))
         await session.commit()
+    return True
 
 
 async def refresh_once(runtime: Runtime) -> int:
     """The job's tick: refresh unless another process is doing it; 0 so the job waits ROLLUP_SECONDS."""
-    async with runtime.db.connection() as connection:
-        locked = (await connection.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK_KEY})).scalar()
-        if not locked:
-            return 0
-        try:
-            await refresh_rollups(db=runtime.db)
-        finally:
-            await connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
-            await connection.commit()
+    await refresh_rollups(db=runtime.db)
     return 0
