@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from services.platform.settings import PROJECT_ROOT
+from tests.support.tmp import private_directory
 
 
 def free_port() -> int:
@@ -36,6 +37,14 @@ def run_server(*args: str, env: dict[str, str], timeout: float = 60) -> subproce
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """A private directory: pytest's own tree is pruned by concurrent pytest runs of the same user (keeping their
+    three newest), which deleted a test's embedded PostgreSQL under it mid-start."""
+    with private_directory("lk-cli-") as path:
+        yield path
 
 
 def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:

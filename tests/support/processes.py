@@ -56,7 +56,7 @@ async def admin_execute(server_url: str, statement: str) -> None:
         await connection.close()
 
 
-async def _wait_ready(url: str, process: asyncio.subprocess.Process, timeout: float = 60) -> None:
+async def _wait_ready(url: str, process: asyncio.subprocess.Process, timeout: float = 180) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     async with httpx.AsyncClient() as client:
