@@ -1,7 +1,8 @@
 """The one translation of a `DomainError` raised under an HTTP route (not GraphQL) into the route's answer.
 
 `domain_error_response` is a Starlette exception handler, registered once in `server.py`, so no route catches a
-`DomainError` itself. A route answers 400 JSON `{code, message}` (the first problem), like its other refusals, unless
+`DomainError` itself. A route answers 400 JSON `{code, message}` (the first problem; 403 for FORBIDDEN), like its other
+refusals, unless
 it names its own answer with `@answers_domain_errors(...)` (the pay link re-renders its HTML page).
 """
 
@@ -13,7 +14,7 @@ from typing import TypeVar
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.errors import DomainError
+from services.errors import DomainError, ErrorCode
 
 DomainErrorAnswer = Callable[[Request, DomainError], Awaitable[Response]]
 Endpoint = TypeVar("Endpoint", bound=Callable[..., object])
@@ -38,4 +39,5 @@ async def domain_error_response(request: Request, error: Exception) -> Response:
     if answer is not None:
         return await answer(request, error)
     problem = error.problems[0]
-    return JSONResponse({"code": problem.code.value, "message": problem.message}, status_code=400)
+    status = 403 if problem.code is ErrorCode.FORBIDDEN else 400
+    return JSONResponse({"code": problem.code.value, "message": problem.message}, status_code=status)

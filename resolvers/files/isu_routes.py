@@ -190,6 +190,7 @@ async def isu_batch(request: Request) -> Response:
     report = await ingest_batch(  # a DomainError answers 400 with its code (resolvers/http_errors.py)
         db=runtime.db,
         clock=runtime.clock,
+        principal=principal,
         sender=f"service:{principal.token_id}",
         batch_id=request.path_params["batch_id"],
         batch=batches[0] if batches else Batch(),
