@@ -148,12 +148,15 @@ async def isu_import(runtime: Runtime, *, path: str, sender: str) -> None:
     from pathlib import Path
 
     from services.errors import DomainError
+    from services.integrations.service_tokens import COMMAND_LINE
     from services.isu.csv_format import CsvFormatError
     from services.isu.files import import_file
     from services.isu.ingest import summary_line
 
     try:
-        reports = await import_file(db=runtime.db, clock=runtime.clock, path=Path(path), sender=sender)
+        reports = await import_file(
+            db=runtime.db, clock=runtime.clock, principal=COMMAND_LINE, path=Path(path), sender=sender
+        )
     except FileNotFoundError:
         raise SystemExit(f"error: no such file: {path}") from None
     except (CsvFormatError, UnicodeDecodeError) as error:

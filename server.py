@@ -24,6 +24,7 @@ from services.analytics.rollups import ROLLUP_SECONDS
 from services.analytics.rollups import refresh_once as refresh_analytics_rollups
 from services.billing.jobs import close_once
 from services.ereceipts.queue import queue_e_receipts
+from services.errors import DomainError
 from services.events.broker import start_broker, stop_broker
 from services.events.relay import relay_once
 from services.identity.guard import start_session_guard, stop_session_guard
@@ -110,6 +111,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
     """The ASGI app on a ready runtime (tests build it on a transactional database)."""
     from resolvers.files.isu_routes import isu_routes
     from resolvers.files.routes import file_routes
+    from resolvers.http_errors import domain_error_response
     from resolvers.payments.routes import payment_routes
     from resolvers.root import schema
     from schema.core.view import GraphQLView
@@ -155,6 +157,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
             *isu_routes(),  # smart-meter and analytics downloads, the head-end's batches
         ],
         lifespan=lifespan,
+        exception_handlers={DomainError: domain_error_response},  # the HTTP routes' one translation
     )
     app.state.runtime = runtime
     app.add_middleware(NoStoreForCredentials)

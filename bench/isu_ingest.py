@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from services.integrations.service_tokens import COMMAND_LINE  # noqa: E402
 from services.isu.files import import_file  # noqa: E402
 from services.platform.clock import FrozenClock  # noqa: E402
 from services.platform.database import Database, to_async_url  # noqa: E402
@@ -127,7 +128,7 @@ async def main() -> None:
                 ("the same rows from another sender", "other-head-end"),
             ):
                 started = time.perf_counter()
-                reports = await import_file(db=db, clock=clock, path=path, sender=sender)
+                reports = await import_file(db=db, clock=clock, principal=COMMAND_LINE, path=path, sender=sender)
                 seconds = time.perf_counter() - started
                 accepted = sum(report.accepted for report in reports)
                 duplicate = sum(report.duplicate for report in reports)

@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
     # input in general
     INVALID_INPUT = "INVALID_INPUT"
     NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"  # an integration's token lacks the scope the write needs
     # identity
     INVALID_PHONE = "INVALID_PHONE"
     PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"

@@ -19,7 +19,7 @@ from schema.appeals.appeal import Appeal, AppealMessage
 from schema.appeals.inputs import AppealInboxEvent, AppealMessageEvent
 from schema.core.access import can_see_customer_owned, viewer_is_staff_reader
 from schema.core.context import Info
-from schema.core.ids import node_pk
+from schema.core.ids import pk_of
 from schema.core.live import live
 from schema.core.permissions import IsAuthenticated, IsOperator, signed_in
 from services.appeals.events import AppealChanged, AppealEvent, AppealMessageAdded
@@ -35,8 +35,7 @@ async def _channels(info: Info, appeal_id: relay.GlobalID | None) -> list[str]:
     viewer = signed_in(info)
     if appeal_id is None:
         return [OPERATORS_CHANNEL] if viewer_is_staff_reader(info) else [customer_channel(viewer.customer_id)]
-    pk = node_pk(appeal_id, "Appeal")
-    row = await info.context.loaders.get(AppealById).load(pk) if pk is not None else None
+    row = await info.context.loaders.get(AppealById).load(pk_of(appeal_id, "Appeal", AppealNotFoundError))
     if row is None or not can_see_customer_owned(info, row.customer_id):
         raise AppealNotFoundError()
     return [appeal_channel(row.id)]

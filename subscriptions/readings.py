@@ -14,7 +14,7 @@ from loaders.objects import AccountById
 from schema.core.access import can_see_account, viewer_is_staff_reader
 from schema.core.context import Info
 from schema.core.errors import BadUserInputError
-from schema.core.ids import node_pk
+from schema.core.ids import pk_of
 from schema.core.live import live
 from schema.core.permissions import IsAuthenticated, signed_in
 from schema.readings.inputs import ReadingStatusChange
@@ -30,8 +30,8 @@ class AccountNotFoundError(GraphQLError):
 
 async def visible_account(info: Info, account_id: relay.GlobalID) -> int:
     """The account's key; another customer's account answers exactly like a missing one."""
-    pk = node_pk(account_id, "PersonalAccount")
-    if pk is None or not await can_see_account(info, pk):
+    pk = pk_of(account_id, "PersonalAccount", AccountNotFoundError)
+    if not await can_see_account(info, pk):
         raise AccountNotFoundError()
     if await info.context.loaders.get(AccountById).load(pk) is None:
         raise AccountNotFoundError()

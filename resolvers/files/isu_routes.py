@@ -26,7 +26,6 @@ from schema.core.view import bearer_token
 from services.analytics.export import AGGREGATES, ROW_TYPES, aggregate_csv
 from services.analytics.filters import Filters
 from services.auth_tokens import Viewer, decode_access_token
-from services.errors import DomainError
 from services.integrations.service_tokens import ISU_WRITE, service_principal
 from services.isu.csv_format import CsvFormatError, read_batches
 from services.isu.export import (
@@ -95,16 +94,13 @@ def _filters(request: Request) -> Filters | Response:
         category = TariffCategory(params["tariffCategory"]) if "tariffCategory" in params else None
     except ValueError:
         return _problem(400, "INVALID_INPUT", "Неизвестный вид объекта или тарифная группа")
-    try:
-        return Filters(
-            period_from=period_from,
-            period_to=period_to,
-            locality=params.get("locality") or None,
-            object_kind=kind,
-            tariff_category=category,
-        )
-    except DomainError as error:
-        return _problem(400, error.problems[0].code.value, error.problems[0].message)
+    return Filters(  # a DomainError answers 400 with its code (resolvers/http_errors.py)
+        period_from=period_from,
+        period_to=period_to,
+        locality=params.get("locality") or None,
+        object_kind=kind,
+        tariff_category=category,
+    )
 
 
 async def analytics_csv(request: Request) -> Response:
@@ -191,16 +187,14 @@ async def isu_batch(request: Request) -> Response:
         return _problem(400, "INVALID_INPUT", f"Файл не в формате ИСУ: {error}")
     if len(batches) > 1:
         return _problem(413, "INVALID_INPUT", f"Не больше {MAX_BATCH_ROWS} строк в пакете; разделите его")
-    try:
-        report = await ingest_batch(
-            db=runtime.db,
-            clock=runtime.clock,
-            sender=f"service:{principal.token_id}",
-            batch_id=request.path_params["batch_id"],
-            batch=batches[0] if batches else Batch(),
-        )
-    except DomainError as error:
-        return _problem(400, error.problems[0].code.value, error.problems[0].message)
+    report = await ingest_batch(  # a DomainError answers 400 with its code (resolvers/http_errors.py)
+        db=runtime.db,
+        clock=runtime.clock,
+        principal=principal,
+        sender=f"service:{principal.token_id}",
+        batch_id=request.path_params["batch_id"],
+        batch=batches[0] if batches else Batch(),
+    )
     return JSONResponse(report.to_json())
 
 

@@ -33,7 +33,9 @@ class TechConnectionMutation:
             )
             for item in input.items
         ]
+        service = info.context.service
+        assert service is not None, "guarded by CanWriteTechConnections"
         result = await upsert_tech_connections(
-            info.context.runtime, grid_company_inn=input.grid_company_inn, items=items
+            info.context.runtime, principal=service, grid_company_inn=input.grid_company_inn, items=items
         )
         return UpsertTechConnectionsPayload(created=result.created, updated=result.updated)

@@ -72,5 +72,5 @@ class PaymentMutation:
             )
             for item in input.items
         ]
-        result = await import_payments(info.context.runtime, sender_token_id=service.token_id, items=items)
+        result = await import_payments(info.context.runtime, principal=service, items=items)
         return ImportPaymentsPayload(created=result.created, skipped=result.skipped)

@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from models import Payment
 from models.enums import PaymentMethod
+from resolvers.http_errors import answers_domain_errors
 from resolvers.payments.html import not_found, page, rubles
 from services.ereceipts.links import result_link
 from services.ereceipts.pay import PayState, PayView, pay_view, start_statement_payment
@@ -132,6 +133,21 @@ async def statement_pay_page(request: Request) -> Response:
     return _view_page(view, action=action, result_url=result_url)
 
 
+async def _payment_refused(request: Request, error: DomainError) -> Response:
+    """The pay page again with the refusal's message: 409 when the statement is paid, pending or owes nothing."""
+    checked = _checked(request)
+    if isinstance(checked, Response):
+        return checked
+    statement_id, expires = checked
+    view = await pay_view(request.app.state.runtime, statement_id=statement_id)
+    if view is None:
+        return not_found()
+    action, result_url = _urls(request, statement_id, expires)
+    status = 409 if view.state in (PayState.PAID, PayState.PENDING, PayState.NOTHING_DUE) else 400
+    return _view_page(view, action=action, result_url=result_url, message=error.problems[0].message, status=status)
+
+
+@answers_domain_errors(_payment_refused)
 async def statement_pay_start(request: Request) -> Response:
     checked = _checked(request)
     if isinstance(checked, Response):
@@ -141,22 +157,15 @@ async def statement_pay_start(request: Request) -> Response:
     form = await request.form()
     method_value, email = form.get("method"), form.get("email")
     action, result_url = _urls(request, statement_id, expires)
-    try:
-        if not isinstance(method_value, str) or method_value not in PaymentMethod.__members__:
-            raise DomainError.single(ErrorCode.INVALID_INPUT, "Выберите способ оплаты: СБП или карта", "method")
-        payment = await start_statement_payment(
-            runtime,
-            statement_id=statement_id,
-            method=PaymentMethod(method_value),
-            email=email if isinstance(email, str) else "",
-            return_url=result_url,
-        )
-    except DomainError as error:
-        view = await pay_view(runtime, statement_id=statement_id)
-        if view is None:
-            return not_found()
-        status = 409 if view.state in (PayState.PAID, PayState.PENDING, PayState.NOTHING_DUE) else 400
-        return _view_page(view, action=action, result_url=result_url, message=error.problems[0].message, status=status)
+    if not isinstance(method_value, str) or method_value not in PaymentMethod.__members__:
+        raise DomainError.single(ErrorCode.INVALID_INPUT, "Выберите способ оплаты: СБП или карта", "method")
+    payment = await start_statement_payment(
+        runtime,
+        statement_id=statement_id,
+        method=PaymentMethod(method_value),
+        email=email if isinstance(email, str) else "",
+        return_url=result_url,
+    )
     if payment.method is PaymentMethod.CARD and payment.confirmation_url:
         return RedirectResponse(payment.confirmation_url, status_code=303)
     view = await pay_view(runtime, statement_id=statement_id)

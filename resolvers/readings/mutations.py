@@ -82,7 +82,7 @@ class ReadingsMutation:
             for item in input.items
         ]
         result = await import_readings(
-            info.context.runtime, sender=service.name, source=input.source, batch_id=input.batch_id, items=items
+            info.context.runtime, principal=service, source=input.source, batch_id=input.batch_id, items=items
         )
         return ImportReadingsPayload(
             created=result.created, skipped=result.skipped, repeated_batch=result.repeated_batch

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from strawberry import relay
 
 from schema.core.ownership import parse_id
-from services.errors import DomainError
 
 
 def node_pk(global_id: relay.GlobalID, type_name: str) -> int | None:
@@ -17,9 +16,10 @@ def node_pk(global_id: relay.GlobalID, type_name: str) -> int | None:
     return parse_id(global_id.node_id)
 
 
-def pk_of(global_id: relay.GlobalID, type_name: str, not_found: Callable[[], DomainError]) -> int:
+def pk_of(global_id: relay.GlobalID, type_name: str, not_found: Callable[[], Exception]) -> int:
     """The database id behind a global id of `type_name`, else the domain's not-found error (raised: a mutation
-    answers it in its payload): an id of another type or a malformed one names a missing object."""
+    answers a `DomainError` in its payload, a subscription its GraphQL error): an id of another type or a malformed
+    one names a missing object."""
     pk = node_pk(global_id, type_name)
     if pk is None:
         raise not_found()

@@ -27,6 +27,7 @@ from services.billing.calendar import add_months
 from services.billing.events import StatementIssued
 from services.errors import DomainError, ErrorCode, Problem
 from services.events.outbox import record_event
+from services.integrations.service_tokens import BILLING_WRITE, ServicePrincipal, require_scope
 from services.platform.database import run
 from services.platform.runtime import Runtime
 
@@ -140,8 +141,11 @@ def _amount_problems(index: int, item: ImportedStatement) -> list[Problem]:
 
 
 async def import_statements(
-    runtime: Runtime, *, sender: str, batch_id: str, statements: Sequence[ImportedStatement]
+    runtime: Runtime, *, principal: ServicePrincipal, batch_id: str, statements: Sequence[ImportedStatement]
 ) -> StatementImportResult:
+    """An external billing system's statements (`billing:write`); its batches are named by the token's name."""
+    require_scope(principal, BILLING_WRITE)
+    sender = principal.name
     if runtime.settings.billing_mode != "external":
         raise DomainError.single(
             ErrorCode.BILLING_MODE_INTERNAL, "Начисления формирует сам сервер (BILLING_MODE=internal)", "input"

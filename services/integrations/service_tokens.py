@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from models.identity import ServiceToken
+from services.errors import DomainError, ErrorCode
 from services.platform.hashing import sha256_hex
 from services.platform.runtime import Runtime
 
@@ -39,6 +40,17 @@ class ServicePrincipal:
 
     def may(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+# The operator at the server's shell (`uv run server.py isu-import …`) may do what any integration may.
+COMMAND_LINE = ServicePrincipal(token_id=0, name="command line", scopes=KNOWN_SCOPES)
+
+
+def require_scope(principal: ServicePrincipal, scope: str) -> None:
+    """Refuses a write the integration's token does not grant: each writing service checks it itself, whatever
+    the API checked before calling it."""
+    if not principal.may(scope):
+        raise DomainError.single(ErrorCode.FORBIDDEN, f"У токена интеграции нет права {scope}")
 
 
 class ServiceTokenCache(dict[str, tuple[float, ServicePrincipal | None]]):

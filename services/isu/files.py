@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from services.integrations.service_tokens import ServicePrincipal
 from services.isu.csv_format import BATCH_ROWS, read_batches
 from services.isu.ingest import IngestReport, ingest_batch
 from services.platform.clock import Clock
@@ -30,11 +31,19 @@ def _lines(path: Path) -> Iterator[str]:
 
 
 async def import_file(
-    *, db: Database, clock: Clock, path: Path, sender: str, rows_per_batch: int = BATCH_ROWS
+    *,
+    db: Database,
+    clock: Clock,
+    principal: ServicePrincipal,
+    path: Path,
+    sender: str,
+    rows_per_batch: int = BATCH_ROWS,
 ) -> list[IngestReport]:
     digest = _digest(path)[:40]
     reports = []
     for index, batch in enumerate(read_batches(_lines(path), rows_per_batch=rows_per_batch), start=1):
         batch_id = f"file:{digest}:{index}"
-        reports.append(await ingest_batch(db=db, clock=clock, sender=sender, batch_id=batch_id, batch=batch))
+        reports.append(
+            await ingest_batch(db=db, clock=clock, principal=principal, sender=sender, batch_id=batch_id, batch=batch)
+        )
     return reports

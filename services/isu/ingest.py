@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from models.enums import ExtremeKind, IsuEventCategory, PowerQuantity, TariffScale
 from services.errors import DomainError, ErrorCode
+from services.integrations.service_tokens import ISU_WRITE, ServicePrincipal, require_scope
 from services.isu.records import (
     CHANNELS,
     MESSAGES,
@@ -205,8 +206,13 @@ class IngestReport:
         )
 
 
-async def ingest_batch(*, db: Database, clock: Clock, sender: str, batch_id: str, batch: Batch) -> IngestReport:
-    """Store what is new and valid in `batch`; answer what was accepted, duplicate and refused (with reasons)."""
+async def ingest_batch(
+    *, db: Database, clock: Clock, principal: ServicePrincipal, sender: str, batch_id: str, batch: Batch
+) -> IngestReport:
+    """Store what is new and valid in `batch` (`isu:write`); answer what was accepted, duplicate and refused (with
+    reasons). `sender` names the batches' namespace: the token's id over HTTP, the operator's choice on the command
+    line."""
+    require_scope(principal, ISU_WRITE)
     if not batch_id.strip() or len(batch_id) > 100:
         raise DomainError.single(ErrorCode.INVALID_INPUT, "Идентификатор пакета: от 1 до 100 символов", "batchId")
     if len(batch) > MAX_BATCH_ROWS:

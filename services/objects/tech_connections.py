@@ -22,6 +22,7 @@ from models.identity import Customer
 from models.objects import GridCompany, TechConnection
 from services.errors import DomainError, ErrorCode, Problem
 from services.identity.contacts import normalize_phone
+from services.integrations.service_tokens import TECH_CONNECTIONS_WRITE, ServicePrincipal, require_scope
 from services.objects.inn import normalize_inn
 from services.platform.database import run
 from services.platform.runtime import Runtime
@@ -90,8 +91,9 @@ def _item_problems(index: int, item: TechConnectionItem, seen: set[str]) -> tupl
 
 
 async def upsert_tech_connections(
-    runtime: Runtime, *, grid_company_inn: str, items: list[TechConnectionItem]
+    runtime: Runtime, *, principal: ServicePrincipal, grid_company_inn: str, items: list[TechConnectionItem]
 ) -> UpsertResult:
+    require_scope(principal, TECH_CONNECTIONS_WRITE)
     now = runtime.clock.now()
     if len(items) > MAX_ITEMS:
         raise DomainError.single(ErrorCode.INVALID_INPUT, f"Не больше {MAX_ITEMS} записей за раз", "input", "items")

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from models.enums import PaymentMethod, PaymentStatus
 from services.errors import DomainError, ErrorCode, Problem
+from services.integrations.service_tokens import PAYMENTS_WRITE, ServicePrincipal, require_scope
 from services.payments.settle import STATUS_CHANGED
 from services.payments.start import MAX_AMOUNT
 from services.platform.database import run
@@ -132,8 +133,11 @@ def _item_problems(index: int, item: ExternalPayment, *, now: datetime, seen: se
 
 
 async def import_payments(
-    runtime: Runtime, *, sender_token_id: int, items: Sequence[ExternalPayment]
+    runtime: Runtime, *, principal: ServicePrincipal, items: Sequence[ExternalPayment]
 ) -> PaymentImportResult:
+    """Payments received elsewhere (`payments:write`); an external id is unique per token."""
+    require_scope(principal, PAYMENTS_WRITE)
+    sender_token_id = principal.token_id
     if not items or len(items) > MAX_ITEMS:
         raise DomainError.single(ErrorCode.INVALID_INPUT, f"От 1 до {MAX_ITEMS} платежей за раз", "input", "items")
     now = runtime.clock.now()

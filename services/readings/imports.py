@@ -19,6 +19,7 @@ from models import ImportBatch, Reading
 from models.enums import ZONES_BY_COUNT, ReadingSource, ReadingStatus, TariffZone
 from services.cabinet.periods import month_start
 from services.errors import DomainError, ErrorCode, Problem
+from services.integrations.service_tokens import READINGS_WRITE, ServicePrincipal, require_scope
 from services.platform.database import run
 from services.platform.runtime import Runtime
 from services.readings.window import local_date
@@ -90,8 +91,11 @@ def _item_problems(index: int, item: ImportItem, meter: Any, today: date, seen: 
 
 
 async def import_readings(
-    runtime: Runtime, *, sender: str, source: ReadingSource, batch_id: str, items: Sequence[ImportItem]
+    runtime: Runtime, *, principal: ServicePrincipal, source: ReadingSource, batch_id: str, items: Sequence[ImportItem]
 ) -> ImportResult:
+    """Accepted readings of an integration (`readings:write`); its batches are named by the token's name."""
+    require_scope(principal, READINGS_WRITE)
+    sender = principal.name
     if source not in IMPORT_SOURCES:
         raise DomainError.single(
             ErrorCode.INVALID_INPUT, "Показания клиентов передаются через submitReadings", "input", "source"

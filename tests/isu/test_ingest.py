@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from services.errors import DomainError
+from services.errors import DomainError, ErrorCode
+from services.integrations.service_tokens import ISU_WRITE, ServicePrincipal
 from services.isu.csv_format import COLUMNS, CsvFormatError, read_batches
 from services.isu.files import import_file
 from services.isu.ingest import MAX_BATCH_ROWS, Gap, IngestReport, KindCounts, ingest_batch
@@ -33,6 +34,7 @@ from services.platform.settings import PROJECT_ROOT
 from tests.support.isu import PROFILE_START, SmartMeter, create_smart_meter, hour_values
 
 SENDER = "head-end"
+WRITER = ServicePrincipal(token_id=1, name=SENDER, scopes=frozenset({ISU_WRITE}))
 MOSCOW = "+03:00"
 
 
@@ -89,12 +91,18 @@ async def test_a_batch_loaded_twice_counts_once(db: TransactionalDatabase, clock
     # given
     smart, code = await _smart(db, clock)
     before = await _stored(db, smart.point_id)
-    first = await ingest_batch(db=db, clock=clock, sender=SENDER, batch_id="b-1", batch=_good_batch(code))
+    first = await ingest_batch(
+        db=db, clock=clock, principal=WRITER, sender=SENDER, batch_id="b-1", batch=_good_batch(code)
+    )
     after_first = await _stored(db, smart.point_id)
 
     # when: the same batch id again, then the same rows under a new batch id
-    again = await ingest_batch(db=db, clock=clock, sender=SENDER, batch_id="b-1", batch=_good_batch(code))
-    resent = await ingest_batch(db=db, clock=clock, sender=SENDER, batch_id="b-2", batch=_good_batch(code))
+    again = await ingest_batch(
+        db=db, clock=clock, principal=WRITER, sender=SENDER, batch_id="b-1", batch=_good_batch(code)
+    )
+    resent = await ingest_batch(
+        db=db, clock=clock, principal=WRITER, sender=SENDER, batch_id="b-2", batch=_good_batch(code)
+    )
 
     # then
     assert first.counts == {
@@ -162,7 +170,7 @@ async def test_bad_rows_are_refused_with_reasons_and_the_good_ones_kept(
     before = await _stored(db, smart.point_id)
 
     # when
-    report = await ingest_batch(db=db, clock=clock, sender=SENDER, batch_id="mixed", batch=batch)
+    report = await ingest_batch(db=db, clock=clock, principal=WRITER, sender=SENDER, batch_id="mixed", batch=batch)
 
     # then
     assert [(row.line, row.code) for row in report.refusals] == [
@@ -212,7 +220,7 @@ async def test_gaps_around_a_batch_are_recorded_and_forgotten_once_filled(
     first = Batch(hours=[HourRecord(line, code, _at(index), 1, 0, 0, 0) for line, index in enumerate((80, 81, 84))])
 
     # when
-    report = await ingest_batch(db=db, clock=clock, sender=SENDER, batch_id="gappy", batch=first)
+    report = await ingest_batch(db=db, clock=clock, principal=WRITER, sender=SENDER, batch_id="gappy", batch=first)
 
     # then
     assert report.gaps == [Gap(point=code, start=_at(72), end=_at(80)), Gap(point=code, start=_at(82), end=_at(84))]
@@ -220,7 +228,7 @@ async def test_gaps_around_a_batch_are_recorded_and_forgotten_once_filled(
 
     # when: the later gap is filled
     filling = Batch(hours=[HourRecord(line, code, _at(index), 1, 0, 0, 0) for line, index in enumerate((82, 83))])
-    await ingest_batch(db=db, clock=clock, sender=SENDER, batch_id="filling", batch=filling)
+    await ingest_batch(db=db, clock=clock, principal=WRITER, sender=SENDER, batch_id="filling", batch=filling)
 
     # then
     assert (await _stored(db, smart.point_id))["gaps"] == [(_at(72), _at(80))]
@@ -230,10 +238,10 @@ async def test_a_repeated_batch_answers_the_stored_report(db: TransactionalDatab
     # given
     _, code = await _smart(db, clock)
     batch = Batch(hours=[HourRecord(2, code, _at(90), 1, 0, 0, 0), HourRecord(3, "NOPE", _at(90), 1, 0, 0, 0)])
-    first = await ingest_batch(db=db, clock=clock, sender=SENDER, batch_id="twice", batch=batch)
+    first = await ingest_batch(db=db, clock=clock, principal=WRITER, sender=SENDER, batch_id="twice", batch=batch)
 
     # when
-    second = await ingest_batch(db=db, clock=clock, sender=SENDER, batch_id="twice", batch=Batch())
+    second = await ingest_batch(db=db, clock=clock, principal=WRITER, sender=SENDER, batch_id="twice", batch=Batch())
 
     # then
     assert second.repeated
@@ -241,11 +249,33 @@ async def test_a_repeated_batch_answers_the_stored_report(db: TransactionalDatab
     assert second.refusals[0].code is RefusalCode.UNKNOWN_POINT
 
 
+async def test_the_service_refuses_a_token_without_isu_write(db: TransactionalDatabase, clock: FrozenClock) -> None:
+    # given: a head-end whose token grants another scope
+    smart, code = await _smart(db, clock)
+    before = await _stored(db, smart.point_id)
+    other = ServicePrincipal(token_id=1, name=SENDER, scopes=frozenset({"readings:write"}))
+
+    # when / then: refused by the service itself, nothing written (not even the batch id)
+    with pytest.raises(DomainError) as raised:
+        await ingest_batch(db=db, clock=clock, principal=other, sender=SENDER, batch_id="f-1", batch=_good_batch(code))
+    assert [problem.code for problem in raised.value.problems] == [ErrorCode.FORBIDDEN]
+    assert await _stored(db, smart.point_id) == before
+    async with db.session() as session:
+        stored = await run(session, sa.text("SELECT count(*) FROM isu_ingest_batch WHERE external_id = 'f-1'"))
+        assert stored.scalar_one() == 0
+
+    # and the same batch with the scope is stored
+    report = await ingest_batch(
+        db=db, clock=clock, principal=WRITER, sender=SENDER, batch_id="f-1", batch=_good_batch(code)
+    )
+    assert report.counts[RecordKind.HOUR] == KindCounts(accepted=24)
+
+
 async def test_a_batch_too_large_is_refused_whole(db: TransactionalDatabase, clock: FrozenClock) -> None:
     batch = Batch(refused=[Refusal(line, None, RefusalCode.UNKNOWN_RECORD) for line in range(MAX_BATCH_ROWS + 1)])
 
     with pytest.raises(DomainError) as raised:
-        await ingest_batch(db=db, clock=clock, sender=SENDER, batch_id="huge", batch=batch)
+        await ingest_batch(db=db, clock=clock, principal=WRITER, sender=SENDER, batch_id="huge", batch=batch)
 
     assert raised.value.problems[0].field == ("rows",)
     async with db.session() as session:
@@ -311,9 +341,9 @@ async def test_a_file_loads_in_batches_and_loading_it_again_changes_nothing(
     path.write_text("record,point,at,a_plus_wh,a_minus_wh,r_plus_varh,r_minus_varh\n" + "\n".join(rows) + "\n")
 
     # when
-    first = await import_file(db=db, clock=clock, path=path, sender=SENDER, rows_per_batch=20)
+    first = await import_file(db=db, clock=clock, principal=WRITER, path=path, sender=SENDER, rows_per_batch=20)
     stored = await _stored(db, smart.point_id)
-    second = await import_file(db=db, clock=clock, path=path, sender=SENDER, rows_per_batch=20)
+    second = await import_file(db=db, clock=clock, principal=WRITER, path=path, sender=SENDER, rows_per_batch=20)
 
     # then
     assert [report.accepted for report in first] == [20, 20, 10]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from models import Customer
-from models.enums import Role
+from models.enums import Role, TechConnectionStatus
 from models.objects import GridCompany
-from services.integrations.service_tokens import TECH_CONNECTIONS_WRITE
+from services.errors import DomainError, ErrorCode
+from services.integrations.service_tokens import TECH_CONNECTIONS_WRITE, ServicePrincipal
+from services.objects.tech_connections import TechConnectionItem, upsert_tech_connections
 from services.platform.database import run
 from services.platform.hashing import sha256_hex
 from services.platform.runtime import Runtime
@@ -193,3 +197,33 @@ async def test_only_an_integration_with_the_scope_may_push(
     # then
     assert [error["extensions"]["code"] for error in body["errors"]] == [code]
     assert await connections_of(runtime, grid_company) == 0
+
+
+async def test_the_service_refuses_a_token_without_the_scope(
+    runtime: Runtime, grid_company: GridCompany, customer: Customer
+) -> None:
+    # given: a grid company's record and a token granting another scope
+    record = TechConnectionItem(
+        external_id="tp-0001",
+        request_number="26-ТП-01234",
+        applicant_phone=customer.phone,
+        address="Приморский р-н, д. Лайский Док, ул. Новая, д. 5",
+        capacity_kw=Decimal("15.00"),
+        status=TechConnectionStatus.CONNECTED,
+        connected_on=date(2026, 10, 1),
+    )
+    other = ServicePrincipal(token_id=1, name="сети", scopes=frozenset({"readings:write"}))
+    allowed = ServicePrincipal(token_id=1, name="сети", scopes=frozenset({TECH_CONNECTIONS_WRITE}))
+
+    # when / then: refused by the service itself, nothing written
+    with pytest.raises(DomainError) as refused:
+        await upsert_tech_connections(runtime, principal=other, grid_company_inn=grid_company.inn, items=[record])
+    assert [problem.code for problem in refused.value.problems] == [ErrorCode.FORBIDDEN]
+    assert await connections_of(runtime, grid_company) == 0
+
+    # and with the scope the record is stored
+    result = await upsert_tech_connections(
+        runtime, principal=allowed, grid_company_inn=grid_company.inn, items=[record]
+    )
+    assert (result.created, result.updated) == (1, 0)
+    assert await connections_of(runtime, grid_company) == 1

@@ -13,6 +13,7 @@ from sqlmodel import select
 from models import OutboxEvent, Payment, PersonalAccount
 from models.enums import PaymentMethod, PaymentStatus
 from services.errors import DomainError, ErrorCode
+from services.integrations.service_tokens import PAYMENTS_WRITE, ServicePrincipal
 from services.payments.imports import ExternalPayment, import_payments, import_provider
 from services.platform.database import run
 from services.platform.runtime import Runtime
@@ -22,6 +23,8 @@ from tests.support.payments import DEBT, create_indebted_account, snapshot
 PAID_AT = datetime(2026, 11, 20, 7, 30, tzinfo=UTC)
 BANK_TOKEN = 41
 OTHER_TOKEN = 42
+BANK = ServicePrincipal(token_id=BANK_TOKEN, name="bank", scopes=frozenset({PAYMENTS_WRITE}))
+OTHER = ServicePrincipal(token_id=OTHER_TOKEN, name="post", scopes=frozenset({PAYMENTS_WRITE}))
 
 
 async def indebted(runtime: Runtime) -> PersonalAccount:
@@ -57,7 +60,7 @@ async def test_a_batch_lowers_each_debt_and_announces_each_payment(runtime: Runt
     # when
     result = await import_payments(
         runtime,
-        sender_token_id=BANK_TOKEN,
+        principal=BANK,
         items=[
             paid(first, "b-1", 100_000),
             paid(first, "b-2", 4_250, penalty=1_250, method=PaymentMethod.CASH_DESK),
@@ -88,12 +91,10 @@ async def test_a_batch_lowers_each_debt_and_announces_each_payment(runtime: Runt
 
 async def test_the_same_batch_again_or_overlapping_credits_nothing_twice(runtime: Runtime) -> None:
     account = await indebted(runtime)
-    await import_payments(runtime, sender_token_id=BANK_TOKEN, items=[paid(account, "b-1"), paid(account, "b-2")])
+    await import_payments(runtime, principal=BANK, items=[paid(account, "b-1"), paid(account, "b-2")])
     before = await snapshot(runtime, account.id)
 
-    again = await import_payments(
-        runtime, sender_token_id=BANK_TOKEN, items=[paid(account, "b-2"), paid(account, "b-3", 10_000)]
-    )
+    again = await import_payments(runtime, principal=BANK, items=[paid(account, "b-2"), paid(account, "b-3", 10_000)])
 
     assert (again.created, again.skipped) == (1, 1)
     after = await snapshot(runtime, account.id)
@@ -104,8 +105,8 @@ async def test_the_same_batch_again_or_overlapping_credits_nothing_twice(runtime
 async def test_the_same_id_from_another_sender_is_another_payment(runtime: Runtime) -> None:
     account = await indebted(runtime)
 
-    await import_payments(runtime, sender_token_id=BANK_TOKEN, items=[paid(account, "1")])
-    other = await import_payments(runtime, sender_token_id=OTHER_TOKEN, items=[paid(account, "1")])
+    await import_payments(runtime, principal=BANK, items=[paid(account, "1")])
+    other = await import_payments(runtime, principal=OTHER, items=[paid(account, "1")])
 
     assert other.created == 1
     assert (await snapshot(runtime, account.id)).debt == (
@@ -120,7 +121,7 @@ async def test_penalty_paid_beyond_what_is_owed_goes_to_electricity(runtime: Run
 
     await import_payments(
         runtime,
-        sender_token_id=BANK_TOKEN,
+        principal=BANK,
         items=[paid(account, "p-1", 0, penalty=1_000), paid(account, "p-2", 0, penalty=1_000)],
     )
 
@@ -149,7 +150,7 @@ async def test_one_bad_item_refuses_the_whole_batch(
     with pytest.raises(DomainError) as refused:
         await import_payments(
             runtime,
-            sender_token_id=BANK_TOKEN,
+            principal=BANK,
             items=[paid(account, "good"), dataclasses.replace(paid(account, "bad"), **change)],
         )
 
@@ -163,7 +164,7 @@ async def test_the_largest_payment_and_the_present_moment_are_accepted(runtime: 
 
     result = await import_payments(
         runtime,
-        sender_token_id=BANK_TOKEN,
+        principal=BANK,
         items=[paid(account, "max", 100_000_000, paid_at=runtime.clock.now())],
     )
 
@@ -174,7 +175,7 @@ async def test_a_repeated_id_within_a_batch_is_refused(runtime: Runtime) -> None
     account = await indebted(runtime)
 
     with pytest.raises(DomainError) as refused:
-        await import_payments(runtime, sender_token_id=BANK_TOKEN, items=[paid(account, "x"), paid(account, "x")])
+        await import_payments(runtime, principal=BANK, items=[paid(account, "x"), paid(account, "x")])
 
     assert refused.value.problems[0].field == ("input", "items", "1", "externalId")
 
@@ -184,7 +185,7 @@ async def test_an_account_with_no_debt_row_gets_an_advance(runtime: Runtime) -> 
 
     account, _ = await create_account(runtime.db, now=runtime.clock.now())
 
-    await import_payments(runtime, sender_token_id=BANK_TOKEN, items=[paid(account, "adv", 12_345)])
+    await import_payments(runtime, principal=BANK, items=[paid(account, "adv", 12_345)])
 
     async with runtime.db.session() as session:
         debt = (
@@ -195,3 +196,26 @@ async def test_an_account_with_no_debt_row_gets_an_advance(runtime: Runtime) -> 
             )
         ).one()
     assert tuple(debt) == (-12_345, 0, 0)
+
+
+async def test_the_service_refuses_a_token_without_payments_write(runtime: Runtime) -> None:
+    # given
+    account = await indebted(runtime)
+    before = await snapshot(runtime, account.id)
+    reader = ServicePrincipal(token_id=BANK_TOKEN, name="bank", scopes=frozenset({"readings:write"}))
+
+    # when / then: refused by the service itself, nothing written
+    with pytest.raises(DomainError) as refused:
+        await import_payments(runtime, principal=reader, items=[paid(account, "f-1")])
+    assert [problem.code for problem in refused.value.problems] == [ErrorCode.FORBIDDEN]
+    assert await snapshot(runtime, account.id) == before
+    assert await events_of(runtime, account) == []
+
+    # and with the scope the payment is stored
+    result = await import_payments(runtime, principal=BANK, items=[paid(account, "f-1")])
+    assert result.created == 1
+    after = await snapshot(runtime, account.id)
+    assert after.payments == before.payments + 1
+    assert after.debt is not None
+    assert before.debt is not None
+    assert after.debt[0] == before.debt[0] - 50_000

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from models import Meter
-from services.integrations.service_tokens import create_service_token
+from models.enums import ReadingSource, TariffZone
+from services.errors import DomainError, ErrorCode
+from services.integrations.service_tokens import READINGS_WRITE, ServicePrincipal, create_service_token
 from services.platform.clock import FrozenClock
 from services.platform.database import run
 from services.platform.runtime import Runtime
+from services.readings.imports import ImportItem, import_readings
 from tests.support.factories import create_account
 from tests.support.graphql import GraphQLClient
 from tests.support.readings import error_codes, meter_gid, row_counts
@@ -120,3 +124,30 @@ async def test_customer_readings_cannot_be_imported(integration: GraphQLClient, 
     data = await integration.execute(IMPORT, batch("b-1", [item(meter, "r-1", "DAY", 1)], source="CUSTOMER"))
 
     assert error_codes(data["importReadings"]) == ["INVALID_INPUT"]
+
+
+async def test_the_service_refuses_a_token_without_readings_write(runtime: Runtime, meter: Meter) -> None:
+    # given: an accepted reading and a token granting another scope
+    reading = ImportItem(
+        external_id="f-1", zone=TariffZone.DAY, value=16150, taken_on=date(2026, 11, 20), meter_serial=meter.serial
+    )
+    other = ServicePrincipal(token_id=1, name="ИКУ", scopes=frozenset({"tech_connections:write"}))
+    allowed = ServicePrincipal(token_id=1, name="ИКУ", scopes=frozenset({READINGS_WRITE}))
+
+    # when / then: refused by the service itself, nothing written (not even the batch id)
+    with pytest.raises(DomainError) as refused:
+        await import_readings(
+            runtime, principal=other, source=ReadingSource.UTILITY_PROVIDER, batch_id="f", items=[reading]
+        )
+    assert [problem.code for problem in refused.value.problems] == [ErrorCode.FORBIDDEN]
+    assert await stored(runtime, meter) == []
+    async with runtime.db.session() as session:
+        batches = await run(session, sa.text("SELECT count(*) FROM import_batch WHERE sender = 'ИКУ'"))
+        assert batches.scalar_one() == 0
+
+    # and with the scope the reading is stored
+    result = await import_readings(
+        runtime, principal=allowed, source=ReadingSource.UTILITY_PROVIDER, batch_id="f", items=[reading]
+    )
+    assert result.created == 1
+    assert await stored(runtime, meter) == [("DAY", 16150, "UTILITY_PROVIDER")]
