@@ -122,6 +122,9 @@ class ContractLink(SQLModel, table=True):
     customer_id: int = fk("customer.id", ondelete="CASCADE")
     contract_id: int = fk("contract.id", ondelete="CASCADE")
     linked_at: datetime = timestamp_field()
+    # The e-receipt setting, as on an account's link: each representative of the organisation chooses their own.
+    receipt_electronic: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    receipt_email: str | None = Field(default=None, max_length=254)
 
 
 class DeliveryPoint(SQLModel, table=True):

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from models import Charge, Payment, PersonalAccount, Statement
+from models import Charge, Contract, DeliveryPoint, Payment, PersonalAccount, Statement
 from models.enums import ChargeKind, TariffZone
 from services.billing.payee import SUPPLIER_ADDRESS, SUPPLIER_NAME, SUPPLIER_PHONE, Payee
 from services.billing.payment_qr import gost_qr_payload
+from services.billing.vat import vat_percent
 from services.platform.clock import LOCAL_TZ
 from services.platform.pdf_fonts import PT_SANS, add_pt_sans
 
@@ -56,6 +57,16 @@ def month_name(period: date) -> str:
 
 def file_name(*, account_number: str, period: date) -> str:
     return f"kvitanciya_{account_number}_{period:%Y-%m}.pdf"
+
+
+def contract_file_name(*, contract_number: str, point_id: int, period: date) -> str:
+    safe = re.sub(r"[^0-9A-Za-z-]+", "-", contract_number).strip("-") or "dogovor"
+    return f"schet_{safe}_{point_id}_{period:%Y-%m}.pdf"
+
+
+def payment_purpose(*, contract: Contract, period: date, vat: int) -> str:
+    """The purpose the organisation writes in its payment order, so the supplier credits the right contract."""
+    return f"Оплата по договору № {contract.number} за электроэнергию за {period:%m.%Y}, в т.ч. НДС {rubles(vat)} руб."
 
 
 def _qr_png(payload: str) -> io.BytesIO:
@@ -202,4 +213,64 @@ def render_statement_pdf(
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    return bytes(pdf.output())
+
+
+def render_contract_statement_pdf(
+    *, statement: Statement, contract: Contract, point: DeliveryPoint, charges: Sequence[Charge], payee: Payee
+) -> bytes:
+    """An organisation's statement for one delivery point as a PDF: the charges net of VAT, the VAT (НК РФ ст. 168
+    п. 1, 4), the balance and the bank details with the payment purpose; organisations pay by payment order."""
+    period = statement.period
+    due = max(statement.closing_balance, 0)
+    doc = _Document()
+    pdf = doc.pdf
+    pdf.set_title(f"Счёт за {month_name(period)}, договор № {contract.number}")
+    pdf.set_author(SUPPLIER_NAME)
+
+    doc.line(f"{SUPPLIER_NAME}, {SUPPLIER_ADDRESS}, тел. {SUPPLIER_PHONE}", size=9)
+    doc.line(
+        f"Получатель: {payee.name}, ИНН {payee.inn}, КПП {payee.kpp}, р/с {payee.account}, "
+        f"{payee.bank_name}, БИК {payee.bic}, к/с {payee.correspondent_account}",
+        size=9,
+    )
+    pdf.ln(3)
+    doc.line(f"Счёт на оплату электроэнергии за {month_name(period)}", size=14, bold=True, height=8, align="C")
+    doc.line(f"Расчётный период: {period:%m.%Y}", align="C")
+    pdf.ln(2)
+    doc.line(f"Договор энергоснабжения № {contract.number}", size=12, bold=True, height=6)
+    doc.line(f"Потребитель: {contract.holder_name}, ИНН {contract.inn}")
+    doc.line(f"Точка поставки: {point.name}, {point.address}")
+    doc.line(f"Дата формирования: {statement.issued_on:%d.%m.%Y}")
+
+    doc.heading("Начисления за электроэнергию (без НДС)")
+    doc.table(
+        ("Зона суток, основание", "Объём, кВт·ч", "Цена, руб./кВт·ч", "Сумма, руб."),
+        [
+            (
+                ZONE_NAMES[charge.zone]
+                if charge.kind is ChargeKind.CONSUMPTION or charge.recalculated_period is None
+                else f"Перерасчёт за {charge.recalculated_period:%m.%Y}, {ZONE_NAMES[charge.zone].lower()}",
+                str(charge.volume_kwh),
+                rubles(charge.rate_kopecks),
+                rubles(charge.amount),
+            )
+            for charge in charges
+        ]
+        or [("Начислений нет", "", "", "0,00")],
+        (0.4, 0.2, 0.2, 0.2),
+    )
+
+    doc.heading("Расчёт")
+    doc.pair("Задолженность (+) / переплата (−) на начало периода", rubles(statement.opening_balance))
+    doc.pair("Начислено без НДС", rubles(statement.charged))
+    doc.pair("Перерасчёт без НДС", rubles(statement.recalculated))
+    doc.pair(f"НДС {vat_percent(period=period)} %", rubles(statement.vat))
+    doc.pair("Пени", rubles(statement.penalty))
+    doc.pair("Оплачено", rubles(statement.paid))
+    doc.pair("Задолженность (+) / переплата (−) на конец периода", rubles(statement.closing_balance))
+    pdf.ln(2)
+    doc.pair(f"Итого к оплате, руб. (до {statement.due_on:%d.%m.%Y})", rubles(due), bold=True)
+    pdf.ln(3)
+    doc.line(f"Назначение платежа: {payment_purpose(contract=contract, period=period, vat=statement.vat)}", size=9)
     return bytes(pdf.output())

@@ -10,8 +10,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.infra import OutboundMessage
 from services.billing.payee import ENERGOSBYT, SUPPLIER_NAME, SUPPLIER_PHONE
-from services.billing.receipt_pdf import file_name, month_name, render_statement_pdf, rubles
-from services.billing.statement_document import load_statement_document
+from services.billing.receipt_pdf import (
+    contract_file_name,
+    file_name,
+    month_name,
+    payment_purpose,
+    render_contract_statement_pdf,
+    render_statement_pdf,
+    rubles,
+)
+from services.billing.statement_document import load_contract_statement_document, load_statement_document
 from services.ereceipts.links import pay_link
 from services.messaging.compose import Composed, NothingToSend
 from services.messaging.gateways import Attachment
@@ -23,7 +31,7 @@ async def compose_e_receipt(runtime: Runtime, session: AsyncSession, message: Ou
         raise NothingToSend("an e-receipt without a statement")
     document = await load_statement_document(session, statement_id=message.statement_id)
     if document is None:
-        raise NothingToSend(f"statement {message.statement_id} is gone")
+        return await _compose_contract_statement(session, message.statement_id)
     statement, account = document.statement, document.account
     due = max(statement.closing_balance, 0)
     month = month_name(statement.period)
@@ -69,6 +77,68 @@ async def compose_e_receipt(runtime: Runtime, session: AsyncSession, message: Ou
         attachments=(
             Attachment(
                 filename=file_name(account_number=account.number, period=statement.period),
+                content_type="application/pdf",
+                data=pdf,
+            ),
+        ),
+    )
+
+
+async def _compose_contract_statement(session: AsyncSession, statement_id: int) -> Composed:
+    """An organisation's statement: the invoice attached, the bank details and payment purpose; no pay link (an
+    organisation pays by payment order from its own account)."""
+    document = await load_contract_statement_document(session, statement_id=statement_id)
+    if document is None:
+        raise NothingToSend(f"statement {statement_id} is gone")
+    statement, contract, point = document.statement, document.contract, document.point
+    assert point.id is not None
+    due = max(statement.closing_balance, 0)
+    month = month_name(statement.period)
+    pdf = await asyncio.to_thread(
+        partial(
+            render_contract_statement_pdf,
+            statement=statement,
+            contract=contract,
+            point=point,
+            charges=document.charges,
+            payee=ENERGOSBYT,
+        )
+    )
+    purpose = payment_purpose(contract=contract, period=statement.period, vat=statement.vat)
+    amount = (
+        f"К оплате: {rubles(due)} руб. (в т.ч. НДС {rubles(statement.vat)} руб.) до {statement.due_on:%d.%m.%Y}."
+        if due > 0
+        else f"К оплате: 0,00 руб. (переплата {rubles(-statement.closing_balance)} руб.)."
+    )
+    payee = (
+        f"Получатель: {ENERGOSBYT.name}, ИНН {ENERGOSBYT.inn}, КПП {ENERGOSBYT.kpp}, р/с {ENERGOSBYT.account}, "
+        f"{ENERGOSBYT.bank_name}, БИК {ENERGOSBYT.bic}, к/с {ENERGOSBYT.correspondent_account}."
+    )
+    lines = [
+        "Здравствуйте!",
+        "",
+        f"Сформирован счёт за {month} по договору № {contract.number} ({contract.holder_name}), "
+        f"точка поставки «{point.name}».",
+        amount,
+    ]
+    html = [
+        f"<p>Здравствуйте!</p><p>Сформирован счёт за {escape(month)} по договору № <b>{escape(contract.number)}</b> "
+        f"({escape(contract.holder_name)}), точка поставки «{escape(point.name)}».</p><p>{escape(amount)}</p>"
+    ]
+    if due > 0:
+        lines += ["", payee, f"Назначение платежа: {purpose}"]
+        html.append(f"<p>{escape(payee)}<br>Назначение платежа: {escape(purpose)}</p>")
+    lines += ["", "Счёт — во вложении (PDF).", "", f"{SUPPLIER_NAME}, тел. {SUPPLIER_PHONE}"]
+    html.append(f"<p>Счёт — во вложении (PDF).</p><p>{escape(SUPPLIER_NAME)}, тел. {SUPPLIER_PHONE}</p>")
+    return Composed(
+        subject=f"Счёт за {month}, договор № {contract.number}, {point.name}",
+        text="\n".join(lines),
+        html="".join(html),
+        attachments=(
+            Attachment(
+                filename=contract_file_name(
+                    contract_number=contract.number, point_id=point.id, period=statement.period
+                ),
                 content_type="application/pdf",
                 data=pdf,
             ),

@@ -82,6 +82,8 @@ class SmtpInbox:
     host: str
     port: int
     messages: list[Message] = field(default_factory=list)
+    refusing: bool = False  # answer every message with a temporary failure (451), as a busy relay does
+    refused: int = 0
 
     def last_to(self, address: str) -> Message:
         found = [message for message in self.messages if message["To"] == address]
@@ -89,6 +91,9 @@ class SmtpInbox:
         return found[-1]
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refusing:
+            self.refused += 1
+            return "451 4.3.0 Try again later"
         self.messages.append(message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
 
