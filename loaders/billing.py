@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
@@ -11,6 +12,9 @@ from loaders.base import Loader, Query, by_key, grouped
 from loaders.pages import PageArgs, PageLoader, RankedPages, table_of
 from models import AccountDebt, Charge, Payment, Statement
 from models.enums import ChargeKind, PaymentStatus
+from services.billing.explanation import BilledMonth, PaidPart, explain_penalty
+from services.billing.key_rates import KeyRateTable
+from services.billing.penalty import PayerKind, PenaltyLine
 from services.cabinet.periods import MonthRange, month_start
 from services.platform.clock import LOCAL_TZ
 
@@ -128,3 +132,129 @@ class LastChargesByAccount(Loader[int, list[Any]]):
 class DebtByAccount(Loader[int, Any]):
     async def batch_load_fn(self, account_ids: list[int]) -> list[Any]:
         return by_key(account_ids, await self.fetch(_DEBT, account_ids), "account_id")
+
+
+# ---- the penalty explained (Statement.penaltyExplanation, Debt.penaltyExplanation)
+
+_HISTORY_COLUMNS = (
+    "s.id, s.account_id, s.delivery_point_id, s.period, s.due_on, s.charged + s.recalculated + s.vat AS total, "
+    "s.closing_balance, s.penalty, s.external_id"
+)
+_HISTORY_OF_STATEMENTS = Query.of(
+    "WITH target AS (SELECT account_id, delivery_point_id FROM statement WHERE id = ANY($1::bigint[])) "
+    f"SELECT {_HISTORY_COLUMNS} FROM statement s "
+    "WHERE s.account_id IN (SELECT account_id FROM target) "
+    "OR s.delivery_point_id IN (SELECT delivery_point_id FROM target)"
+)
+_PAID_OF_STATEMENTS = Query.of(
+    "WITH target AS (SELECT account_id, delivery_point_id FROM statement WHERE id = ANY($1::bigint[])) "
+    "SELECT p.account_id, p.delivery_point_id, p.paid_at, p.electricity, p.penalty FROM payment p "
+    f"WHERE p.status = '{PaymentStatus.SUCCEEDED.value}' AND p.paid_at IS NOT NULL "
+    "AND (p.account_id IN (SELECT account_id FROM target) "
+    "OR p.delivery_point_id IN (SELECT delivery_point_id FROM target))"
+)
+_HISTORY_OF_ACCOUNTS = Query.of(f"SELECT {_HISTORY_COLUMNS} FROM statement s WHERE s.account_id = ANY($1::bigint[])")
+_PAID_OF_ACCOUNTS = Query.of(
+    "SELECT p.account_id, p.delivery_point_id, p.paid_at, p.electricity, p.penalty FROM payment p "
+    f"WHERE p.status = '{PaymentStatus.SUCCEEDED.value}' AND p.paid_at IS NOT NULL "
+    "AND p.account_id = ANY($1::bigint[])"
+)
+_KEY_RATES = Query.of("SELECT valid_from, rate_bp FROM key_rate ORDER BY valid_from")
+
+Owner = tuple[str, int]  # ("account" | "point", id)
+
+
+def _owner(row: Any) -> Owner:
+    return ("account", row.account_id) if row.account_id is not None else ("point", row.delivery_point_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainedStatement:
+    """A statement's penalty, interval by interval; `lines` add up to `penalty` (the statement's own figure)."""
+
+    statement_id: int
+    period: date
+    penalty: int
+    lines: tuple[PenaltyLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainedDebt:
+    """The penalty of every statement the engine issued, and what payments have paid of it."""
+
+    statements: tuple[ExplainedStatement, ...]
+    paid: int
+
+    @property
+    def accrued(self) -> int:
+        return sum(statement.penalty for statement in self.statements)
+
+
+class _Books:
+    """An owner's statements and payments, read once for all the statements or accounts of a request."""
+
+    def __init__(self, history: list[Any], paid: list[Any], rates: list[Any]) -> None:
+        self.months: defaultdict[Owner, list[Any]] = defaultdict(list)
+        for row in history:
+            self.months[_owner(row)].append(row)
+        self.paid: defaultdict[Owner, list[PaidPart]] = defaultdict(list)
+        for row in paid:
+            day = row.paid_at.astimezone(LOCAL_TZ).date()
+            self.paid[_owner(row)].append(PaidPart(day, row.electricity, row.penalty))
+        self.key_rates = KeyRateTable.of((row.valid_from, row.rate_bp) for row in rates)
+
+    def explain(self, owner: Owner, statement: Any) -> ExplainedStatement | None:
+        """None for a statement imported from another billing system (BILLING_MODE=external): its penalty is theirs."""
+        if statement.external_id is not None:
+            return None
+        accrual = explain_penalty(
+            payer=PayerKind.HOUSEHOLD if owner[0] == "account" else PayerKind.ORGANISATION,
+            period=statement.period,
+            earlier=[
+                BilledMonth(row.period, row.due_on, int(row.total), row.closing_balance, row.penalty)
+                for row in self.months[owner]
+                if row.period < statement.period
+            ],
+            payments=self.paid[owner],
+            key_rates=self.key_rates,
+        )
+        return ExplainedStatement(statement.id, statement.period, accrual.amount, accrual.lines)
+
+
+class PenaltyExplanationByStatement(Loader[int, ExplainedStatement | None]):
+    """Statement id → its penalty explained: three statements for all the statements of a request."""
+
+    async def batch_load_fn(self, statement_ids: list[int]) -> list[ExplainedStatement | None]:
+        books = _Books(
+            await self.fetch(_HISTORY_OF_STATEMENTS, statement_ids),
+            await self.fetch(_PAID_OF_STATEMENTS, statement_ids),
+            await self.fetch(_KEY_RATES),
+        )
+        found = {row.id: row for rows in books.months.values() for row in rows}
+        result: list[ExplainedStatement | None] = []
+        for statement_id in statement_ids:
+            row = found.get(statement_id)
+            result.append(None if row is None else books.explain(_owner(row), row))
+        return result
+
+
+class PenaltyExplanationByAccount(Loader[int, ExplainedDebt]):
+    """Account id → the penalty of each of its engine-issued statements and the penalty its payments paid."""
+
+    async def batch_load_fn(self, account_ids: list[int]) -> list[ExplainedDebt]:
+        books = _Books(
+            await self.fetch(_HISTORY_OF_ACCOUNTS, account_ids),
+            await self.fetch(_PAID_OF_ACCOUNTS, account_ids),
+            await self.fetch(_KEY_RATES),
+        )
+        result: list[ExplainedDebt] = []
+        for account_id in account_ids:
+            owner: Owner = ("account", account_id)
+            explained = [books.explain(owner, row) for row in sorted(books.months[owner], key=lambda r: r.period)]
+            result.append(
+                ExplainedDebt(
+                    statements=tuple(item for item in explained if item is not None and item.penalty),
+                    paid=sum(part.penalty for part in books.paid[owner]),
+                )
+            )
+        return result

@@ -7,8 +7,17 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
-from loaders.billing import ChargeById, ChargesByStatement, PaymentById, PaymentsInMonth, StatementById
+from loaders.billing import (
+    ChargeById,
+    ChargesByStatement,
+    PaymentById,
+    PaymentsInMonth,
+    PenaltyExplanationByAccount,
+    PenaltyExplanationByStatement,
+    StatementById,
+)
 from models.enums import ChargeKind as ChargeKindEnum
+from schema.billing.penalty import PenaltyExplanation
 from schema.core.access import viewer_is_analyst
 from schema.core.context import Info
 from schema.core.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
@@ -215,11 +224,20 @@ class Statement(RowNode):
     async def prefetch(cls, info: Info, nodes: list[Self]) -> list[Self]:
         return await cls.with_lines(info, nodes)
 
+    @strawberry.field(
+        description="The month's penalty (пени) per overdue amount and interval, adding up to `penalty` to the "
+        "kopeck; null for a statement imported from another billing system (its penalty was reckoned there)."
+    )
+    async def penalty_explanation(self, info: Info) -> PenaltyExplanation | None:
+        explained = await info.context.loaders.get(PenaltyExplanationByStatement).load(self.row_id)
+        return None if explained is None else PenaltyExplanation.of_statement(explained)
+
 
 @strawberry.type(
     name="Debt", description="What an account owes now (задолженность), split as the payment form splits it."
 )
 class Debt:
+    account_id: strawberry.Private[int | None]
     electricity: Kopecks
     penalty: Kopecks = strawberry.field(description="Penalty (пени).")
     state_duty: Kopecks = strawberry.field(description="State duty (госпошлина).")
@@ -227,15 +245,31 @@ class Debt:
     updated_at: datetime | None = strawberry.field(description="When billing last updated it; null: never billed.")
 
     @classmethod
-    def from_row(cls, row: Any | None) -> Self:
+    def from_row(cls, row: Any | None, *, account_id: int | None = None) -> Self:
         if row is None:
             return cls(
-                electricity=Kopecks(0), penalty=Kopecks(0), state_duty=Kopecks(0), total=Kopecks(0), updated_at=None
+                account_id=account_id,
+                electricity=Kopecks(0),
+                penalty=Kopecks(0),
+                state_duty=Kopecks(0),
+                total=Kopecks(0),
+                updated_at=None,
             )
         return cls(
+            account_id=row.account_id,
             electricity=row.electricity,
             penalty=row.penalty,
             state_duty=row.state_duty,
             total=row.electricity + row.penalty + row.state_duty,
             updated_at=row.updated_at,
         )
+
+    @strawberry.field(
+        description="The penalty of every statement billed by this server, per overdue amount and interval, less "
+        "what payments paid of it; null for a contract (see its statements)."
+    )
+    async def penalty_explanation(self, info: Info) -> PenaltyExplanation | None:
+        if self.account_id is None:
+            return None
+        explained = await info.context.loaders.get(PenaltyExplanationByAccount).load(self.account_id)
+        return PenaltyExplanation.of_debt(explained)

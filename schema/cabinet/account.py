@@ -116,7 +116,7 @@ class PersonalAccount(ReadingTabs, RowNode):
 
     @strawberry.field(description="What the account owes now (задолженность).")
     async def debt(self, info: Info) -> Debt:
-        return Debt.from_row(await info.context.loaders.get(DebtByAccount).load(self.row_id))
+        return Debt.from_row(await info.context.loaders.get(DebtByAccount).load(self.row_id), account_id=self.row_id)
 
     @strawberry.field(description="The rates in force today for the zones of the account's meters («Тарифы»).")
     async def current_tariffs(self, info: Info) -> list[Tariff]:
