@@ -23,12 +23,31 @@ CHARGE = table_of(Charge)
 PAYMENT = table_of(Payment)
 DEBT = table_of(AccountDebt)
 
-_STATEMENT_BY_ID = Query.of("SELECT * FROM statement WHERE id = ANY($1::bigint[])", STATEMENT)
-_CHARGE_BY_ID = Query.of("SELECT * FROM charge WHERE id = ANY($1::bigint[])", CHARGE)
-_PAYMENT_BY_ID = Query.of("SELECT * FROM payment WHERE id = ANY($1::bigint[])", PAYMENT)
+# A delivery point's row carries its contract's id: whose it is (`account_or_contract`) is decided by the contract.
+_STATEMENT_BY_ID = Query.of(
+    "SELECT s.*, d.contract_id FROM statement s LEFT JOIN delivery_point d ON d.id = s.delivery_point_id "
+    "WHERE s.id = ANY($1::bigint[])",
+    STATEMENT,
+)
+_CHARGE_BY_ID = Query.of(
+    "SELECT c.*, d.contract_id FROM charge c LEFT JOIN delivery_point d ON d.id = c.delivery_point_id "
+    "WHERE c.id = ANY($1::bigint[])",
+    CHARGE,
+)
+_PAYMENT_BY_ID = Query.of(
+    "SELECT p.*, d.contract_id FROM payment p LEFT JOIN delivery_point d ON d.id = p.delivery_point_id "
+    "WHERE p.id = ANY($1::bigint[])",
+    PAYMENT,
+)
 _CHARGES_BY_STATEMENT = Query.of("SELECT * FROM charge WHERE statement_id = ANY($1::bigint[]) ORDER BY id", CHARGE)
 _PAYMENTS_IN_MONTHS = Query.of(
     "SELECT * FROM payment WHERE account_id = ANY($1::bigint[]) "
+    f"AND status = '{PaymentStatus.SUCCEEDED.value}' AND paid_at >= $2::timestamptz AND paid_at < $3::timestamptz "
+    "ORDER BY paid_at, id",
+    PAYMENT,
+)
+_POINT_PAYMENTS_IN_MONTHS = Query.of(
+    "SELECT * FROM payment WHERE delivery_point_id = ANY($1::bigint[]) "
     f"AND status = '{PaymentStatus.SUCCEEDED.value}' AND paid_at >= $2::timestamptz AND paid_at < $3::timestamptz "
     "ORDER BY paid_at, id",
     PAYMENT,
@@ -111,15 +130,23 @@ class PaymentsInMonth(Loader[AccountMonth, list[Any]]):
     One range scan over all asked accounts and months; rows are then sorted into their months here.
     """
 
+    query: ClassVar[Query] = _PAYMENTS_IN_MONTHS
+    owner: ClassVar[str] = "account_id"
+
     async def batch_load_fn(self, keys: list[AccountMonth]) -> list[list[Any]]:
         months = MonthRange(min(period for _, period in keys), max(period for _, period in keys))
-        rows = await self.fetch(
-            _PAYMENTS_IN_MONTHS, list({account_id for account_id, _ in keys}), months.starts_at, months.ends_before
-        )
+        rows = await self.fetch(self.query, list({owner for owner, _ in keys}), months.starts_at, months.ends_before)
         found: defaultdict[AccountMonth, list[Any]] = defaultdict(list)
         for row in rows:
-            found[(row.account_id, month_start(row.paid_at.astimezone(LOCAL_TZ).date()))].append(row)
+            found[(getattr(row, self.owner), month_start(row.paid_at.astimezone(LOCAL_TZ).date()))].append(row)
         return [found.get(key, []) for key in keys]
+
+
+class PointPaymentsInMonth(PaymentsInMonth):
+    """(delivery point id, period) → its succeeded payments credited in that month, as its statement counts them."""
+
+    query = _POINT_PAYMENTS_IN_MONTHS
+    owner = "delivery_point_id"
 
 
 class LastChargesByAccount(Loader[int, list[Any]]):
@@ -258,3 +285,90 @@ class PenaltyExplanationByAccount(Loader[int, ExplainedDebt]):
                 )
             )
         return result
+
+
+# ---- contracts: the money tabs of all their delivery points (organisations are billed per delivery point)
+
+
+class StatementPagesByContract(_Pages):
+    """The statements of every delivery point of a contract, the latest period first; the cursor is (period, id)."""
+
+    pages = RankedPages(
+        columns="s.*, d.contract_id",
+        parent="d.contract_id",
+        source="FROM statement s JOIN delivery_point d ON d.id = s.delivery_point_id "
+        "WHERE d.contract_id = ANY($1::bigint[])",
+        order=(("s.period", "date"), ("s.id", "bigint")),
+        tables=(STATEMENT,),
+        months=("s.period", "between", "date"),
+    )
+
+
+class PaymentPagesByContract(_Pages):
+    """The payments of every delivery point of a contract, every status, the latest first."""
+
+    pages = RankedPages(
+        columns="p.*, d.contract_id",
+        parent="d.contract_id",
+        source="FROM payment p JOIN delivery_point d ON d.id = p.delivery_point_id "
+        "WHERE d.contract_id = ANY($1::bigint[])",
+        order=(("p.created_at", "timestamptz"), ("p.id", "bigint")),
+        tables=(PAYMENT,),
+        months=("p.created_at", "range", "timestamptz"),
+    )
+
+
+_LAST_CHARGES_OF_CONTRACTS = Query.of(
+    "SELECT c.*, d.contract_id FROM charge c JOIN delivery_point d ON d.id = c.delivery_point_id "
+    "JOIN (SELECT delivery_point_id, max(period) AS period FROM statement "
+    "WHERE delivery_point_id IN (SELECT id FROM delivery_point WHERE contract_id = ANY($1::bigint[])) "
+    "GROUP BY delivery_point_id) AS last_period "
+    "ON c.delivery_point_id = last_period.delivery_point_id AND c.period = last_period.period "
+    f"WHERE c.kind = '{ChargeKind.CONSUMPTION.value}' ORDER BY d.id, c.id",
+    CHARGE,
+)
+
+# A delivery point has no debt row: it owes its latest statement's closing balance less what was paid after that
+# month (local time); of it, the penalty billed and not yet paid.
+_CONTRACT_DEBT = Query.of(
+    """
+WITH points AS (SELECT id, contract_id FROM delivery_point WHERE contract_id = ANY($1::bigint[])),
+last AS (
+  SELECT DISTINCT ON (s.delivery_point_id) s.delivery_point_id, s.closing_balance, s.created_at,
+         ((s.period + interval '1 month')::timestamp AT TIME ZONE 'Europe/Moscow') AS billed_until
+  FROM statement s JOIN points ON points.id = s.delivery_point_id
+  ORDER BY s.delivery_point_id, s.period DESC),
+penalty AS (
+  SELECT s.delivery_point_id, sum(s.penalty) AS billed FROM statement s JOIN points ON points.id = s.delivery_point_id
+  GROUP BY s.delivery_point_id),
+paid AS (
+  SELECT p.delivery_point_id, sum(p.penalty) AS penalty,
+         sum(p.amount) FILTER (WHERE p.paid_at >= last.billed_until) AS after_last
+  FROM payment p JOIN last ON last.delivery_point_id = p.delivery_point_id
+  WHERE p.status = 'SUCCEEDED' AND p.paid_at IS NOT NULL
+  GROUP BY p.delivery_point_id)
+SELECT points.contract_id,
+       coalesce(sum(last.closing_balance - coalesce(paid.after_last, 0)), 0)::bigint AS total,
+       coalesce(sum(greatest(coalesce(penalty.billed, 0) - coalesce(paid.penalty, 0), 0)), 0)::bigint AS penalty,
+       max(last.created_at) AS updated_at
+FROM points
+LEFT JOIN last ON last.delivery_point_id = points.id
+LEFT JOIN penalty ON penalty.delivery_point_id = points.id
+LEFT JOIN paid ON paid.delivery_point_id = points.id
+GROUP BY points.contract_id
+"""
+)
+
+
+class LastChargesByContract(Loader[int, list[Any]]):
+    """The consumption lines of each delivery point's latest billed month, for a contract."""
+
+    async def batch_load_fn(self, contract_ids: list[int]) -> list[list[Any]]:
+        return grouped(contract_ids, await self.fetch(_LAST_CHARGES_OF_CONTRACTS, contract_ids), "contract_id")
+
+
+class DebtByContract(Loader[int, Any]):
+    """Contract id → (total, penalty, updated_at) summed over its delivery points; None: no delivery point."""
+
+    async def batch_load_fn(self, contract_ids: list[int]) -> list[Any]:
+        return by_key(contract_ids, await self.fetch(_CONTRACT_DEBT, contract_ids), "contract_id")
