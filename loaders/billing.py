@@ -11,10 +11,14 @@ from typing import Any, ClassVar
 from loaders.base import Loader, Query, by_key, grouped
 from loaders.pages import PageArgs, PageLoader, RankedPages, table_of
 from models import AccountDebt, Charge, Payment, Statement
-from models.enums import ChargeKind, PaymentStatus
+from models.enums import ChargeKind, PaymentStatus, TariffZone
+from services.billing.calendar import add_months, local_midnight
+from services.billing.estimates import AVERAGE_WINDOW_MONTHS
 from services.billing.explanation import BilledMonth, PaidPart, explain_penalty
 from services.billing.key_rates import KeyRateTable
+from services.billing.month_to_date import ReadingPace
 from services.billing.penalty import PayerKind, PenaltyLine
+from services.billing.volumes import RegisterSpan, zone_volumes
 from services.cabinet.periods import MonthRange, month_start
 from services.platform.clock import LOCAL_TZ
 
@@ -372,3 +376,83 @@ class DebtByContract(Loader[int, Any]):
 
     async def batch_load_fn(self, contract_ids: list[int]) -> list[Any]:
         return by_key(contract_ids, await self.fetch(_CONTRACT_DEBT, contract_ids), "contract_id")
+
+
+# ---- month to date (PersonalAccount.currentMonth)
+
+_SMART_HOURS = Query.of(
+    "SELECT m.account_id, extract(hour FROM h.hour AT TIME ZONE 'Europe/Moscow')::int AS clock_hour, "
+    "sum(h.a_plus_wh)::bigint AS wh FROM meter m JOIN metering_point mp ON mp.meter_id = m.id "
+    "JOIN isu_hourly_profile h ON h.metering_point_id = mp.id "
+    "WHERE m.account_id = ANY($1::bigint[]) AND m.removed_on IS NULL AND m.is_smart AND h.hour >= $2::timestamptz "
+    "GROUP BY m.account_id, clock_hour"
+)
+_READING_SPANS = Query.of(
+    """
+SELECT m.account_id, m.digits, z.zone, cur.value AS current, cur.taken_on AS until, base.value AS previous,
+       base.taken_on AS since
+FROM meter m
+CROSS JOIN LATERAL unnest(CASE m.zone_count WHEN 1 THEN ARRAY['SINGLE'] WHEN 2 THEN ARRAY['DAY', 'NIGHT']
+                          ELSE ARRAY['PEAK', 'SEMI_PEAK', 'NIGHT'] END) AS z(zone)
+JOIN LATERAL (
+  SELECT r.value, r.taken_on FROM reading r
+  WHERE r.meter_id = m.id AND r.zone = z.zone AND r.status = 'ACCEPTED' AND r.taken_on >= $2::date
+  ORDER BY r.taken_on DESC, r.id DESC LIMIT 1) cur ON true
+JOIN LATERAL (
+  SELECT r.value, r.taken_on FROM reading r
+  WHERE r.meter_id = m.id AND r.zone = z.zone AND r.status = 'ACCEPTED' AND r.taken_on < $2::date
+  ORDER BY r.taken_on DESC, r.id DESC LIMIT 1) base ON true
+WHERE m.account_id = ANY($1::bigint[]) AND m.removed_on IS NULL
+""",
+    zone=TariffZone,
+)
+_METERED_HISTORY = Query.of(
+    "SELECT account_id, zone, sum(volume_kwh)::bigint AS kwh, count(DISTINCT period) AS months FROM charge "
+    f"WHERE account_id = ANY($1::bigint[]) AND kind = '{ChargeKind.CONSUMPTION.value}' AND basis = 'READINGS' "
+    "AND period >= $2::date AND period < $3::date GROUP BY account_id, zone",
+    zone=TariffZone,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MonthInputs:
+    """What the month-to-date estimate of one account can rest on (see services/billing/month_to_date.py)."""
+
+    smart_wh_by_hour: dict[int, int]  # local clock hour → Wh this month; empty: no smart-meter data
+    reading: ReadingPace | None
+    history_months: int
+    history_volumes: dict[TariffZone, int]
+
+
+AccountMonthStart = tuple[int, date]
+
+
+class MonthInputsByAccount(Loader[AccountMonthStart, MonthInputs]):
+    """(account id, the current month's first day) → its smart-meter hours, reading span and metered history."""
+
+    async def batch_load_fn(self, keys: list[AccountMonthStart]) -> list[MonthInputs]:
+        month = keys[0][1]  # one request, one clock: every key names the same month
+        account_ids = list({account_id for account_id, _ in keys})
+        smart: defaultdict[int, dict[int, int]] = defaultdict(dict)
+        for row in await self.fetch(_SMART_HOURS, account_ids, local_midnight(month)):
+            smart[row.account_id][row.clock_hour] = int(row.wh)
+        spans: defaultdict[int, list[Any]] = defaultdict(list)
+        for row in await self.fetch(_READING_SPANS, account_ids, month):
+            spans[row.account_id].append(row)
+        months: defaultdict[int, int] = defaultdict(int)
+        volumes: defaultdict[int, dict[TariffZone, int]] = defaultdict(dict)
+        for row in await self.fetch(_METERED_HISTORY, account_ids, add_months(month, -AVERAGE_WINDOW_MONTHS), month):
+            months[row.account_id] = max(months[row.account_id], int(row.months))
+            volumes[row.account_id][row.zone] = int(row.kwh)
+        result: list[MonthInputs] = []
+        for account_id, _ in keys:
+            rows = spans.get(account_id, [])
+            reading = None
+            if rows:
+                reading = ReadingPace(
+                    since=max(row.since for row in rows),
+                    until=max(row.until for row in rows),
+                    volumes=zone_volumes(RegisterSpan(row.zone, row.digits, row.previous, row.current) for row in rows),
+                )
+            result.append(MonthInputs(smart.get(account_id, {}), reading, months[account_id], volumes[account_id]))
+        return result
