@@ -9,6 +9,7 @@ from __future__ import annotations
 from resolvers.analytics.queries import AnalyticsQuery
 from resolvers.appeals.conversation import AppealMutation
 from resolvers.appeals.inbox import AppealAssignmentMutation, AppealInboxQuery
+from resolvers.billing.imports import BillingImportMutation
 from resolvers.cabinet.queries import CabinetQuery
 from resolvers.identity.profile import ProfileMutation
 from resolvers.identity.queries import IdentityQuery
@@ -46,6 +47,7 @@ MUTATIONS = (
     AppealAssignmentMutation,
     ReadingsMutation,
     PaymentMutation,
+    BillingImportMutation,
 )
 SUBSCRIPTIONS = (AppealSubscription, ReadingSubscription, PaymentSubscription)
 NODE_TYPES = (

@@ -112,13 +112,13 @@ async def statement_pdf(request: Request) -> Response:
         partial(
             render_statement_pdf,
             statement=document.statement,
-            account=document.account,
+            payer=document.payer,
             charges=document.charges,
             payments=document.payments,
             payee=ENERGOSBYT,
         )
     )
-    name = file_name(account_number=document.account.number, period=document.statement.period)
+    name = file_name(account_number=document.payer.number, period=document.statement.period)
     return Response(
         content,
         media_type="application/pdf",

@@ -13,12 +13,14 @@ from schema.core.permissions import IsCustomer, signed_in
 from schema.objects.inputs import (
     LinkPersonalAccountInput,
     LinkPersonalAccountPayload,
+    UnlinkContractInput,
+    UnlinkContractPayload,
     UnlinkPersonalAccountInput,
     UnlinkPersonalAccountPayload,
     UpdateReceiptDeliveryInput,
     UpdateReceiptDeliveryPayload,
 )
-from services.objects import accounts, receipts
+from services.objects import accounts, contract_links, receipts
 
 
 @strawberry.type
@@ -49,6 +51,18 @@ class AccountLinkMutation:
             info.context.runtime, customer_id=signed_in(info).customer_id, account_id=account_id
         )
         return UnlinkPersonalAccountPayload(unlinked_account_id=relay.GlobalID("PersonalAccount", str(account_id)))
+
+    @mutation(
+        permission_classes=[IsCustomer],
+        description="Remove a contract from the viewer's cabinet («Управление объектами»); it stays linked to the "
+        "other customers who have it.",
+    )
+    async def unlink_contract(self, info: Info, input: UnlinkContractInput) -> UnlinkContractPayload:
+        contract_id = pk_of(input.contract_id, "Contract", contract_links.contract_not_found)
+        await contract_links.unlink_contract(
+            info.context.runtime, customer_id=signed_in(info).customer_id, contract_id=contract_id
+        )
+        return UnlinkContractPayload(unlinked_contract_id=relay.GlobalID("Contract", str(contract_id)))
 
     @mutation(
         permission_classes=[IsCustomer],

@@ -7,8 +7,18 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
-from loaders.billing import ChargeById, ChargesByStatement, PaymentById, PaymentsInMonth, StatementById
+from loaders.billing import (
+    ChargeById,
+    ChargesByStatement,
+    PaymentById,
+    PaymentsInMonth,
+    PenaltyExplanationByAccount,
+    PenaltyExplanationByStatement,
+    PointPaymentsInMonth,
+    StatementById,
+)
 from models.enums import ChargeKind as ChargeKindEnum
+from schema.billing.penalty import PenaltyExplanation
 from schema.core.access import viewer_is_analyst
 from schema.core.context import Info
 from schema.core.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
@@ -19,6 +29,7 @@ from services.files.signing import LinkKind, signed_url
 
 if TYPE_CHECKING:
     from schema.cabinet.account import PersonalAccount
+    from schema.objects.delivery_point import DeliveryPoint
 
 
 async def _account(info: Info, account_id: int) -> PersonalAccount | None:
@@ -27,6 +38,14 @@ async def _account(info: Info, account_id: int) -> PersonalAccount | None:
 
     model = await info.context.loaders.get(AccountById).load(account_id)
     return PersonalAccount.from_row(model) if model is not None else None
+
+
+async def _point(info: Info, point_id: int) -> DeliveryPoint | None:
+    from loaders.supply import DeliveryPointById
+    from schema.objects.delivery_point import DeliveryPoint
+
+    row = await info.context.loaders.get(DeliveryPointById).load(point_id)
+    return DeliveryPoint.from_row(row) if row is not None else None
 
 
 @strawberry.type(
@@ -64,7 +83,8 @@ class Charge(RowNode):
 @strawberry.type(name="Payment", description="A payment (оплата) split into electricity, penalty and state duty.")
 class Payment(RowNode):
     node_loader = PaymentById
-    account_id: strawberry.Private[int]
+    account_id: strawberry.Private[int | None]
+    delivery_point_id: strawberry.Private[int | None]
     amount: Kopecks = strawberry.field(description="electricity + penalty + stateDuty.")
     electricity: Kopecks
     penalty: Kopecks = strawberry.field(description="Penalty (пени).")
@@ -84,6 +104,7 @@ class Payment(RowNode):
         return cls(
             row_id=row.id,
             account_id=row.account_id,
+            delivery_point_id=row.delivery_point_id,
             confirmation_url=row.confirmation_url if row.status == "PENDING" else None,
             amount=row.amount,
             electricity=row.electricity,
@@ -95,9 +116,15 @@ class Payment(RowNode):
             paid_at=row.paid_at,
         )
 
-    @strawberry.field(description="The personal account paid for.")
+    @strawberry.field(description="The personal account paid for; null for a contract's delivery point.")
     async def account(self, info: Info) -> Annotated[PersonalAccount, strawberry.lazy("schema.cabinet.account")] | None:
-        return await _account(info, self.account_id)
+        return None if self.account_id is None else await _account(info, self.account_id)
+
+    @strawberry.field(description="The contract's delivery point paid for; null for a personal account.")
+    async def delivery_point(
+        self, info: Info
+    ) -> Annotated[DeliveryPoint, strawberry.lazy("schema.objects.delivery_point")] | None:
+        return None if self.delivery_point_id is None else await _point(info, self.delivery_point_id)
 
 
 @strawberry.type(
@@ -107,7 +134,8 @@ class Payment(RowNode):
 )
 class Statement(RowNode):
     node_loader = StatementById
-    account_id: strawberry.Private[int]
+    account_id: strawberry.Private[int | None]
+    delivery_point_id: strawberry.Private[int | None]
     period: date = strawberry.field(description="The billing month (its first day).")
     opening_balance: Kopecks
     charged: Kopecks
@@ -134,8 +162,11 @@ class Statement(RowNode):
             for statement, rows in zip(statements, lines, strict=True):
                 statement.line_rows = rows
         if selects(info, *under, "payments"):
-            paid = await loaders.get(PaymentsInMonth).load_many([(s.account_id, s.period) for s in statements])
-            for statement, rows in zip(statements, paid, strict=True):
+            households = [s for s in statements if s.account_id is not None]
+            points = [s for s in statements if s.delivery_point_id is not None]
+            paid = await loaders.get(PaymentsInMonth).load_many([s.payment_key for s in households])
+            paid += await loaders.get(PointPaymentsInMonth).load_many([s.payment_key for s in points])
+            for statement, rows in zip(households + points, paid, strict=True):
                 statement.payment_rows = rows
         return statements
 
@@ -144,6 +175,7 @@ class Statement(RowNode):
         return cls(
             row_id=row.id,
             account_id=row.account_id,
+            delivery_point_id=row.delivery_point_id,
             period=row.period,
             opening_balance=row.opening_balance,
             charged=row.charged,
@@ -171,10 +203,17 @@ class Statement(RowNode):
             return [Payment.from_row(row) for row in self.payment_rows]
 
         async def load() -> list[Payment]:
-            rows = await info.context.loaders.get(PaymentsInMonth).load((self.account_id, self.period))
+            loader = PaymentsInMonth if self.account_id is not None else PointPaymentsInMonth
+            rows = await info.context.loaders.get(loader).load(self.payment_key)
             return [Payment.from_row(row) for row in rows]
 
         return load()  # type: ignore[return-value]
+
+    @property
+    def payment_key(self) -> tuple[int, date]:
+        owner = self.account_id if self.account_id is not None else self.delivery_point_id
+        assert owner is not None, "a statement belongs to an account or a delivery point (check one_payer)"
+        return owner, self.period
 
     def _lines(self, info: Info, kind: ChargeKindEnum) -> list[Charge]:
         if self.line_rows is not None:
@@ -186,9 +225,15 @@ class Statement(RowNode):
 
         return load()  # type: ignore[return-value]
 
-    @strawberry.field(description="The personal account billed.")
+    @strawberry.field(description="The personal account billed; null for a contract's delivery point.")
     async def account(self, info: Info) -> Annotated[PersonalAccount, strawberry.lazy("schema.cabinet.account")] | None:
-        return await _account(info, self.account_id)
+        return None if self.account_id is None else await _account(info, self.account_id)
+
+    @strawberry.field(description="The contract's delivery point billed; null for a personal account.")
+    async def delivery_point(
+        self, info: Info
+    ) -> Annotated[DeliveryPoint, strawberry.lazy("schema.objects.delivery_point")] | None:
+        return None if self.delivery_point_id is None else await _point(info, self.delivery_point_id)
 
     @strawberry.field(
         description=(
@@ -215,11 +260,20 @@ class Statement(RowNode):
     async def prefetch(cls, info: Info, nodes: list[Self]) -> list[Self]:
         return await cls.with_lines(info, nodes)
 
+    @strawberry.field(
+        description="The month's penalty (пени) per overdue amount and interval, adding up to `penalty` to the "
+        "kopeck; null for a statement imported from another billing system (its penalty was reckoned there)."
+    )
+    async def penalty_explanation(self, info: Info) -> PenaltyExplanation | None:
+        explained = await info.context.loaders.get(PenaltyExplanationByStatement).load(self.row_id)
+        return None if explained is None else PenaltyExplanation.of_statement(explained)
+
 
 @strawberry.type(
     name="Debt", description="What an account owes now (задолженность), split as the payment form splits it."
 )
 class Debt:
+    account_id: strawberry.Private[int | None]
     electricity: Kopecks
     penalty: Kopecks = strawberry.field(description="Penalty (пени).")
     state_duty: Kopecks = strawberry.field(description="State duty (госпошлина).")
@@ -227,15 +281,45 @@ class Debt:
     updated_at: datetime | None = strawberry.field(description="When billing last updated it; null: never billed.")
 
     @classmethod
-    def from_row(cls, row: Any | None) -> Self:
+    def from_row(cls, row: Any | None, *, account_id: int | None = None) -> Self:
         if row is None:
             return cls(
-                electricity=Kopecks(0), penalty=Kopecks(0), state_duty=Kopecks(0), total=Kopecks(0), updated_at=None
+                account_id=account_id,
+                electricity=Kopecks(0),
+                penalty=Kopecks(0),
+                state_duty=Kopecks(0),
+                total=Kopecks(0),
+                updated_at=None,
             )
         return cls(
+            account_id=row.account_id,
             electricity=row.electricity,
             penalty=row.penalty,
             state_duty=row.state_duty,
             total=row.electricity + row.penalty + row.state_duty,
             updated_at=row.updated_at,
         )
+
+    @classmethod
+    def of_contract(cls, row: Any | None) -> Self:
+        """A contract's debt: the sum over its delivery points (they have no debt row; organisations owe no duty)."""
+        if row is None:
+            return cls.from_row(None)
+        return cls(
+            account_id=None,
+            electricity=Kopecks(row.total - row.penalty),
+            penalty=Kopecks(row.penalty),
+            state_duty=Kopecks(0),
+            total=Kopecks(row.total),
+            updated_at=row.updated_at,
+        )
+
+    @strawberry.field(
+        description="The penalty of every statement billed by this server, per overdue amount and interval, less "
+        "what payments paid of it; null for a contract (see its statements)."
+    )
+    async def penalty_explanation(self, info: Info) -> PenaltyExplanation | None:
+        if self.account_id is None:
+            return None
+        explained = await info.context.loaders.get(PenaltyExplanationByAccount).load(self.account_id)
+        return PenaltyExplanation.of_debt(explained)

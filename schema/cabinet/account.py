@@ -9,13 +9,20 @@ from typing import Any, Self
 import strawberry
 from strawberry import relay
 
-from loaders.billing import DebtByAccount, LastChargesByAccount, PaymentPagesByAccount, StatementPagesByAccount
+from loaders.billing import (
+    DebtByAccount,
+    LastChargesByAccount,
+    MonthInputsByAccount,
+    PaymentPagesByAccount,
+    StatementPagesByAccount,
+)
 from loaders.customer_objects import AccountLinkOf
 from loaders.metering import MetersByAccount, ReadingPagesByAccount, SubmissionPagesByAccount, TariffsInForce
 from loaders.objects import AccountById
 from loaders.supply import UtilityProviderById
 from models import PersonalAccount as AccountModel
-from models.enums import Role
+from models.enums import Role, TariffZone
+from schema.billing.month_to_date import MonthToDate
 from schema.billing.tariff import Tariff
 from schema.billing.types import Charge, Debt, Payment, Statement
 from schema.cabinet.utility_provider import UtilityProvider
@@ -29,6 +36,8 @@ from schema.core.period import PeriodFilter
 from schema.objects.receipts import ReceiptDelivery
 from schema.readings.meter import Meter
 from schema.readings.tabs import ReadingTabs
+from services.billing.calendar import local_midnight
+from services.billing.month_to_date import month_to_date, zone_of_hour
 from services.cabinet.masking import mask_address
 from services.platform.clock import LOCAL_TZ
 
@@ -116,7 +125,7 @@ class PersonalAccount(ReadingTabs, RowNode):
 
     @strawberry.field(description="What the account owes now (задолженность).")
     async def debt(self, info: Info) -> Debt:
-        return Debt.from_row(await info.context.loaders.get(DebtByAccount).load(self.row_id))
+        return Debt.from_row(await info.context.loaders.get(DebtByAccount).load(self.row_id), account_id=self.row_id)
 
     @strawberry.field(description="The rates in force today for the zones of the account's meters («Тарифы»).")
     async def current_tariffs(self, info: Info) -> list[Tariff]:
@@ -127,6 +136,38 @@ class PersonalAccount(ReadingTabs, RowNode):
         keys = [(self.tariff_category, zone_count, today) for zone_count in zone_counts]
         found = await info.context.loaders.get(TariffsInForce).load_many(keys)
         return Tariff.in_zone_order(row for rows in found for row in rows)
+
+    @strawberry.field(
+        description="The current month so far: consumption and cost, and the end-of-month forecast of both, with "
+        "what they rest on (smart-meter hours, the last reading, or the average); null with none of them."
+    )
+    async def current_month(self, info: Info) -> MonthToDate | None:
+        loaders = info.context.loaders
+        now = info.context.clock.now()
+        today = now.astimezone(LOCAL_TZ).date()
+        month = today.replace(day=1)
+        meters = await loaders.get(MetersByAccount).load(self.row_id)
+        if not meters:
+            return None
+        zone_count = min(meter.zone_count for meter in meters)
+        inputs = await loaders.get(MonthInputsByAccount).load((self.row_id, month))
+        tariffs = await loaders.get(TariffsInForce).load((self.tariff_category, zone_count, today))
+        smart_wh: dict[TariffZone, int] | None = None
+        if inputs.smart_wh_by_hour:
+            smart_wh = {}
+            for hour, wh in inputs.smart_wh_by_hour.items():
+                zone = zone_of_hour(zone_count=zone_count, hour=hour)
+                smart_wh[zone] = smart_wh.get(zone, 0) + wh
+        result = month_to_date(
+            today=today,
+            hours_elapsed=int((now - local_midnight(month)).total_seconds() // 3600),
+            rates={row.zone: row.rate_kopecks for row in tariffs},
+            smart_wh=smart_wh,
+            reading=inputs.reading,
+            history_months=inputs.history_months,
+            history_volumes=inputs.history_volumes,
+        )
+        return None if result is None else MonthToDate.of(result)
 
     # ---- «Расчёты», «Оплаты», «Показания»: connections, the latest first
 

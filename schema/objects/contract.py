@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Self
 
 import strawberry
+from strawberry import relay
 
-from loaders.metering import ReadingPagesByContract, SubmissionPagesByContract
+from loaders.billing import DebtByContract, LastChargesByContract, PaymentPagesByContract, StatementPagesByContract
+from loaders.metering import MetersByDeliveryPoint, ReadingPagesByContract, SubmissionPagesByContract, TariffsInForce
 from loaders.objects import ContractById
 from loaders.supply import DeliveryPointsByContract
 from models import Contract as ContractModel
+from models.enums import TariffCategory
+from schema.billing.tariff import Tariff
+from schema.billing.types import Charge, Debt, Payment, Statement
 from schema.core.context import Info
 from schema.core.enums import ContractHolderKind
 from schema.core.nodes import RowNode
 from schema.core.ownership import Owner
+from schema.core.pages import DATE_ID, TIME_ID, load_page, page_args
+from schema.core.period import PeriodFilter
 from schema.objects.delivery_point import DeliveryPoint
 from schema.readings.tabs import ReadingTabs
+from services.platform.clock import LOCAL_TZ
 
 
 def _own_contract(row: Any) -> Owner:
     return None, row.id
+
+
+def _statement_cursor(row: Any) -> tuple[date, int]:
+    return row.period, row.id
+
+
+def _payment_cursor(row: Any) -> tuple[datetime, int]:
+    return row.created_at, row.id
 
 
 @strawberry.type(
@@ -58,3 +74,56 @@ class Contract(ReadingTabs, RowNode):
     async def delivery_points(self, info: Info) -> list[DeliveryPoint]:
         rows = await info.context.loaders.get(DeliveryPointsByContract).load(self.row_id)
         return [DeliveryPoint.from_row(row) for row in rows]
+
+    # ---- «Расчёты», «Оплаты», «Задолженность», «Тарифы»: organisations are billed per delivery point, so a
+    # contract's tabs are the sum (debt) or the union (statements, charges, payments) of its delivery points'.
+
+    @strawberry.field(description="What the contract owes now: the sum over its delivery points.")
+    async def debt(self, info: Info) -> Debt:
+        return Debt.of_contract(await info.context.loaders.get(DebtByContract).load(self.row_id))
+
+    @strawberry.field(description="The consumption charges of each delivery point's latest billed month.")
+    async def last_charges(self, info: Info) -> list[Charge]:
+        rows = await info.context.loaders.get(LastChargesByContract).load(self.row_id)
+        return [Charge.from_row(row) for row in rows]
+
+    @strawberry.field(description="The statements of all its delivery points («Расчёты»), the latest first.")
+    async def statements(
+        self, info: Info, first: int | None = None, after: str | None = None, period: PeriodFilter | None = None
+    ) -> relay.Connection[Statement]:
+        return await load_page(
+            info,
+            StatementPagesByContract,
+            self.row_id,
+            page_args(first=first, after=after, cursor=DATE_ID, period=period),
+            to_node=Statement.from_row,
+            cursor_of=_statement_cursor,
+            prefetch=lambda page: Statement.with_lines(info, page, under=("edges", "node")),
+        )
+
+    @strawberry.field(description="The payments of all its delivery points, every status («Оплаты»), the latest first.")
+    async def payments(
+        self, info: Info, first: int | None = None, after: str | None = None, period: PeriodFilter | None = None
+    ) -> relay.Connection[Payment]:
+        return await load_page(
+            info,
+            PaymentPagesByContract,
+            self.row_id,
+            page_args(first=first, after=after, cursor=TIME_ID, period=period),
+            to_node=Payment.from_row,
+            cursor_of=_payment_cursor,
+        )
+
+    @strawberry.field(
+        description="The rates in force today for organisations (the supplier's unregulated price) in the zone "
+        "schemes of its delivery points' meters («Тарифы»)."
+    )
+    async def current_tariffs(self, info: Info) -> list[Tariff]:
+        loaders = info.context.loaders
+        points = await loaders.get(DeliveryPointsByContract).load(self.row_id)
+        meters = await loaders.get(MetersByDeliveryPoint).load_many([point.id for point in points])
+        today = info.context.clock.now().astimezone(LOCAL_TZ).date()
+        zone_counts = sorted({meter.zone_count for rows in meters for meter in rows})
+        keys = [(TariffCategory.NON_HOUSEHOLD, zone_count, today) for zone_count in zone_counts]
+        found = await loaders.get(TariffsInForce).load_many(keys)
+        return Tariff.in_zone_order(row for rows in found for row in rows)

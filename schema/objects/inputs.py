@@ -41,6 +41,19 @@ class UnlinkPersonalAccountPayload:
 
 
 @strawberry.input
+class UnlinkContractInput:
+    contract_id: relay.GlobalID
+
+
+@strawberry.type
+class UnlinkContractPayload:
+    unlinked_contract_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The contract no longer linked to the viewer (it stays linked to others)."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
 class UpdateReceiptDeliveryInput:
     account_id: relay.GlobalID
     electronic: bool = strawberry.field(description="True: receipts as PDF by email; false: on paper.")

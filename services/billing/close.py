@@ -20,14 +20,13 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import ChargeBasis, ObjectKind, TariffCategory, TariffZone
-from services.billing.allocation import Obligation, unpaid_obligations
 from services.billing.calendar import add_months, local_midnight, month_end
 from services.billing.estimates import AVERAGE_WINDOW_MONTHS, NormTable, load_norms
 from services.billing.events import StatementIssued
+from services.billing.explanation import opening_obligations
 from services.billing.key_rates import KeyRateTable, load_key_rates
 from services.billing.penalty import PayerKind
 from services.billing.recalculation import EstimatedCharge
-from services.billing.schedule import advances, organisation_schedule
 from services.billing.statements import AccountPeriod, PaymentIn, StatementDraft, compose_statement
 from services.billing.tariffs import TariffTable, load_tariffs
 from services.billing.volumes import RegisterSpan, zone_volumes
@@ -203,20 +202,6 @@ class _Books:
     key_rates: KeyRateTable
 
 
-def _organisation_obligations(*, debt: int, periods: list[date], totals: list[int], period: date) -> list[Obligation]:
-    """A delivery point's unpaid obligations at the period's start, its own advances included (ПП № 442 п. 82).
-
-    `periods` and `totals` are its earlier statements, newest first; each month's advances were reckoned on the
-    month before it.
-    """
-    scheduled: list[Obligation] = []
-    for index, (month, total) in enumerate(zip(periods, totals, strict=True)):
-        base = totals[index + 1] if index + 1 < len(totals) else total
-        scheduled += organisation_schedule(period=month, advance_base=base, total=total)
-    owed = unpaid_obligations(debt=debt, charges=scheduled)
-    return owed + advances(period=period, advance_base=totals[0] if totals else 0)
-
-
 async def _inputs(
     driver: _Driver, payer: Payer, *, ids: list[int], period: date
 ) -> list[tuple[int, int, AccountPeriod]]:
@@ -266,20 +251,20 @@ async def _inputs(
     ):
         unreconciled = estimates.get(owner_id, [])
         window_estimates = {item.period for item in unreconciled if item.period >= window_start}
-        opening, obligations = 0, []
         balance = balances.get(owner_id)
-        periods: list[date] = []
-        totals: list[int] = []
-        debt = 0
+        opening, penalty_billed, periods, dues, totals = 0, 0, [], [], []
         if balance is not None:
             _, opening, penalty_billed, periods, dues, totals = balance
-            debt = opening - max(0, int(penalty_billed) - penalty_paid[owner_id])
-            if payer.kind is PayerKind.HOUSEHOLD:
-                obligations = unpaid_obligations(
-                    debt=debt, charges=[Obligation(p, d, a) for p, d, a in zip(periods, dues, totals, strict=True)]
-                )
-        if payer.kind is PayerKind.ORGANISATION:
-            obligations = _organisation_obligations(debt=debt, periods=periods, totals=totals, period=period)
+        obligations = opening_obligations(
+            payer=payer.kind,
+            period=period,
+            opening=opening,
+            penalty_billed=int(penalty_billed),
+            penalty_paid=penalty_paid[owner_id],
+            periods=list(periods),
+            dues=list(dues),
+            totals=list(totals),
+        )
         result.append(
             (
                 owner_id,

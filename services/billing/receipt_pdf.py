@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,20 @@ def postal_address(*, address: str, locality: str) -> str:
     if not locality or re.search(rf"(?<!\w){re.escape(locality)}(?!\w)", address):
         return address
     return f"{locality}, {address}"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPayer:
+    """Who the document bills: a household's personal account, or an organisation's contract and delivery point."""
+
+    number: str  # printed in the heading and sent in the QR code (PersAcc): the account or the contract number
+    label: str  # «Лицевой счёт» or «Договор»
+    address: str
+    holder: str | None = None  # an organisation: its name and INN
+
+    @classmethod
+    def of_account(cls, account: PersonalAccount) -> DocumentPayer:
+        return cls(account.number, "Лицевой счёт", postal_address(address=account.address, locality=account.locality))
 
 
 def rubles(kopecks: int) -> str:
@@ -119,17 +134,22 @@ class _Document:
 def render_statement_pdf(
     *,
     statement: Statement,
-    account: PersonalAccount,
     charges: Sequence[Charge],
     payee: Payee,
+    account: PersonalAccount | None = None,
+    payer: DocumentPayer | None = None,
     payments: Sequence[Payment] = (),
 ) -> bytes:
-    """The payment document of `statement` (its `charges` and the `payments` it counted) as PDF bytes."""
+    """The payment document of `statement` (its `charges` and the `payments` it counted) as PDF bytes, for the
+    `account` billed or, for a contract's delivery point, its `payer`."""
+    if payer is None:
+        assert account is not None, "a document bills an account or a payer"
+        payer = DocumentPayer.of_account(account)
     period = statement.period
     due = max(statement.closing_balance, 0)
     doc = _Document()
     pdf = doc.pdf
-    pdf.set_title(f"Платёжный документ за {month_name(period)}, л/с {account.number}")
+    pdf.set_title(f"Платёжный документ за {month_name(period)}, {payer.label.lower()} {payer.number}")
     pdf.set_author(SUPPLIER_NAME)
 
     doc.line(f"{SUPPLIER_NAME}, {SUPPLIER_ADDRESS}, тел. {SUPPLIER_PHONE}", size=9)
@@ -142,8 +162,10 @@ def render_statement_pdf(
     doc.line(f"Платёжный документ (квитанция) за {month_name(period)}", size=14, bold=True, height=8, align="C")
     doc.line(f"Расчётный период: {period:%m.%Y}", align="C")
     pdf.ln(2)
-    doc.line(f"Лицевой счёт: {account.number}", size=12, bold=True, height=6)
-    doc.line(f"Адрес: {postal_address(address=account.address, locality=account.locality)}")
+    doc.line(f"{payer.label}: {payer.number}", size=12, bold=True, height=6)
+    if payer.holder is not None:
+        doc.line(f"Плательщик: {payer.holder}")
+    doc.line(f"Адрес: {payer.address}")
     doc.line(f"Дата формирования: {statement.issued_on:%d.%m.%Y}")
 
     consumption = [charge for charge in charges if charge.kind is ChargeKind.CONSUMPTION]
@@ -190,6 +212,8 @@ def render_statement_pdf(
     doc.pair("Задолженность (+) / переплата (−) на начало периода", rubles(statement.opening_balance))
     doc.pair("Начислено", rubles(statement.charged))
     doc.pair("Перерасчёт", rubles(statement.recalculated))
+    if statement.vat:
+        doc.pair("НДС", rubles(statement.vat))
     doc.pair("Пени", rubles(statement.penalty))
     doc.pair("Оплачено", rubles(statement.paid))
     doc.pair("Задолженность (+) / переплата (−) на конец периода", rubles(statement.closing_balance))
@@ -198,7 +222,7 @@ def render_statement_pdf(
 
     pdf.ln(4)
     payload = gost_qr_payload(
-        payee=payee, account_number=account.number, period=period, closing_balance=statement.closing_balance
+        payee=payee, account_number=payer.number, period=period, closing_balance=statement.closing_balance
     )
     top = pdf.get_y()
     pdf.image(_qr_png(payload), x=pdf.l_margin, y=top, w=40, h=40)

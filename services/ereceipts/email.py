@@ -33,6 +33,8 @@ async def compose_e_receipt(runtime: Runtime, session: AsyncSession, message: Ou
     if document is None:
         return await _compose_contract_statement(session, message.statement_id)
     statement, account = document.statement, document.account
+    if account is None:
+        raise NothingToSend(f"statement {message.statement_id} is a contract's: no household e-receipt")
     due = max(statement.closing_balance, 0)
     month = month_name(statement.period)
     # Rendering takes tens of milliseconds of CPU: off the event loop.

@@ -77,7 +77,7 @@ async def stored_statement_pdf(runtime: Runtime) -> tuple[int, str, int]:
         session.add(stored)
         await session.commit()
         assert stored.id is not None
-        return stored.id, document.account.number, document.statement.closing_balance
+        return stored.id, document.payer.number, document.statement.closing_balance
 
 
 async def queue(runtime: Runtime, *, to: str, attachment: int | None = None) -> int:
