@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from services.platform.settings import PROJECT_ROOT
+from tests.support.graphql import answer as answer_of
 from tests.support.tmp import private_directory
 
 
@@ -162,7 +163,7 @@ def _wait_for_answer(port: int) -> object:
     while True:
         try:
             response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=5)
-            return response.json()
+            return answer_of(response.json())
         except httpx.TransportError:
             if time.monotonic() > deadline:
                 raise

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from services.platform.settings import PROJECT_ROOT
+from tests.support.graphql import answer as answer_of
 from tests.support.tmp import private_directory
 from tests.test_command_line import base_env, free_port
 
@@ -63,6 +64,7 @@ def test_the_server_answers_from_an_environment_without_development_packages(
                 answer = httpx.post(
                     f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=10
                 ).json()
+                answer = answer_of(answer)
                 break
             except httpx.TransportError:
                 time.sleep(0.2)

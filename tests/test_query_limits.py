@@ -17,6 +17,7 @@ import pytest
 from services.platform.runtime import Runtime
 from services.platform.settings import Settings
 from tests.support.factories import create_account, create_customer
+from tests.support.graphql import answer as answer_of
 from tests.support.identity import token_for
 
 INTROSPECTION = "__schema { types { name fields { name args { name } } } }"
@@ -34,7 +35,7 @@ async def post(client: httpx.AsyncClient, query: str, token: str | None = None) 
     response = await client.post(
         "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"} if token else {}
     )
-    return response.json(), time.perf_counter() - started
+    return answer_of(response.json()), time.perf_counter() - started
 
 
 def codes(body: dict[str, Any]) -> list[str]:

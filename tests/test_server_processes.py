@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 
 from services.platform.clock import FrozenClock
+from tests.support.graphql import answer as answer_of
 from tests.support.processes import server_processes
 
 
@@ -18,7 +19,8 @@ async def test_two_processes_share_one_database(
         httpx.AsyncClient() as client,
     ):
         answers = [
-            (await client.post(servers.graphql_url(i), json={"query": "{ __typename }"})).json() for i in range(2)
+            answer_of((await client.post(servers.graphql_url(i), json={"query": "{ __typename }"})).json())
+            for i in range(2)
         ]
 
     assert answers == [{"data": {"__typename": "Query"}}] * 2

@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.core.analyst_masking import mask_strings_for_analysts
+from schema.core.budget import CostBudget
 from schema.core.cost import QueryCostRule
 from schema.core.execution import PlainFieldsExecutionContext
 from schema.core.fast_fields import read_basic_fields_directly
@@ -58,6 +59,7 @@ def build_schema(
             # One rule class for the process: a new class per request would change the validation cache's key.
             lambda: AddValidationRules([DEPTH_RULE, QueryCostRule]),
             lambda: MaxTokensLimiter(max_token_count=5000),
+            CostBudget,  # after validation: charges what runs
             mask_internal_errors,
         ],
     )

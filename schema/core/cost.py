@@ -116,6 +116,14 @@ def operation_cost(schema: GraphQLSchema, document: DocumentNode) -> int:
     )
 
 
+def selected_operation_cost(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> int:
+    """The cost of the operation a request runs (the named one, else the only one): what its budget is charged."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = next((d for d in operations if d.name is not None and d.name.value == operation_name), operations[0])
+    return _Walk(schema, fragments).cost(chosen.selection_set, schema.get_root_type(chosen.operation), frozenset())
+
+
 class QueryCostRule(ValidationRule):
     def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
         context: ValidationContext = self.context

@@ -7,12 +7,12 @@ cannot be reached is no internal error but SERVICE_UNAVAILABLE, answered with HT
 
 from __future__ import annotations
 
-import asyncpg
-import sqlalchemy.exc
 import structlog
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.relay.types import GlobalIDValueError
+
+from services.platform.database import database_unavailable
 
 log = structlog.get_logger("graphql")
 
@@ -20,29 +20,6 @@ INTERNAL_ERROR_MESSAGE = "Внутренняя ошибка сервера. По
 UNAVAILABLE_MESSAGE = "Сервис временно недоступен. Повторите через несколько секунд"
 UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
 RETRY_AFTER_SECONDS = 5
-
-
-def database_unavailable(error: BaseException | None) -> bool:
-    """Whether `error` (or what caused it) says PostgreSQL cannot be reached, rather than that a query is wrong."""
-    seen = 0
-    while error is not None and seen < 10:
-        if isinstance(
-            error,
-            OSError
-            | asyncpg.PostgresConnectionError
-            | asyncpg.exceptions.CannotConnectNowError
-            | asyncpg.exceptions.ConnectionDoesNotExistError
-            | asyncpg.exceptions.TooManyConnectionsError
-            | asyncpg.InterfaceError,
-        ):
-            return True
-        if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
-            return True
-        if isinstance(error, sqlalchemy.exc.TimeoutError):  # no connection free in the pool
-            return True
-        error = error.__cause__ or error.__context__
-        seen += 1
-    return False
 
 
 def should_mask(error: GraphQLError) -> bool:

@@ -22,11 +22,12 @@ from strawberry.types import ExecutionResult
 from schema.core.context import Context
 from schema.core.http_errors import BODY_NOT_OBJECT, coded_http_error, coded_response, with_codes
 from schema.core.http_guard import guarded
-from schema.core.masking import RETRY_AFTER_SECONDS, UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, database_unavailable
+from schema.core.masking import RETRY_AFTER_SECONDS, UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE
 from schema.core.pagination import set_cursor_secret
 from schema.core.ws_caps import CONNECTION_INIT_TIMEOUT, CappedTransportWSHandler, WebSocketCaps
 from services.auth_tokens import Viewer, decode_access_token
 from services.integrations.service_tokens import service_principal
+from services.platform.database import database_unavailable
 from services.platform.runtime import Runtime
 
 # A request's execution ends here and answers EXECUTION_TIME_EXCEEDED: one slow query must not hold a worker.

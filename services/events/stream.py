@@ -6,9 +6,11 @@ a client resumes after. `event_stream` beneath it hands out the envelopes.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Collection, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
@@ -16,15 +18,20 @@ import structlog
 
 from services.events.envelope import COLUMNS, Event, Gap
 from services.events.kinds import DomainEvent, UnreadablePayload
-from services.platform.database import Database, run
+from services.platform.database import Database, database_unavailable, run
 from services.platform.runtime import Runtime
 
 log = structlog.get_logger("events")
 
 E = TypeVar("E", bound=DomainEvent)
+T = TypeVar("T")
 
 REPLAY_LIMIT = 1000
 SEEN_LIMIT = 2000
+# While PostgreSQL cannot be reached, an outbox read is tried again after 0.2 s, 0.4 s … at most every 5 s: an open
+# subscription waits for the database instead of ending (issue 13), then resumes where it stood.
+OUTBOX_RETRY_FIRST_SECONDS = 0.2
+OUTBOX_RETRY_MAX_SECONDS = 5.0
 
 _REPLAY = sa.text(
     f"""
@@ -49,6 +56,23 @@ async def latest_position(db: Database) -> int:
     return int(value)
 
 
+async def patiently(read: Callable[[], Awaitable[T]]) -> T:
+    """`read()`, tried again with a growing pause for as long as the database cannot be reached (other errors
+    pass)."""
+    pause = OUTBOX_RETRY_FIRST_SECONDS
+    while True:
+        try:
+            return await read()
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            log.warning(
+                "outbox unreachable, subscriber waits", retry_in_seconds=pause, error=f"{type(error).__name__}: {error}"
+            )
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, OUTBOX_RETRY_MAX_SECONDS)
+
+
 async def event_stream(
     runtime: Runtime, *, channels: Collection[str], after: int | None = None
 ) -> AsyncGenerator[Event]:
@@ -69,11 +93,11 @@ async def event_stream(
         return True
 
     async with broker.subscribe(channels) as live:
-        last = after if after is not None else await latest_position(runtime.db)
+        last = after if after is not None else await patiently(partial(latest_position, runtime.db))
         while True:
             # Catch up from the outbox, in pages, until it has nothing newer.
             while True:
-                missed = await replay_after(runtime.db, channels=channels, after=last)
+                missed = await patiently(partial(replay_after, runtime.db, channels=channels, after=last))
                 for event in missed:
                     last = event.position
                     if first_time(event):

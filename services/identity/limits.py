@@ -44,8 +44,9 @@ def window_bounds(now: datetime, window: timedelta) -> tuple[int, datetime]:
 
 
 class RateLimiter(Protocol):
-    async def hit(self, key: str, *, window: timedelta, now: datetime) -> int:
-        """Count one more event in the current window of `key`; the count so far, this one included."""
+    async def hit(self, key: str, *, window: timedelta, now: datetime, amount: int = 1) -> int:
+        """Count `amount` more (one event, or a query's cost; negative takes back) in the current window of `key`;
+        the count so far, these included."""
         ...
 
     async def undo_hit(self, key: str, *, window: timedelta, now: datetime) -> None:
@@ -71,13 +72,13 @@ class PostgresRateLimiter:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def hit(self, key: str, *, window: timedelta, now: datetime) -> int:
+    async def hit(self, key: str, *, window: timedelta, now: datetime, amount: int = 1) -> int:
         window_id, ends_at = window_bounds(now, window)
         table = RateLimitCounter.__table__  # type: ignore[attr-defined]
         statement = (
             insert(table)
-            .values(key=f"{key}:{window_id}", count=1, window_ends_at=ends_at)
-            .on_conflict_do_update(index_elements=["key"], set_={"count": table.c.count + 1})
+            .values(key=f"{key}:{window_id}", count=amount, window_ends_at=ends_at)
+            .on_conflict_do_update(index_elements=["key"], set_={"count": table.c.count + amount})
             .returning(table.c.count)
         )
         async with self.db.session() as session:
@@ -157,11 +158,11 @@ class RedisRateLimiter:
         self.redis = redis
         self.prefix = prefix
 
-    async def hit(self, key: str, *, window: timedelta, now: datetime) -> int:
+    async def hit(self, key: str, *, window: timedelta, now: datetime, amount: int = 1) -> int:
         window_id, _ = window_bounds(now, window)
         full_key = f"{self.prefix}{key}:{window_id}"
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(full_key)
+            pipe.incrby(full_key, amount)
             pipe.expire(full_key, int(window.total_seconds()) + 60)
             count, _ = await pipe.execute()
         return int(count)
@@ -210,10 +211,10 @@ class ResilientRateLimiter:
                 log.warning("redis unavailable, limits counted in PostgreSQL", error=f"{type(error).__name__}: {error}")
         return await on_postgres()
 
-    async def hit(self, key: str, *, window: timedelta, now: datetime) -> int:
+    async def hit(self, key: str, *, window: timedelta, now: datetime, amount: int = 1) -> int:
         return await self._counter(
-            lambda: self.redis.hit(key, window=window, now=now),
-            lambda: self.postgres.hit(key, window=window, now=now),
+            lambda: self.redis.hit(key, window=window, now=now, amount=amount),
+            lambda: self.postgres.hit(key, window=window, now=now, amount=amount),
         )
 
     async def undo_hit(self, key: str, *, window: timedelta, now: datetime) -> None:

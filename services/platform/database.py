@@ -23,6 +23,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+import sqlalchemy.exc
 from sqlalchemy import Executable, Result, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,6 +39,29 @@ _read_lease: contextvars.ContextVar[_ReadLease | None] = contextvars.ContextVar(
 # Executions run a statement (BEGIN, ROLLBACK and SAVEPOINT included); the others prepare or close one.
 _EXECUTIONS = frozenset({"query", "bind_execute", "bind_execute_many", "bind", "execute"})
 _ROUND_TRIPS = _EXECUTIONS | {"prepare", "close_statement", "copy_in", "copy_out"}
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether `error` (or what caused it) says PostgreSQL cannot be reached, rather than that a query is wrong."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(
+            error,
+            OSError
+            | asyncpg.PostgresConnectionError
+            | asyncpg.exceptions.CannotConnectNowError
+            | asyncpg.exceptions.ConnectionDoesNotExistError
+            | asyncpg.exceptions.TooManyConnectionsError
+            | asyncpg.InterfaceError,
+        ):
+            return True
+        if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+            return True
+        if isinstance(error, sqlalchemy.exc.TimeoutError):  # no connection free in the pool
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
 
 
 def to_async_url(url: str) -> str:

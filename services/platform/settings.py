@@ -105,6 +105,9 @@ class Settings(BaseSettings):
             return list(DEVELOPMENT_ORIGINS) if self.environment is Environment.DEVELOPMENT else []
         return [origin.strip().rstrip("/") for origin in self.cors_allowed_origins.split(",") if origin.strip()]
 
+    # The cost budget per viewer per minute (services/identity/cost_budget.py); COST_BUDGET=off only for tests that
+    # walk the whole graph at one frozen moment.
+    cost_budget: bool = True
     # GraphQL introspection: on in development; in production only with INTROSPECTION=on (analysts' GraphiQL).
     introspection: Literal["auto", "on", "off"] = "auto"
 

@@ -1,0 +1,109 @@
+"""Charges each executed query and mutation its cost against the viewer's budget per minute
+(`services.identity.cost_budget`), and tells the client: `extensions.cost` and `X-Cost` / `X-RateLimit-*` headers.
+
+Charged after validation, on every execution: a document the validation cache already knows costs the same each
+time. Over budget, nothing runs: `RATE_LIMITED` with the seconds to wait (HTTP 429 with Retry-After). Subscriptions
+are bounded by the websocket caps instead. If the limiter cannot be reached (PostgreSQL away while Redis is too),
+the request is served uncharged: the outage answers 503 wherever the request needs the database anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
+from redis.exceptions import RedisError
+from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from models.enums import Role
+from schema.core.cost import selected_operation_cost
+from services.identity.cost_budget import BudgetRole, CostCharge, budget_key, charge_cost
+from services.platform.database import database_unavailable
+
+log = structlog.get_logger("graphql")
+
+RATE_LIMITED = "RATE_LIMITED"
+_ROLES: dict[Role, BudgetRole] = {
+    Role.CUSTOMER: "customer",
+    Role.OPERATOR: "operator",
+    Role.ANALYST: "analyst",
+    Role.ADMIN: "admin",
+}
+
+
+class CostBudget(SchemaExtension):
+    charge: CostCharge | None = None
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context: Any = execution.context
+        runtime = getattr(context, "runtime", None)
+        document = execution.graphql_document
+        if (
+            runtime is None
+            or not runtime.settings.cost_budget
+            or document is None
+            or execution.operation_type not in (OperationType.QUERY, OperationType.MUTATION)
+        ):
+            yield
+            return
+        viewer = context.viewer
+        service = context.service
+        role: BudgetRole = (
+            _ROLES[viewer.role] if viewer is not None else "service" if service is not None else "anonymous"
+        )
+        key = budget_key(
+            customer_id=viewer.customer_id if viewer is not None else None,
+            service_token_id=service.token_id if service is not None else None,
+            client_ip=context.client_ip,
+        )
+        cost = selected_operation_cost(execution.schema._schema, document, execution._provided_operation_name)
+        now = runtime.clock.now()
+        try:
+            self.charge = charge = await charge_cost(runtime.rate_limiter, key=key, role=role, cost=cost, now=now)
+        except Exception as error:
+            if not (isinstance(error, RedisError) or database_unavailable(error)):
+                raise
+            log.warning("cost budget not charged: limiter unavailable", error=f"{type(error).__name__}: {error}")
+            yield
+            return
+        response = context.response
+        retry_after = charge.retry_after(now=now)
+        if isinstance(response, Response):
+            response.headers["X-Cost"] = str(charge.requested)
+            response.headers["X-RateLimit-Limit"] = str(charge.limit)
+            response.headers["X-RateLimit-Remaining"] = str(charge.remaining)
+            response.headers["X-RateLimit-Reset"] = str(int(charge.reset_at.timestamp()))
+            if charge.refused:
+                response.status_code = 429
+                response.headers["Retry-After"] = str(retry_after)
+        if charge.refused:
+            execution.result = GraphQLExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"Превышен бюджет запросов: стоимость {charge.requested} при остатке {charge.remaining} из "
+                        f"{charge.limit} в минуту. Повторите через {retry_after} с",
+                        extensions={"code": RATE_LIMITED, "retryAfter": retry_after},
+                    )
+                ],
+            )
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        charge = self.charge
+        if charge is None:
+            return {}
+        return {
+            "cost": {
+                "requested": charge.requested,
+                "limit": charge.limit,
+                "remaining": charge.remaining,
+                "resetAt": charge.reset_at.isoformat(),
+            }
+        }
