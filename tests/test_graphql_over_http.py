@@ -358,3 +358,31 @@ async def test_a_batch_runs_persisted_queries(app_client: httpx.AsyncClient) -> 
     miss, registered, hit = response.json()
     assert codes(miss) == ["PERSISTED_QUERY_NOT_FOUND"]
     assert registered == hit == {"data": {alias: "Query"}}
+
+
+async def test_persisted_only_mode_holds_over_the_websocket(runtime: Runtime, tmp_path: Path) -> None:
+    from server import create_app
+    from tests.support.graphql import GraphQLClient
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(f'{{"{sha(TRUSTED)}": "{TRUSTED}"}}')
+    runtime.settings = required_settings(tmp_path, manifest)
+    now = runtime.clock.now()
+    customer = await token_for(runtime, await create_customer(runtime.db, now=now))
+    operator = await token_for(runtime, await create_customer(runtime.db, now=now, role=Role.OPERATOR))
+    app = create_app(runtime, run_background=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        gql = GraphQLClient(http, app=app)
+        async with gql.websocket(token=customer) as socket:
+            await socket.subscribe("{ untrusted: __typename }")
+            refused = await socket.receive()
+            await socket.subscribe(TRUSTED)
+            trusted = await socket.next_data()
+        async with gql.websocket(token=operator) as socket:
+            await socket.subscribe("{ untrusted: __typename }")
+            staff = await socket.next_data()
+
+    assert refused["type"] == "error"
+    assert [error["extensions"]["code"] for error in refused["payload"]] == ["PERSISTED_DOCUMENT_REQUIRED"]
+    assert trusted == {"__typename": "Query"}
+    assert staff == {"untrusted": "Query"}
