@@ -21,6 +21,7 @@ from schema.core.cost import QueryCostRule
 from schema.core.execution import PlainFieldsExecutionContext
 from schema.core.fast_fields import read_basic_fields_directly
 from schema.core.guards import RequestGuards
+from schema.core.http_errors import MAX_BATCH_OPERATIONS
 from schema.core.masking import mask_internal_errors
 from schema.core.scalars import SCALAR_MAP
 
@@ -48,7 +49,8 @@ def build_schema(
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,
         types=tuple(node_types),
-        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        # Apollo's batch link: a JSON array of operations, each run as a request of its own (schema/core/view.py).
+        config=StrawberryConfig(scalar_map=SCALAR_MAP, batching_config={"max_operations": MAX_BATCH_OPERATIONS}),
         execution_context_class=PlainFieldsExecutionContext,  # plain fields without graphql-core's per-field work
         extensions=[
             # Bounded caches: a flood of distinct documents cannot grow memory without limit.

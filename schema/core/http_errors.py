@@ -16,10 +16,23 @@ from starlette.responses import Response
 
 from schema.core.masking import INTERNAL_ERROR_MESSAGE
 
+JSON_MEDIA = "application/json"
+# GraphQL over HTTP's own media type: request errors are 4xx and have no `data` entry.
+RESPONSE_MEDIA = "application/graphql-response+json"
+# Apollo's batch link sends at most this many operations in one request (its default batchMax is 10).
+MAX_BATCH_OPERATIONS = 10
+BATCH_EMPTY = "A batch must hold at least one operation"
+
 # strawberry's reason → (status, code, Russian message)
 _HTTP_REFUSALS: dict[str, tuple[int, str, str]] = {
     "Unable to parse request body as JSON": (400, "INVALID_JSON", "Тело запроса — не JSON в кодировке UTF-8"),
     "Batching is not enabled": (400, "BATCH_NOT_SUPPORTED", "Пакетные запросы не поддерживаются: по одному"),
+    "Too many operations": (
+        400,
+        "BATCH_TOO_LARGE",
+        f"В одном пакете не больше {MAX_BATCH_OPERATIONS} операций; разделите пакет",
+    ),
+    BATCH_EMPTY: (400, "INVALID_REQUEST", "Пакет запросов пуст: нужна хотя бы одна операция"),
     "Unsupported content type": (
         415,
         "UNSUPPORTED_MEDIA_TYPE",
@@ -34,7 +47,28 @@ BODY_NOT_OBJECT = "The request body must be a JSON object"
 _HTTP_REFUSALS[BODY_NOT_OBJECT] = (400, "INVALID_REQUEST", "Тело запроса должно быть JSON-объектом с полем query")
 
 
-def coded_http_error(status: int, reason: str) -> Response:
+def response_media(accept: str | None) -> str:
+    """The media type to answer in: `application/graphql-response+json` when Accept prefers it (or names it and not
+    `application/json`), else `application/json` (also for a missing Accept, `*/*` and legacy clients)."""
+    best, best_q = JSON_MEDIA, -1.0
+    for position, part in enumerate((accept or "").split(",")):
+        kind, *params = (piece.strip() for piece in part.split(";"))
+        if kind.lower() not in (JSON_MEDIA, RESPONSE_MEDIA):
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > 0 and q > best_q:
+            best, best_q = kind.lower(), q - position * 1e-6  # equal q: the first listed wins
+    return best
+
+
+def coded_http_error(status: int, reason: str, *, media: str = JSON_MEDIA) -> Response:
     """The JSON answer to an HTTP-level refusal of strawberry's (status and reason as it gave them)."""
     known = _HTTP_REFUSALS.get(reason)
     headers: dict[str, str] = {}
@@ -48,12 +82,14 @@ def coded_http_error(status: int, reason: str) -> Response:
         code, message = "OPERATION_RESOLUTION_FAILURE", "Не удалось выбрать операцию: укажите operationName"
     else:
         code, message = "BAD_REQUEST", "Неверный запрос"
-    return coded_response(status, code, message, headers=headers)
+    return coded_response(status, code, message, headers=headers, media=media)
 
 
-def coded_response(status: int, code: str, message: str, *, headers: dict[str, str] | None = None) -> Response:
+def coded_response(
+    status: int, code: str, message: str, *, headers: dict[str, str] | None = None, media: str = JSON_MEDIA
+) -> Response:
     body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    return Response(body, status_code=status, media_type="application/json", headers=headers)
+    return Response(body, status_code=status, media_type=media, headers=headers)
 
 
 def error_code(error: GraphQLError, *, executed: bool) -> str:

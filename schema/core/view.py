@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -18,12 +19,23 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from schema.core.context import Context
-from schema.core.http_errors import BODY_NOT_OBJECT, coded_http_error, coded_response, with_codes
+from schema.core.http_errors import (
+    BATCH_EMPTY,
+    BODY_NOT_OBJECT,
+    JSON_MEDIA,
+    RESPONSE_MEDIA,
+    coded_http_error,
+    coded_response,
+    response_media,
+    with_codes,
+)
 from schema.core.http_guard import guarded
 from schema.core.masking import RETRY_AFTER_SECONDS, UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE
 from schema.core.pagination import set_cursor_secret
+from schema.core.persisted import PersistedDocuments, PersistedRefusal, load_manifest
 from schema.core.ws_caps import CONNECTION_INIT_TIMEOUT, CappedTransportWSHandler, WebSocketCaps
 from services.auth_tokens import Viewer, decode_access_token
 from services.integrations.service_tokens import service_principal
@@ -40,6 +52,9 @@ GUARD_RETRY_FIRST_SECONDS = 0.5
 GUARD_RETRY_MAX_SECONDS = 5.0
 
 log = structlog.get_logger("websocket")
+
+# The media type this request's answer is written in (GraphQL over HTTP: chosen from Accept in `_http`).
+_media: ContextVar[str] = ContextVar("graphql_response_media", default=JSON_MEDIA)
 
 
 def bearer_token(value: object) -> str | None:
@@ -69,6 +84,13 @@ class GraphQLView(GraphQL[Context, None]):
         self.ws_caps = WebSocketCaps()
         # Cursors signed with the server's secret: every worker accepts every worker's cursors.
         set_cursor_secret(runtime.settings.secret_key)
+        settings = runtime.settings
+        manifest = settings.persisted_documents_manifest
+        self.persisted = PersistedDocuments(
+            redis=runtime.redis,
+            trusted=load_manifest(manifest) if manifest is not None else {},
+            required=settings.persisted_documents == "required",
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "websocket":
@@ -88,21 +110,61 @@ class GraphQLView(GraphQL[Context, None]):
     async def _http(self, scope: Any, receive: Any, send: Any) -> None:
         """strawberry's HTTP handling, with its refusals answered as coded JSON instead of plain text."""
         request = Request(scope=scope, receive=receive)
+        media = response_media(request.headers.get("accept"))
+        _media.set(media)
         try:
             response = await self.run(request)
         except HTTPException as refused:
-            response = coded_http_error(refused.status_code, refused.reason)
+            response = coded_http_error(refused.status_code, refused.reason, media=media)
         except StarletteHTTPException as refused:  # Starlette's own, e.g. a multipart body it cannot parse
-            response = coded_http_error(refused.status_code, "Unable to parse the multipart body")
+            response = coded_http_error(refused.status_code, "Unable to parse the multipart body", media=media)
         except Exception as error:
             if not database_unavailable(error):  # e.g. the session check in get_context, before execution
                 raise
             response = coded_response(
-                503, UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+                503,
+                UNAVAILABLE_CODE,
+                UNAVAILABLE_MESSAGE,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                media=media,
             )
         await response(scope, receive, send)
 
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """A batch (Apollo's batch link: a JSON array) runs its operations one after another, in order, each through
+        `execute_single` as a request of its own (its own document checks, cost rule and time budget)."""
+        batch = kwargs.get("request_data")
+        if not isinstance(batch, list):
+            return await super().execute_operation(*args, **kwargs)
+        if not batch:
+            raise HTTPException(400, BATCH_EMPTY)
+        # Not concurrently: the operations share the request's context (its loaders and database session).
+        return [
+            await self.execute_single(
+                request=kwargs["request"],
+                request_adapter=kwargs["request_adapter"],
+                sub_response=kwargs["sub_response"],
+                context=kwargs["context"],
+                root_value=kwargs["root_value"],
+                request_data=data,
+            )
+            for data in batch
+        ]
+
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        data = kwargs["request_data"]
+        context: Context = kwargs["context"]
+        viewer = context.viewer
+        try:
+            data.query = await self.persisted.document(
+                query=data.query,
+                extensions=data.extensions,
+                may_send_documents=context.service is not None or (viewer is not None and viewer.is_staff),
+            )
+        except PersistedRefusal as refused:
+            return PreExecutionError(
+                data=None, errors=[GraphQLError(refused.message, extensions={"code": refused.code})]
+            )
         try:
             async with asyncio.timeout(EXECUTION_BUDGET_SECONDS):
                 result: ExecutionResult = await super().execute_single(*args, **kwargs)
@@ -119,18 +181,25 @@ class GraphQLView(GraphQL[Context, None]):
             )
 
     def parse_json(self, data: str | bytes) -> Any:
-        """A request body: a JSON object (a list is a batch, refused further on); `42`, `null` or `"x"` are 400s."""
+        """A request body: a JSON object, or a batch (a list of them); `42`, `null`, `"x"` or `[1]` are 400s."""
         try:
             value = orjson.loads(data)
         except orjson.JSONDecodeError as error:  # also invalid UTF-8 and lone surrogates
             raise HTTPException(400, "Unable to parse request body as JSON") from error
-        if not isinstance(value, dict | list):
+        operations = value if isinstance(value, list) else [value]
+        if not all(isinstance(operation, dict) for operation in operations):
             raise HTTPException(400, BODY_NOT_OBJECT)
         return value
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        """A response any of whose errors says the database cannot be reached is a 503 with Retry-After."""
+        """A response any of whose errors says the database cannot be reached is a 503 with Retry-After.
+
+        In `application/graphql-response+json` (GraphQL over HTTP), a single operation that did not begin executing
+        (no `data` entry: a parse, validation or variable error) is a 400."""
         entries = response_data if isinstance(response_data, list) else [response_data]
+        media = _media.get()
+        if media == RESPONSE_MEDIA and isinstance(response_data, dict) and "data" not in response_data:
+            sub_response.status_code = 400
         if any(
             (error.get("extensions") or {}).get("code") == UNAVAILABLE_CODE
             for entry in entries
@@ -138,13 +207,34 @@ class GraphQLView(GraphQL[Context, None]):
         ):
             sub_response.status_code = 503
             sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return super().create_response(response_data, sub_response)
+        response = Response(
+            self.encode_json(response_data),
+            status_code=sub_response.status_code or 200,
+            media_type=media,
+        )
+        response.headers.raw.extend(
+            (name, value) for name, value in sub_response.headers.raw if name.lower() != b"content-type"
+        )
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
 
     async def process_result(self, request: Any, result: ExecutionResult) -> Any:
         response: dict[str, Any] = dict(await super().process_result(request, result))
         if result.errors:
             response["errors"] = with_codes(response["errors"], list(result.errors), executed=result.data is not None)
+            # Execution never began (a request error): GraphQL over HTTP has no `data` entry then. `application/json`
+            # keeps its `data: null` (what clients of that media type have always been given).
+            not_executed = isinstance(result, PreExecutionError) or (
+                result.data is None and all(error.path is None for error in result.errors)
+            )
+            if not_executed and _media.get() == RESPONSE_MEDIA:
+                response.pop("data", None)
         return response
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET carrying only a persisted query's hash (`extensions`) is an operation, not a browser opening GraphiQL.
+        return request.query_params.get("extensions") is None and super().should_render_graphql_ide(request)
 
     def authenticate(self, token: str | None) -> Viewer | None:
         if token is None:

@@ -19,6 +19,7 @@ from graphql import GraphQLError
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
+from schema.core.persisted import PersistedRefusal
 from services.platform.bootstrap import WS_MAX_MESSAGE_BYTES
 
 MAX_CONNECTIONS_PER_TOKEN = 10
@@ -94,6 +95,20 @@ class CappedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             del self.view.on_ws_connect  # back to the class's method
 
     async def handle_subscribe(self, message: Any) -> None:
+        if self.connection_acknowledged and isinstance(message.get("payload"), dict):
+            # Persisted documents hold over the socket too (`PERSISTED_DOCUMENTS=required`; APQ hashes).
+            payload = message["payload"]
+            viewer = getattr(self.context, "viewer", None)
+            try:
+                payload["query"] = await self.view.persisted.document(  # type: ignore[attr-defined]
+                    query=payload.get("query"),
+                    extensions=payload.get("extensions"),
+                    may_send_documents=viewer is not None and viewer.is_staff,
+                )
+            except PersistedRefusal as refused:
+                error = GraphQLError(refused.message, extensions={"code": refused.code})
+                await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
+                return
         key = self._key
         new = self.connection_acknowledged and message["id"] not in self.operations
         if new and (

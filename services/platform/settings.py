@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     cost_budget: bool = True
     # GraphQL introspection: on in development; in production only with INTROSPECTION=on (analysts' GraphiQL).
     introspection: Literal["auto", "on", "off"] = "auto"
+    # Persisted documents (schema/core/persisted.py): `required` answers customers' and anonymous callers' documents
+    # only when they are in the trusted manifest; staff (GraphiQL) and integrations may still send any document.
+    persisted_documents: Literal["optional", "required"] = "optional"
+    # The first-party frontend's trusted documents: a JSON object sha256 → document (or Apollo's manifest format).
+    persisted_documents_manifest: Path | None = None
 
     @property
     def introspection_enabled(self) -> bool:
