@@ -11,7 +11,7 @@ from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -20,6 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from schema.core.context import Context
+from schema.core.graphiql import graphiql_html
 from schema.core.http_errors import BODY_NOT_OBJECT, coded_http_error, coded_response, with_codes
 from schema.core.http_guard import guarded
 from schema.core.masking import RETRY_AFTER_SECONDS, UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, database_unavailable
@@ -116,6 +117,10 @@ class GraphQLView(GraphQL[Context, None]):
                     )
                 ],
             )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the server's own assets, the sign-in helper and the example tabs (schema/core/graphiql.py)."""
+        return HTMLResponse(graphiql_html())
 
     def parse_json(self, data: str | bytes) -> Any:
         """A request body: a JSON object (a list is a batch, refused further on); `42`, `null` or `"x"` are 400s."""
