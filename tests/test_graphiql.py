@@ -159,17 +159,54 @@ def _browse(graphql_url: str) -> dict[str, Any]:
         wait.until(lambda d: any("query AppealsByCustomer" in v for v in d.execute_script(read_editors)))
         # the tab opened after signing in shows the token in its headers editor
         headers = [v for v in driver.execute_script(read_editors) if '"Authorization"' in v]
-        driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
+        headers_first = json.loads(headers[0])["Authorization"] if headers else None
+
+        def status_text(d: Any) -> str:
+            text: str = d.find_element(By.ID, "lk-status").text
+            return text
+
         read_result = "return document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
-        wait.until(lambda d: d.execute_script(read_result).strip().startswith("{"))
-        result = json.loads(driver.execute_script(read_result))
+
+        def run() -> dict[str, Any]:
+            driver.execute_script("document.querySelector('.graphiql-response .CodeMirror').CodeMirror.setValue('')")
+            driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
+            wait.until(lambda d: d.execute_script(read_result).strip().startswith("{"))
+            answer: dict[str, Any] = json.loads(driver.execute_script(read_result))
+            return answer
+
+        def tokens() -> list[str]:
+            return [
+                json.loads(v)["Authorization"] for v in driver.execute_script(read_editors) if '"Authorization"' in v
+            ]
+
+        result = run()
+        # refreshSession (due a minute before expiry; asked now) puts the new token in place of the old one
+        driver.execute_async_script("window.lkGraphiQL.refresh().then(arguments[arguments.length - 1])")
+        wait.until(lambda d: tokens() and tokens() != [headers_first] and "Вход выполнен" in status_text(d))
+        refreshed_tokens = tokens()
+        after_refresh = run()
+        # signing out takes the token out of the headers: the same example is then anonymous
+        driver.find_element(By.ID, "lk-sign-out").click()
+        wait.until(lambda d: "Не выполнен вход" in status_text(d))
+        tokens_after_sign_out = tokens()
+        signed_out = run()
 
         requests = [
             json.loads(entry["message"])["message"]["params"]["request"]["url"]
             for entry in driver.get_log("performance")  # type: ignore[no-untyped-call]
             if json.loads(entry["message"])["message"]["method"] == "Network.requestWillBeSent"
         ]
-        return {"tabs": tabs, "status": status, "headers": headers, "result": result, "requests": requests}
+        return {
+            "tabs": tabs,
+            "status": status,
+            "headers": headers,
+            "result": result,
+            "refreshed_tokens": refreshed_tokens,
+            "after_refresh": after_refresh,
+            "tokens_after_sign_out": tokens_after_sign_out,
+            "signed_out": signed_out,
+            "requests": requests,
+        }
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
@@ -197,6 +234,13 @@ async def test_the_analyst_signs_in_and_runs_an_example_offline(
     edges = seen["result"]["data"]["appealInbox"]["edges"]
     assert edges  # the demo appeals, read by the analyst
     assert all(edge["node"]["customer"]["fullName"] is None for edge in edges)  # masked for analysts
+    first_token = json.loads(seen["headers"][0])["Authorization"]
+    assert len(seen["refreshed_tokens"]) == 1
+    assert seen["refreshed_tokens"][0].startswith("Bearer ")
+    assert seen["refreshed_tokens"][0] != first_token
+    assert seen["after_refresh"]["data"]["appealInbox"]["edges"] == edges
+    assert seen["tokens_after_sign_out"] == []
+    assert seen["signed_out"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", seen["signed_out"]
     # Every request that could leave the machine went to the server (chrome:// and data: are the browser's own).
     network = [url for url in seen["requests"] if urlsplit(url).scheme in {"http", "https", "ws", "wss"}]
     assert any("/graphiql.min.js" in url for url in network)  # the log saw the page's assets

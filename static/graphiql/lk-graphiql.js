@@ -177,6 +177,9 @@
     );
   }
 
+  // For the console (and the browser test): refresh now rather than a minute before expiry.
+  window.lkGraphiQL = { refresh: refresh, signOut: signOut };
+
   $("lk-auth").addEventListener("submit", signIn);
   $("lk-sign-out").addEventListener("click", signOut);
   try {
