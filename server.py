@@ -114,6 +114,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
     from resolvers.http_errors import domain_error_response
     from resolvers.payments.routes import payment_routes
     from resolvers.root import schema
+    from schema.core.graphiql import graphiql_routes
     from schema.core.view import GraphQLView
     from services.platform.database import ReadScope
     from services.platform.http import NoStoreForCredentials, readiness, with_cors
@@ -155,6 +156,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
             *file_routes(),  # signed file downloads, the contract access application template
             *payment_routes(),  # provider callbacks and notifications, the pay pages
             *isu_routes(),  # smart-meter and analytics downloads, the head-end's batches
+            *graphiql_routes(),  # GraphiQL's pinned assets (static/graphiql/), cached for a year
         ],
         lifespan=lifespan,
         exception_handlers={DomainError: domain_error_response},  # the HTTP routes' one translation

@@ -56,7 +56,7 @@ class BillingImportMutation:
             for item in input.statements
         ]
         result = await import_statements(
-            info.context.runtime, sender=f"token:{service.token_id}", batch_id=input.batch_id, statements=statements
+            info.context.runtime, principal=service, batch_id=input.batch_id, statements=statements
         )
         return ImportStatementsPayload(
             created=result.created, skipped=result.skipped, repeated_batch=result.repeated_batch

@@ -12,7 +12,7 @@ from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -22,6 +22,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from schema.core.context import Context
+from schema.core.graphiql import graphiql_html
 from schema.core.http_errors import (
     BATCH_EMPTY,
     BODY_NOT_OBJECT,
@@ -179,6 +180,10 @@ class GraphQLView(GraphQL[Context, None]):
                     )
                 ],
             )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the server's own assets, the sign-in helper and the example tabs (schema/core/graphiql.py)."""
+        return HTMLResponse(graphiql_html())
 
     def parse_json(self, data: str | bytes) -> Any:
         """A request body: a JSON object, or a batch (a list of them); `42`, `null`, `"x"` or `[1]` are 400s."""
