@@ -129,6 +129,7 @@ def test_the_production_refusal_names_every_problem_at_once(tmp_path: Path) -> N
         "SECRET_KEY is the development secret or shorter than 32 characters; "
         "SMS_GATEWAY=file is a development gateway; set SMS_GATEWAY=http; "
         "EMAIL_GATEWAY=file is a development gateway; set EMAIL_GATEWAY=smtp; "
-        "PAYMENT_PROVIDER=dev is a development provider that takes no money; set PAYMENT_PROVIDER=disabled; "
+        "PAYMENT_PROVIDER=dev is a development provider that takes no money; "
+        "set PAYMENT_PROVIDER=yookassa or disabled; "
         "DATABASE_URL is required in production (the embedded PostgreSQL is for development)"
     )

@@ -31,10 +31,10 @@ async def compose_e_receipt(runtime: Runtime, session: AsyncSession, message: Ou
         raise NothingToSend("an e-receipt without a statement")
     document = await load_statement_document(session, statement_id=message.statement_id)
     if document is None:
-        return await _compose_contract_statement(session, message.statement_id)
+        raise NothingToSend(f"statement {message.statement_id} is gone")
     statement, account = document.statement, document.account
-    if account is None:
-        raise NothingToSend(f"statement {message.statement_id} is a contract's: no household e-receipt")
+    if account is None:  # a contract's delivery point: the organisation's invoice, no pay link
+        return await _compose_contract_statement(session, message.statement_id)
     due = max(statement.closing_balance, 0)
     month = month_name(statement.period)
     # Rendering takes tens of milliseconds of CPU: off the event loop.
