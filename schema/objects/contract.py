@@ -7,15 +7,18 @@ from typing import Any, Self
 
 import strawberry
 
+from loaders.customer_objects import ContractLinkOf
 from loaders.metering import ReadingPagesByContract, SubmissionPagesByContract
 from loaders.objects import ContractById
 from loaders.supply import DeliveryPointsByContract
 from models import Contract as ContractModel
+from models.enums import Role
 from schema.core.context import Info
 from schema.core.enums import ContractHolderKind
 from schema.core.nodes import RowNode
 from schema.core.ownership import Owner
 from schema.objects.delivery_point import DeliveryPoint
+from schema.objects.receipts import ReceiptDelivery
 from schema.readings.tabs import ReadingTabs
 
 
@@ -58,3 +61,14 @@ class Contract(ReadingTabs, RowNode):
     async def delivery_points(self, info: Info) -> list[DeliveryPoint]:
         rows = await info.context.loaders.get(DeliveryPointsByContract).load(self.row_id)
         return [DeliveryPoint.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="The viewer's own e-receipt setting for this contract (each representative has their own); "
+        "null for staff."
+    )
+    async def receipt_delivery(self, info: Info) -> ReceiptDelivery | None:
+        viewer = info.context.viewer
+        if viewer is None or viewer.role is not Role.CUSTOMER:
+            return None
+        link = await info.context.loaders.get(ContractLinkOf).load((viewer.customer_id, self.row_id))
+        return ReceiptDelivery.from_link(link) if link is not None else None
