@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from loaders.base import Loader, by_key, grouped
-from models.objects import AccountLink, ContractAccessRequest, GridCompany, TechConnection
+from models.objects import AccountLink, ContractAccessRequest, ContractLink, GridCompany, TechConnection
 
 
 class AccountLinkOf(Loader[tuple[int, int], AccountLink | None]):
@@ -17,6 +17,19 @@ class AccountLinkOf(Loader[tuple[int, int], AccountLink | None]):
             select(AccountLink).where(sa.tuple_(col(AccountLink.customer_id), col(AccountLink.account_id)).in_(keys))
         )
         found = {(link.customer_id, link.account_id): link for link in links}
+        return [found.get(key) for key in keys]
+
+
+class ContractLinkOf(Loader[tuple[int, int], ContractLink | None]):
+    """(customer id, contract id) → that customer's link to the contract (with its e-receipt setting)."""
+
+    async def batch_load_fn(self, keys: list[tuple[int, int]]) -> list[ContractLink | None]:
+        links = await self.objects(
+            select(ContractLink).where(
+                sa.tuple_(col(ContractLink.customer_id), col(ContractLink.contract_id)).in_(keys)
+            )
+        )
+        found = {(link.customer_id, link.contract_id): link for link in links}
         return [found.get(key) for key in keys]
 
 

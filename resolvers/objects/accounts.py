@@ -1,4 +1,4 @@
-"""Linking and unlinking personal accounts, and the e-receipt setting of a linked account."""
+"""Linking and unlinking personal accounts, and the e-receipt setting of a linked account or contract."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from schema.cabinet.account import PersonalAccount
 from schema.core.context import Info
 from schema.core.ids import pk_of
 from schema.core.permissions import IsCustomer, signed_in
+from schema.objects.contract import Contract
 from schema.objects.inputs import (
     LinkPersonalAccountInput,
     LinkPersonalAccountPayload,
@@ -17,6 +18,8 @@ from schema.objects.inputs import (
     UnlinkContractPayload,
     UnlinkPersonalAccountInput,
     UnlinkPersonalAccountPayload,
+    UpdateContractReceiptsInput,
+    UpdateContractReceiptsPayload,
     UpdateReceiptDeliveryInput,
     UpdateReceiptDeliveryPayload,
 )
@@ -82,3 +85,22 @@ class AccountLinkMutation:
         )
         nodes = await PersonalAccount.resolve_nodes(info=info, node_ids=[str(account_id)])
         return UpdateReceiptDeliveryPayload(personal_account=nodes[0])
+
+    @mutation(
+        permission_classes=[IsCustomer],
+        description="Receive a contract's statements (счета) by email, the PDF attached (or on paper again). Each "
+        "customer with access to the contract has their own setting.",
+    )
+    async def update_contract_receipts(
+        self, info: Info, input: UpdateContractReceiptsInput
+    ) -> UpdateContractReceiptsPayload:
+        contract_id = pk_of(input.contract_id, "Contract", receipts.contract_not_found)
+        await receipts.update_contract_receipts(
+            info.context.runtime,
+            customer_id=signed_in(info).customer_id,
+            contract_id=contract_id,
+            electronic=input.electronic,
+            email=input.email,
+        )
+        nodes = await Contract.resolve_nodes(info=info, node_ids=[str(contract_id)])
+        return UpdateContractReceiptsPayload(contract=nodes[0])

@@ -8,12 +8,13 @@ from typing import Any, Self
 import strawberry
 from strawberry import relay
 
+from loaders.customer_objects import ContractLinkOf
 from loaders.billing import DebtByContract, LastChargesByContract, PaymentPagesByContract, StatementPagesByContract
 from loaders.metering import MetersByDeliveryPoint, ReadingPagesByContract, SubmissionPagesByContract, TariffsInForce
 from loaders.objects import ContractById
 from loaders.supply import DeliveryPointsByContract
 from models import Contract as ContractModel
-from models.enums import TariffCategory
+from models.enums import Role, TariffCategory
 from schema.billing.tariff import Tariff
 from schema.billing.types import Charge, Debt, Payment, Statement
 from schema.core.context import Info
@@ -23,6 +24,7 @@ from schema.core.ownership import Owner
 from schema.core.pages import DATE_ID, TIME_ID, load_page, page_args
 from schema.core.period import PeriodFilter
 from schema.objects.delivery_point import DeliveryPoint
+from schema.objects.receipts import ReceiptDelivery
 from schema.readings.tabs import ReadingTabs
 from services.platform.clock import LOCAL_TZ
 
@@ -127,3 +129,14 @@ class Contract(ReadingTabs, RowNode):
         keys = [(TariffCategory.NON_HOUSEHOLD, zone_count, today) for zone_count in zone_counts]
         found = await loaders.get(TariffsInForce).load_many(keys)
         return Tariff.in_zone_order(row for rows in found for row in rows)
+
+    @strawberry.field(
+        description="The viewer's own e-receipt setting for this contract (each representative has their own); "
+        "null for staff."
+    )
+    async def receipt_delivery(self, info: Info) -> ReceiptDelivery | None:
+        viewer = info.context.viewer
+        if viewer is None or viewer.role is not Role.CUSTOMER:
+            return None
+        link = await info.context.loaders.get(ContractLinkOf).load((viewer.customer_id, self.row_id))
+        return ReceiptDelivery.from_link(link) if link is not None else None

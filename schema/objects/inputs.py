@@ -11,6 +11,7 @@ from strawberry.file_uploads import Upload
 
 from schema.cabinet.account import PersonalAccount
 from schema.core.errors import UserError
+from schema.objects.contract import Contract
 from schema.objects.contract_access import ContractAccessDecision, ContractAccessRequest
 from schema.objects.tech_connection import TechConnectionStatus
 
@@ -63,6 +64,19 @@ class UpdateReceiptDeliveryInput:
 @strawberry.type
 class UpdateReceiptDeliveryPayload:
     personal_account: PersonalAccount | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class UpdateContractReceiptsInput:
+    contract_id: relay.GlobalID
+    electronic: bool = strawberry.field(description="True: statements (счета) as PDF by email; false: on paper.")
+    email: str | None = strawberry.field(default=None, description="Required when `electronic` is true.")
+
+
+@strawberry.type
+class UpdateContractReceiptsPayload:
+    contract: Contract | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
