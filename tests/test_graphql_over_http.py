@@ -400,3 +400,29 @@ async def test_staff_send_any_document_over_the_websocket_in_persisted_only_mode
     untrusted, _ = await over_websocket(runtime, tmp_path, Role.OPERATOR)
 
     assert (untrusted["type"], untrusted["payload"]) == ("next", {"data": {"untrusted": "Query"}})
+
+
+@pytest.mark.parametrize(
+    ("manifest", "problem"),
+    [
+        (None, ["PERSISTED_DOCUMENTS=required needs PERSISTED_DOCUMENTS_MANIFEST (frontend documents)"]),
+        (Path("manifest.json"), []),
+    ],
+)
+def test_production_requires_a_manifest_with_persisted_only_mode(manifest: Path | None, problem: list[str]) -> None:
+    from services.platform.settings import EmailGateway, Environment, SmsGateway
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment=Environment.PRODUCTION,
+        secret_key="s" * 40,
+        sms_gateway=SmsGateway.HTTP,
+        sms_gateway_url="https://sms.example",
+        email_gateway=EmailGateway.SMTP,
+        database_url="postgresql://db/lk",
+        payment_provider="disabled",
+        persisted_documents="required",
+        persisted_documents_manifest=manifest,
+    )
+
+    assert settings.production_problems() == problem
