@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from models.enums import Role
 from schema.core.guards import MAX_ALIASES
 from schema.core.http_errors import MAX_BATCH_OPERATIONS
+from services.integrations.service_tokens import create_service_token
 from services.platform.runtime import Runtime
 from services.platform.settings import Settings
 from tests.support.factories import create_customer
@@ -231,6 +232,7 @@ async def test_persisted_only_mode_runs_trusted_documents_for_customers_and_any_
     customer = await token_for(runtime, await create_customer(runtime.db, now=now))
     operator = await token_for(runtime, await create_customer(runtime.db, now=now, role=Role.OPERATOR))
     analyst = await token_for(runtime, await create_customer(runtime.db, now=now, role=Role.ANALYST))
+    integration = await create_service_token(runtime, name="ИСУ", scopes=["readings:write"])
     untrusted = unique_document()
     alias = untrusted.split()[1].rstrip(":")
 
@@ -251,6 +253,7 @@ async def test_persisted_only_mode_runs_trusted_documents_for_customers_and_any_
         analyst_registers = await post({"query": untrusted, "extensions": persisted(sha(untrusted))}, analyst)
         customer_uses_staff_hash = await post({"extensions": persisted(sha(untrusted))}, customer)
         analyst_hash = await post({"extensions": persisted(sha(untrusted))}, analyst)
+        integration_text = await post({"query": untrusted}, integration)
 
     assert by_hash == {"data": {"__typename": "Query"}}
     assert by_text == {"data": {"__typename": "Query"}}
@@ -260,6 +263,7 @@ async def test_persisted_only_mode_runs_trusted_documents_for_customers_and_any_
     assert operator_text == {"data": {alias: "Query"}}
     assert analyst_registers == {"data": {alias: "Query"}}
     assert analyst_hash == {"data": {alias: "Query"}}
+    assert integration_text == {"data": {alias: "Query"}}
 
 
 async def test_optional_mode_runs_any_document(app_client: httpx.AsyncClient) -> None:
@@ -360,29 +364,65 @@ async def test_a_batch_runs_persisted_queries(app_client: httpx.AsyncClient) -> 
     assert registered == hit == {"data": {alias: "Query"}}
 
 
-async def test_persisted_only_mode_holds_over_the_websocket(runtime: Runtime, tmp_path: Path) -> None:
+async def over_websocket(runtime: Runtime, tmp_path: Path, role: Role) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An untrusted and a trusted document over one socket in PERSISTED_DOCUMENTS=required: the two first answers."""
     from server import create_app
     from tests.support.graphql import GraphQLClient
 
     manifest = tmp_path / "manifest.json"
     manifest.write_text(f'{{"{sha(TRUSTED)}": "{TRUSTED}"}}')
     runtime.settings = required_settings(tmp_path, manifest)
-    now = runtime.clock.now()
-    customer = await token_for(runtime, await create_customer(runtime.db, now=now))
-    operator = await token_for(runtime, await create_customer(runtime.db, now=now, role=Role.OPERATOR))
+    token = await token_for(runtime, await create_customer(runtime.db, now=runtime.clock.now(), role=role))
     app = create_app(runtime, run_background=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
-        gql = GraphQLClient(http, app=app)
-        async with gql.websocket(token=customer) as socket:
-            await socket.subscribe("{ untrusted: __typename }")
-            refused = await socket.receive()
-            await socket.subscribe(TRUSTED)
-            trusted = await socket.next_data()
-        async with gql.websocket(token=operator) as socket:
-            await socket.subscribe("{ untrusted: __typename }")
-            staff = await socket.next_data()
+    # One socket per test: the test database's one connection does not survive a guard cancelled mid-query.
+    async with (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+        GraphQLClient(http, app=app).websocket(token=token) as socket,
+    ):
+        await socket.subscribe("{ untrusted: __typename }")
+        untrusted = await socket.receive()
+        await socket.subscribe(TRUSTED)
+        trusted = await socket.receive()
+    return untrusted, trusted
+
+
+async def test_persisted_only_mode_holds_over_the_websocket(runtime: Runtime, tmp_path: Path) -> None:
+    refused, trusted = await over_websocket(runtime, tmp_path, Role.CUSTOMER)
 
     assert refused["type"] == "error"
     assert [error["extensions"]["code"] for error in refused["payload"]] == ["PERSISTED_DOCUMENT_REQUIRED"]
-    assert trusted == {"__typename": "Query"}
-    assert staff == {"untrusted": "Query"}
+    assert (trusted["type"], trusted["payload"]) == ("next", {"data": {"__typename": "Query"}})
+
+
+async def test_staff_send_any_document_over_the_websocket_in_persisted_only_mode(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    untrusted, _ = await over_websocket(runtime, tmp_path, Role.OPERATOR)
+
+    assert (untrusted["type"], untrusted["payload"]) == ("next", {"data": {"untrusted": "Query"}})
+
+
+@pytest.mark.parametrize(
+    ("manifest", "problem"),
+    [
+        (None, ["PERSISTED_DOCUMENTS=required needs PERSISTED_DOCUMENTS_MANIFEST (frontend documents)"]),
+        (Path("manifest.json"), []),
+    ],
+)
+def test_production_requires_a_manifest_with_persisted_only_mode(manifest: Path | None, problem: list[str]) -> None:
+    from services.platform.settings import EmailGateway, Environment, SmsGateway
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment=Environment.PRODUCTION,
+        secret_key="s" * 40,
+        sms_gateway=SmsGateway.HTTP,
+        sms_gateway_url="https://sms.example",
+        email_gateway=EmailGateway.SMTP,
+        database_url="postgresql://db/lk",
+        payment_provider="disabled",
+        persisted_documents="required",
+        persisted_documents_manifest=manifest,
+    )
+
+    assert settings.production_problems() == problem

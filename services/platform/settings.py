@@ -158,6 +158,8 @@ class Settings(BaseSettings):
             problems.append("YOOKASSA_API_URL must be an https:// URL in production")
         if not self.database_url:
             problems.append("DATABASE_URL is required in production (the embedded PostgreSQL is for development)")
+        if self.persisted_documents == "required" and self.persisted_documents_manifest is None:
+            problems.append("PERSISTED_DOCUMENTS=required needs PERSISTED_DOCUMENTS_MANIFEST (frontend documents)")
         return problems
 
 
