@@ -8,8 +8,8 @@ from typing import Any, Self
 import strawberry
 from strawberry import relay
 
-from loaders.customer_objects import ContractLinkOf
 from loaders.billing import DebtByContract, LastChargesByContract, PaymentPagesByContract, StatementPagesByContract
+from loaders.customer_objects import ContractLinkOf
 from loaders.metering import MetersByDeliveryPoint, ReadingPagesByContract, SubmissionPagesByContract, TariffsInForce
 from loaders.objects import ContractById
 from loaders.supply import DeliveryPointsByContract
