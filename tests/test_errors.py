@@ -74,3 +74,23 @@ def test_money_accepts_whole_numbers_only(value: object) -> None:
 
     with pytest.raises(ValueError, match="whole number"):
         whole_number(value)
+
+
+@pytest.mark.parametrize("literal", ['"x"', '""', "12.5", "true"])
+async def test_money_written_in_the_document_as_no_whole_number_is_bad_input_not_an_internal_error(
+    runtime: Runtime, gql: GraphQLClient, literal: str
+) -> None:
+    """Found by the fuzzing (bench/fuzz_graphql.py): a literal `penalty: "x"` was a masked internal error."""
+    customer = await create_customer(runtime.db, now=runtime.clock.now())
+    account, _ = await create_account(runtime.db, now=runtime.clock.now(), owner=customer)
+    mutation = (
+        "mutation { startPayment(input: {accountId: %s, electricity: 100, penalty: LITERAL, stateDuty: 0, method: SBP, "
+        'idempotencyKey: "k-1"}) { errors { code } } }'
+    ).replace("LITERAL", literal) % f'"{global_id(f"PersonalAccount:{account.id}")}"'
+
+    body = await gql.as_token(await token_for(runtime, customer)).post(mutation)
+
+    assert body.get("data") is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"]
+    assert "целое число" in body["errors"][0]["message"]
+    assert INTERNAL_ERROR_MESSAGE not in body["errors"][0]["message"]

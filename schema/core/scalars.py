@@ -9,6 +9,7 @@ from typing import NewType
 
 import orjson
 import strawberry
+from graphql import GraphQLError
 from strawberry.types.scalar import ScalarDefinition
 
 Kopecks = NewType("Kopecks", int)
@@ -18,10 +19,21 @@ WattHours = NewType("WattHours", int)
 PackedSeries = NewType("PackedSeries", str)
 
 
+class NotWholeNumber(GraphQLError, ValueError):
+    """A GraphQL error of its own: raised while a literal is validated, a plain ValueError would reach the client as
+    a masked internal error (found by the schemathesis fuzzing, bench/fuzz_graphql.py)."""
+
+    def __init__(self, value: object) -> None:
+        super().__init__(
+            f"Ожидается целое число (expected a whole number), получено {value!r}",
+            extensions={"code": "BAD_USER_INPUT"},
+        )
+
+
 def whole_number(value: object) -> int:
     """Money and energy arrive as whole numbers only: 12.7 kopecks or `true` is an error, never 12 or 1."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected a whole number, got {value!r}")
+        raise NotWholeNumber(value)
     return value
 
 

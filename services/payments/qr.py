@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta
 
-import segno
-
 from models import Payment
 from models.enums import PaymentMethod, PaymentStatus
 from services.files.signing import LinkKind, signed_public_url
@@ -29,11 +27,15 @@ def shows_qr(payment: Payment) -> bool:
 
 def qr_svg(link: str) -> str:
     """An inline `<svg>` element of the code (no XML declaration), scalable by CSS."""
+    import segno  # loaded on the first QR code, not at start: the server starts faster
+
     return str(segno.make(link, error=ERROR_LEVEL, micro=False).svg_inline(scale=4, border=QUIET_ZONE))
 
 
 def qr_png(link: str) -> bytes:
     image = io.BytesIO()
+    import segno
+
     segno.make(link, error=ERROR_LEVEL, micro=False).save(image, kind="png", scale=PNG_SCALE, border=QUIET_ZONE)
     return image.getvalue()
 

@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from services.platform import statement_batches
 from services.platform.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -244,18 +245,37 @@ def setup_tracing(runtime: Runtime, *, exporter: SpanExporter | None = None) -> 
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     _tracer = provider.get_tracer("lk-api")
     _trace_sql(runtime)
+    statement_batches.READ_SPAN = _read_span
     return provider
 
 
 def stop_tracing(provider: TracerProvider | None, runtime: Runtime) -> None:
     global _tracer  # noqa: PLW0603
     _tracer = None
+    statement_batches.READ_SPAN = None
     engine = runtime.db.engine.sync_engine
     for name, listener in ((("before_cursor_execute", _sql_started)), ("after_cursor_execute", _sql_ended)):
         if event.contains(engine, name, listener):
             event.remove(engine, name, listener)
     if provider is not None:
         provider.shutdown()
+
+
+def _sql_span_name(statement: str) -> str:
+    return statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+
+
+def _read_span(statement: str) -> contextlib.AbstractContextManager[object]:
+    """A span around one of the loaders' reads, a child of the operation that asked for it."""
+    if _tracer is None:
+        return contextlib.nullcontext()
+    from opentelemetry.trace import SpanKind
+
+    return _tracer.start_as_current_span(
+        _sql_span_name(statement),
+        kind=SpanKind.CLIENT,
+        attributes={"db.system.name": "postgresql", "db.query.text": statement[:2000]},
+    )
 
 
 def _sql_started(*args: Any) -> None:
@@ -265,9 +285,8 @@ def _sql_started(*args: Any) -> None:
         return
     from opentelemetry.trace import SpanKind
 
-    verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
     span = _tracer.start_span(
-        verb,
+        _sql_span_name(statement),
         kind=SpanKind.CLIENT,
         attributes={"db.system.name": "postgresql", "db.query.text": statement[:2000]},
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -151,6 +151,11 @@ async def _run(connection: asyncpg.Connection, items: list[_Pending]) -> None:
             item.future.set_result([make(record) for record in row[number]])
 
 
+# Set by services/platform/observability while tracing: a span around each read a request's loaders make (these
+# reads go to asyncpg directly, past SQLAlchemy's events that trace the other statements).
+READ_SPAN: Callable[[str], AbstractContextManager[object]] | None = None
+
+
 class StatementQueue:
     """The statements waiting for one connection (`acquire` lends it for one round trip)."""
 
@@ -165,7 +170,10 @@ class StatementQueue:
         self.pending.append(_Pending(sql, args, record_class, future))
         if self.sending is None:
             self.sending = loop.create_task(self._send())
-        return await future
+        if READ_SPAN is None:
+            return await future
+        with READ_SPAN(sql):
+            return await future
 
     async def _send(self) -> None:
         items: list[_Pending] = []
