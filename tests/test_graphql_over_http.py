@@ -29,7 +29,7 @@ RESPONSE_MEDIA = "application/graphql-response+json"
 JSON_MEDIA = "application/json"
 
 
-def body(response: httpx.Response) -> Any:
+def json_of(response: httpx.Response) -> Any:
     """The response's JSON without the cost report every executed answer carries (tests/test_cost_budget.py)."""
     value = response.json()
     return [answer(item) for item in value] if isinstance(value, list) else answer(value)
@@ -90,7 +90,7 @@ async def test_the_response_media_type_follows_accept(
     response = await app_client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
 
     assert (response.status_code, media_of(response)) == (200, media)
-    assert body(response) == {"data": {"__typename": "Query"}}
+    assert json_of(response) == {"data": {"__typename": "Query"}}
 
 
 @pytest.mark.parametrize(
@@ -111,12 +111,12 @@ async def test_a_request_error_is_a_400_without_data_in_graphql_response_json(
     legacy = await app_client.post("/graphql", json=body, headers={"Accept": JSON_MEDIA})
 
     assert (spec.status_code, media_of(spec)) == (400, RESPONSE_MEDIA)
-    assert "data" not in body(spec)
-    assert codes(body(spec)) == [code]
+    assert "data" not in json_of(spec)
+    assert codes(json_of(spec)) == [code]
     # application/json keeps what its clients have always had: 200 and `data: null`
     assert (legacy.status_code, media_of(legacy)) == (200, JSON_MEDIA)
-    assert body(legacy)["data"] is None
-    assert codes(body(legacy)) == [code]
+    assert json_of(legacy)["data"] is None
+    assert codes(json_of(legacy)) == [code]
 
 
 async def test_an_executed_operation_with_a_field_error_is_a_200_with_data(app_client: httpx.AsyncClient) -> None:
@@ -125,8 +125,8 @@ async def test_an_executed_operation_with_a_field_error_is_a_200_with_data(app_c
     )
 
     assert (response.status_code, media_of(response)) == (200, RESPONSE_MEDIA)
-    assert "data" in body(response)
-    assert codes(body(response)) == ["UNAUTHENTICATED"]
+    assert "data" in json_of(response)
+    assert codes(json_of(response)) == ["UNAUTHENTICATED"]
 
 
 @pytest.mark.parametrize(("body", "status", "code"), [(b"{", 400, "INVALID_JSON"), (b"42", 400, "INVALID_REQUEST")])
@@ -138,16 +138,16 @@ async def test_http_refusals_are_written_in_the_accepted_media_type(
     )
 
     assert (response.status_code, media_of(response)) == (status, RESPONSE_MEDIA)
-    assert "data" not in body(response)
-    assert codes(body(response)) == [code]
+    assert "data" not in json_of(response)
+    assert codes(json_of(response)) == [code]
 
 
 async def test_a_get_query_answers_in_graphql_response_json(app_client: httpx.AsyncClient) -> None:
     ok = await app_client.get("/graphql", params={"query": "{ __typename }"}, headers={"Accept": RESPONSE_MEDIA})
     bad = await app_client.get("/graphql", params={"query": "{ nope }"}, headers={"Accept": RESPONSE_MEDIA})
 
-    assert (ok.status_code, media_of(ok), body(ok)) == (200, RESPONSE_MEDIA, {"data": {"__typename": "Query"}})
-    assert (bad.status_code, media_of(bad), codes(body(bad))) == (400, RESPONSE_MEDIA, ["GRAPHQL_VALIDATION_FAILED"])
+    assert (ok.status_code, media_of(ok), json_of(ok)) == (200, RESPONSE_MEDIA, {"data": {"__typename": "Query"}})
+    assert (bad.status_code, media_of(bad), codes(json_of(bad))) == (400, RESPONSE_MEDIA, ["GRAPHQL_VALIDATION_FAILED"])
 
 
 # --- automatic persisted queries ---------------------------------------------------------------------------------
@@ -166,10 +166,10 @@ async def apq_round_trip(first: httpx.AsyncClient, second: httpx.AsyncClient) ->
         "/graphql", params={"extensions": f'{{"persistedQuery":{{"version":1,"sha256Hash":"{digest}"}}}}'}
     )
 
-    assert (miss.status_code, codes(body(miss))) == (200, ["PERSISTED_QUERY_NOT_FOUND"])
-    assert body(registered) == {"data": {alias: "Query"}}
-    assert body(hit) == {"data": {alias: "Query"}}
-    assert (over_get.status_code, body(over_get)) == (200, {"data": {alias: "Query"}})
+    assert (miss.status_code, codes(json_of(miss))) == (200, ["PERSISTED_QUERY_NOT_FOUND"])
+    assert json_of(registered) == {"data": {alias: "Query"}}
+    assert json_of(hit) == {"data": {alias: "Query"}}
+    assert (over_get.status_code, json_of(over_get)) == (200, {"data": {alias: "Query"}})
 
 
 async def test_apq_hash_then_document_round_trip_in_process(app_client: httpx.AsyncClient) -> None:
@@ -194,9 +194,9 @@ async def test_a_hash_that_does_not_match_its_document_is_refused_and_not_stored
     refused = await app_client.post("/graphql", json={"query": document, "extensions": persisted(wrong)})
     later = await app_client.post("/graphql", json={"extensions": persisted(wrong)})
 
-    assert codes(body(refused)) == ["PERSISTED_QUERY_HASH_MISMATCH"]
-    assert body(refused)["data"] is None
-    assert codes(body(later)) == ["PERSISTED_QUERY_NOT_FOUND"]
+    assert codes(json_of(refused)) == ["PERSISTED_QUERY_HASH_MISMATCH"]
+    assert json_of(refused)["data"] is None
+    assert codes(json_of(later)) == ["PERSISTED_QUERY_NOT_FOUND"]
 
 
 @pytest.mark.parametrize(
@@ -211,7 +211,7 @@ async def test_a_hash_that_does_not_match_its_document_is_refused_and_not_stored
 async def test_a_malformed_persisted_query_is_coded(app_client: httpx.AsyncClient, extension: dict[str, Any]) -> None:
     response = await app_client.post("/graphql", json={"extensions": extension}, headers={"Accept": RESPONSE_MEDIA})
 
-    assert (response.status_code, codes(body(response))) == (400, ["PERSISTED_QUERY_INVALID"])
+    assert (response.status_code, codes(json_of(response))) == (400, ["PERSISTED_QUERY_INVALID"])
 
 
 # --- the trusted manifest and PERSISTED_DOCUMENTS=required -------------------------------------------------------
@@ -248,7 +248,7 @@ async def test_persisted_only_mode_runs_trusted_documents_for_customers_and_any_
         async def post(body: dict[str, Any], token: str | None = None) -> dict[str, Any]:
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             response = await client.post("/graphql", json=body, headers=headers)
-            result: dict[str, Any] = body(response)
+            result: dict[str, Any] = json_of(response)
             return result
 
         by_hash = await post({"extensions": persisted(sha(TRUSTED))})
@@ -276,7 +276,7 @@ async def test_persisted_only_mode_runs_trusted_documents_for_customers_and_any_
 async def test_optional_mode_runs_any_document(app_client: httpx.AsyncClient) -> None:
     response = await app_client.post("/graphql", json={"query": "{ __typename }"})
 
-    assert body(response) == {"data": {"__typename": "Query"}}
+    assert json_of(response) == {"data": {"__typename": "Query"}}
 
 
 async def test_apollo_manifest_format_is_read_and_a_forged_manifest_refuses_to_start(
@@ -292,10 +292,10 @@ async def test_apollo_manifest_format_is_read_and_a_forged_manifest_refuses_to_s
 
     runtime.settings = required_settings(tmp_path, apollo)
     async with client_of(runtime) as client:
-        body = body(await client.post("/graphql", json={"extensions": persisted(sha(TRUSTED))}))
+        answered = json_of(await client.post("/graphql", json={"extensions": persisted(sha(TRUSTED))}))
     runtime.settings = required_settings(tmp_path, forged)
 
-    assert body == {"data": {"__typename": "Query"}}
+    assert answered == {"data": {"__typename": "Query"}}
     with pytest.raises(ValueError, match="does not hash to it"):
         async with client_of(runtime):
             pass
@@ -315,7 +315,7 @@ async def test_a_batch_is_answered_in_order(app_client: httpx.AsyncClient) -> No
     response = await app_client.post("/graphql", json=batch)
 
     assert (response.status_code, media_of(response)) == (200, JSON_MEDIA)
-    first, invalid, node, last = body(response)
+    first, invalid, node, last = json_of(response)
     assert first == {"data": {"first": "Query"}}
     assert codes(invalid) == ["GRAPHQL_VALIDATION_FAILED"]
     assert "node" in node["data"]
@@ -328,15 +328,15 @@ async def test_a_batch_at_the_cap_is_answered_and_one_over_is_a_coded_400(app_cl
     answered = await app_client.post("/graphql", json=at_cap)
     over = await app_client.post("/graphql", json=[*at_cap, {"query": "{ __typename }"}])
 
-    assert body(answered) == [{"data": {f"n{n}": "Query"}} for n in range(MAX_BATCH_OPERATIONS)]
-    assert (over.status_code, media_of(over), codes(body(over))) == (400, JSON_MEDIA, ["BATCH_TOO_LARGE"])
+    assert json_of(answered) == [{"data": {f"n{n}": "Query"}} for n in range(MAX_BATCH_OPERATIONS)]
+    assert (over.status_code, media_of(over), codes(json_of(over))) == (400, JSON_MEDIA, ["BATCH_TOO_LARGE"])
 
 
 @pytest.mark.parametrize("body", [[], [1], [{"query": "{ __typename }"}, "x"]])
 async def test_an_empty_or_malformed_batch_is_a_coded_400(app_client: httpx.AsyncClient, body: list[Any]) -> None:
     response = await app_client.post("/graphql", json=body)
 
-    assert (response.status_code, codes(body(response))) == (400, ["INVALID_REQUEST"])
+    assert (response.status_code, codes(json_of(response))) == (400, ["INVALID_REQUEST"])
 
 
 async def test_each_operation_of_a_batch_is_held_to_the_limits_on_its_own(app_client: httpx.AsyncClient) -> None:
@@ -346,7 +346,7 @@ async def test_each_operation_of_a_batch_is_held_to_the_limits_on_its_own(app_cl
 
     response = await app_client.post("/graphql", json=[{"query": under}, {"query": over}, {"query": under}])
 
-    first, refused, third = body(response)
+    first, refused, third = json_of(response)
     assert "errors" not in first
     assert "errors" not in third
     assert len(first["data"]) == MAX_ALIASES
@@ -366,7 +366,7 @@ async def test_a_batch_runs_persisted_queries(app_client: httpx.AsyncClient) -> 
         ],
     )
 
-    miss, registered, hit = body(response)
+    miss, registered, hit = json_of(response)
     assert codes(miss) == ["PERSISTED_QUERY_NOT_FOUND"]
     assert registered == hit == {"data": {alias: "Query"}}
 
@@ -398,7 +398,7 @@ async def test_persisted_only_mode_holds_over_the_websocket(runtime: Runtime, tm
 
     assert refused["type"] == "error"
     assert [error["extensions"]["code"] for error in refused["payload"]] == ["PERSISTED_DOCUMENT_REQUIRED"]
-    assert (trusted["type"], trusted["payload"]) == ("next", {"data": {"__typename": "Query"}})
+    assert (trusted["type"], answer(trusted["payload"])) == ("next", {"data": {"__typename": "Query"}})
 
 
 async def test_staff_send_any_document_over_the_websocket_in_persisted_only_mode(
@@ -406,7 +406,7 @@ async def test_staff_send_any_document_over_the_websocket_in_persisted_only_mode
 ) -> None:
     untrusted, _ = await over_websocket(runtime, tmp_path, Role.OPERATOR)
 
-    assert (untrusted["type"], untrusted["payload"]) == ("next", {"data": {"untrusted": "Query"}})
+    assert (untrusted["type"], answer(untrusted["payload"])) == ("next", {"data": {"untrusted": "Query"}})
 
 
 @pytest.mark.parametrize(
