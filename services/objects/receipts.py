@@ -6,13 +6,19 @@ organisation) chooses their own delivery and address.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from sqlmodel import select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.objects import AccountLink, ContractLink
 from services.errors import DomainError, ErrorCode
 from services.identity.contacts import normalize_email
 from services.objects.accounts import account_not_found
 from services.platform.runtime import Runtime
+
+LinkT = TypeVar("LinkT", AccountLink, ContractLink)
 
 
 def _address(*, electronic: bool, email: str | None) -> str | None:
@@ -31,27 +37,35 @@ def _address(*, electronic: bool, email: str | None) -> str | None:
     return address
 
 
-async def update_receipt_delivery(
-    runtime: Runtime, *, customer_id: int, account_id: int, electronic: bool, email: str | None
-) -> AccountLink:
-    """Turn electronic receipts on (an email is then required) or off (a given email is kept for next time)."""
+async def _set_receipts(
+    runtime: Runtime,
+    link_query: SelectOfScalar[LinkT],
+    *,
+    not_found: Callable[[], DomainError],
+    electronic: bool,
+    email: str | None,
+) -> LinkT:
+    """Turn electronic receipts on (an email is then required) or off (a given email is kept for next time) on the
+    viewer's own link; no link is the object's not-found error."""
     address = _address(electronic=electronic, email=email)
     async with runtime.db.session() as session:
-        link = (
-            await session.exec(
-                select(AccountLink)
-                .where(AccountLink.customer_id == customer_id, AccountLink.account_id == account_id)
-                .with_for_update()
-            )
-        ).first()
+        link = (await session.exec(link_query.with_for_update())).first()
         if link is None:
-            raise account_not_found()
+            raise not_found()
         link.receipt_electronic = electronic
         if address is not None:
             link.receipt_email = address
         session.add(link)
         await session.commit()
         return link
+
+
+async def update_receipt_delivery(
+    runtime: Runtime, *, customer_id: int, account_id: int, electronic: bool, email: str | None
+) -> AccountLink:
+    """The e-receipt setting of one of the customer's accounts."""
+    query = select(AccountLink).where(AccountLink.customer_id == customer_id, AccountLink.account_id == account_id)
+    return await _set_receipts(runtime, query, not_found=account_not_found, electronic=electronic, email=email)
 
 
 def contract_not_found() -> DomainError:
@@ -62,20 +76,5 @@ async def update_contract_receipts(
     runtime: Runtime, *, customer_id: int, contract_id: int, electronic: bool, email: str | None
 ) -> ContractLink:
     """The same setting for a contract the customer has access to; another's contract is a missing one."""
-    address = _address(electronic=electronic, email=email)
-    async with runtime.db.session() as session:
-        link = (
-            await session.exec(
-                select(ContractLink)
-                .where(ContractLink.customer_id == customer_id, ContractLink.contract_id == contract_id)
-                .with_for_update()
-            )
-        ).first()
-        if link is None:
-            raise contract_not_found()
-        link.receipt_electronic = electronic
-        if address is not None:
-            link.receipt_email = address
-        session.add(link)
-        await session.commit()
-        return link
+    query = select(ContractLink).where(ContractLink.customer_id == customer_id, ContractLink.contract_id == contract_id)
+    return await _set_receipts(runtime, query, not_found=contract_not_found, electronic=electronic, email=email)
