@@ -52,35 +52,34 @@ def python_of(root: Path) -> str:
 
 def start_seconds(env: dict[str, str], root: Path = ROOT) -> tuple[float, float]:
     """Seconds from launch to the first answer, and from Ctrl-C to exit."""
-    port = free_port()
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [python_of(root), "server.py", "--port", str(port)],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}")
-            try:
-                answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=5)
-                if answer.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.02)
-        ready = time.perf_counter() - started
-        stopping = time.perf_counter()
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
-        return ready, time.perf_counter() - stopping
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with tempfile.TemporaryFile() as log:
+        port = free_port()
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [python_of(root), "server.py", "--port", str(port)], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    tail = log.read().decode(errors="replace")[-3000:]
+                    raise RuntimeError(f"server in {root} exited with {process.returncode}:\n{tail}")
+                try:
+                    url = f"http://127.0.0.1:{port}/graphql"
+                    if httpx.post(url, json={"query": "{ __typename }"}, timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.02)
+            ready = time.perf_counter() - started
+            stopping = time.perf_counter()
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
+            return ready, time.perf_counter() - stopping
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 def row(name: str, values: list[float]) -> str:
