@@ -82,7 +82,7 @@ class GraphQLView(GraphQL[Context, None]):
             allowed_origins=runtime.settings.cors_origins,  # the websocket handshake's Origin (CORS covers HTTP)
         )
         self.runtime = runtime
-        self.ws_caps = WebSocketCaps()
+        self.ws_caps = WebSocketCaps(runtime.redis)  # shared by every process through Redis
         # Cursors signed with the server's secret: every worker accepts every worker's cursors.
         set_cursor_secret(runtime.settings.secret_key)
         settings = runtime.settings
@@ -101,9 +101,9 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             await self.run(websocket)
         finally:
-            cap_key = getattr(websocket.state, "ws_cap_key", None)
-            if cap_key is not None:
-                self.ws_caps.close(cap_key)
+            slot = getattr(websocket.state, "ws_cap_slot", None)
+            if slot is not None:
+                await self.ws_caps.release(slot)
             guard_task = getattr(websocket.state, "token_guard", None)
             if guard_task is not None:
                 guard_task.cancel()
@@ -269,22 +269,21 @@ class GraphQLView(GraphQL[Context, None]):
         websocket = context.request
         assert isinstance(websocket, WebSocket)
         if raw is None:
-            self._count_connection(context, websocket, f"ip:{websocket.client.host if websocket.client else '?'}")
+            await self._count_connection(context, websocket, f"ip:{websocket.client.host if websocket.client else '?'}")
             return await super().on_ws_connect(context)
         viewer = self.authenticate(bearer_token(raw))
         if viewer is None:
             raise ConnectionRejectionError()
         if await self.session_revoked(viewer):
             raise ConnectionRejectionError()
-        self._count_connection(context, websocket, str(viewer.session_id))
+        await self._count_connection(context, websocket, str(viewer.session_id))
         context.viewer = viewer
         task = asyncio.create_task(self._close_when_token_ends(websocket, viewer, self.runtime.session_guard))
         websocket.state.token_guard = task
         return await super().on_ws_connect(context)
 
-    def _count_connection(self, context: Context, websocket: WebSocket, key: str) -> None:
-        self.ws_caps.open(key)  # TooManyConnections: closed with 4429
-        websocket.state.ws_cap_key = key
+    async def _count_connection(self, context: Context, websocket: WebSocket, key: str) -> None:
+        websocket.state.ws_cap_slot = await self.ws_caps.open(key)  # TooManyConnections: closed with 4429
         context.ws_cap_key = key
 
     async def session_revoked(self, viewer: Viewer) -> bool:
