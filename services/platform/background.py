@@ -97,6 +97,7 @@ async def _run_ticks(runtime: Runtime, job: Job, wake: Wake | None) -> None:
     while True:
         if wake is not None:
             wake.clear()  # a wake-up during the tick is not lost: the wait below returns at once
+        failed = False
         try:
             done = await job.run_once(runtime)
         except asyncio.CancelledError:
@@ -104,7 +105,7 @@ async def _run_ticks(runtime: Runtime, job: Job, wake: Wake | None) -> None:
         except Exception:
             log.exception("job failed", job=job.name)
             observe_job(job.name, None)
-            done = 0
+            done, failed = 0, True
         else:
             observe_job(job.name, done)
         if done:
@@ -112,4 +113,5 @@ async def _run_ticks(runtime: Runtime, job: Job, wake: Wake | None) -> None:
         if wake is None:
             await asyncio.sleep(job.idle_seconds)
         else:
-            await wake.wait(job.woken_idle_seconds if wake.live else job.idle_seconds)
+            # A failed tick left its work undone (e.g. Redis away for the relay): retried at the short poll.
+            await wake.wait(job.woken_idle_seconds if wake.live and not failed else job.idle_seconds)
