@@ -26,7 +26,7 @@ from services.billing.jobs import close_once
 from services.ereceipts.queue import queue_e_receipts
 from services.errors import DomainError
 from services.events.broker import start_broker, stop_broker
-from services.events.relay import relay_once
+from services.events.relay import listen_for_commits, relay_once
 from services.identity.guard import start_session_guard, stop_session_guard
 from services.identity.limits import sweep_rate_limit_counters
 from services.messaging.delivery import deliver_pending
@@ -47,8 +47,15 @@ BACKGROUND = Background(
     startup=[start_broker, start_session_guard],  # the guard listens for revocations through the broker
     shutdown=[stop_session_guard, stop_broker],
     jobs=[
-        # Polls a partial index (cheap) every 100 ms when idle: events reach subscribers well within a second.
-        Job(name="outbox-relay", run_once=relay_once, idle_seconds=0.1),
+        # Runs when a transaction that wrote events commits (PostgreSQL NOTIFY): events reach every process at once.
+        # Listening, it polls only every 5 s as a fallback; while not (PostgreSQL away), every 100 ms.
+        Job(
+            name="outbox-relay",
+            run_once=relay_once,
+            idle_seconds=0.1,
+            wake=listen_for_commits,
+            woken_idle_seconds=5.0,
+        ),
         Job(name="deliver-messages", run_once=deliver_pending),
         Job(name="reading-processor", run_once=process_once, idle_seconds=0.5),
         Job(name="sweep-rate-limits", run_once=sweep_rate_limit_counters, idle_seconds=300),

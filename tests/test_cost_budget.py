@@ -170,3 +170,51 @@ def test_the_budgets_per_role_are_published_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for role, budget in COST_BUDGETS.items():
         assert f"| {role} | {budget:,} |" in readme
+
+
+# Refused before execution, each charged nothing: (what is sent, its expected code, its expected cost).
+TOO_COMPLEX = "{ " + " ".join(f"a{i}: {CABINET}" for i in range(30)) + " }"
+MISSING_HASH = "0" * 64
+REFUSALS: list[tuple[str, Any, str]] = [
+    ("parse error", {"query": "{ me { "}, "GRAPHQL_PARSE_FAILED"),
+    ("validation error", {"query": "{ noSuchField }"}, "GRAPHQL_VALIDATION_FAILED"),
+    ("cost limit", {"query": TOO_COMPLEX}, "QUERY_TOO_COMPLEX"),
+    (
+        "persisted-query miss",
+        {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": MISSING_HASH}}},
+        "PERSISTED_QUERY_NOT_FOUND",
+    ),
+    ("empty batch", [], "INVALID_REQUEST"),
+    ("body not an object", 42, "INVALID_REQUEST"),
+]
+
+
+async def test_a_request_refused_before_execution_tells_its_cost_and_the_budget_left(runtime: Runtime) -> None:
+    now = runtime.clock.now()
+    token = await token_for(runtime, await create_customer(runtime.db, now=now))
+    limit = COST_BUDGETS["customer"]
+    _, reset_at = window_bounds(now, COST_WINDOW)
+
+    async with client_from(runtime, "10.0.0.2") as client:
+        spent = (await ask(client, "{ me { phone } }", token)).json()["extensions"]["cost"]["requested"]
+        answers = {
+            name: await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
+            for name, body, _ in REFUSALS
+        }
+        after = (await ask(client, "{ me { phone } }", token)).json()["extensions"]["cost"]
+
+    for name, _, code in REFUSALS:
+        response = answers[name]
+        report = response.json()["extensions"]["cost"]
+        assert codes(response.json())[:1] == [code], name
+        if name != "cost limit":  # what the cost limit counted, below; nothing was counted for the others
+            assert report["requested"] == 0, name
+        assert (report["limit"], report["remaining"], report["resetAt"]) == (
+            limit,
+            limit - spent,
+            reset_at.isoformat(),
+        ), name
+        assert response.headers["x-ratelimit-remaining"] == str(limit - spent), name
+        assert response.headers["x-cost"] == str(report["requested"]), name
+    assert answers["cost limit"].json()["extensions"]["cost"]["requested"] > 50_000
+    assert after["remaining"] == limit - 2 * spent  # the refusals were charged nothing

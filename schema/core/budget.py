@@ -5,6 +5,10 @@ Charged after validation, on every execution: a document the validation cache al
 time. Over budget, nothing runs: `RATE_LIMITED` with the seconds to wait (HTTP 429 with Retry-After). Subscriptions
 are bounded by the websocket caps instead. If the limiter cannot be reached (PostgreSQL away while Redis is too),
 the request is served uncharged: the outage answers 503 wherever the request needs the database anyway.
+
+A request refused before execution (a parse or validation error, the cost limit, a persisted-query miss, a batch or
+body refusal) is charged nothing, and still told its cost (0, or what the cost limit counted) and the budget left:
+`uncharged_report`.
 """
 
 from __future__ import annotations
@@ -22,8 +26,12 @@ from strawberry.types.graphql import OperationType
 
 from models.enums import Role
 from schema.core.cost import selected_operation_cost
-from services.identity.cost_budget import BudgetRole, CostCharge, budget_key, charge_cost
+from services.auth_tokens import Viewer
+from services.identity.cost_budget import COST_BUDGETS, COST_WINDOW, BudgetRole, CostCharge, budget_key, charge_cost
+from services.identity.limits import window_bounds
+from services.integrations.service_tokens import ServicePrincipal
 from services.platform.database import database_unavailable
+from services.platform.runtime import Runtime
 
 log = structlog.get_logger("graphql")
 
@@ -52,16 +60,7 @@ class CostBudget(SchemaExtension):
         ):
             yield
             return
-        viewer = context.viewer
-        service = context.service
-        role: BudgetRole = (
-            _ROLES[viewer.role] if viewer is not None else "service" if service is not None else "anonymous"
-        )
-        key = budget_key(
-            customer_id=viewer.customer_id if viewer is not None else None,
-            service_token_id=service.token_id if service is not None else None,
-            client_ip=context.client_ip,
-        )
+        key, role = _whose(context.viewer, context.service, context.client_ip)
         cost = selected_operation_cost(execution.schema._schema, document, execution._provided_operation_name)
         now = runtime.clock.now()
         try:
@@ -75,10 +74,7 @@ class CostBudget(SchemaExtension):
         response = context.response
         retry_after = charge.retry_after(now=now)
         if isinstance(response, Response):
-            response.headers["X-Cost"] = str(charge.requested)
-            response.headers["X-RateLimit-Limit"] = str(charge.limit)
-            response.headers["X-RateLimit-Remaining"] = str(charge.remaining)
-            response.headers["X-RateLimit-Reset"] = str(int(charge.reset_at.timestamp()))
+            set_cost_headers(response, charge)
             if charge.refused:
                 response.status_code = 429
                 response.headers["Retry-After"] = str(retry_after)
@@ -97,13 +93,57 @@ class CostBudget(SchemaExtension):
 
     def get_results(self) -> dict[str, Any]:
         charge = self.charge
-        if charge is None:
-            return {}
-        return {
-            "cost": {
-                "requested": charge.requested,
-                "limit": charge.limit,
-                "remaining": charge.remaining,
-                "resetAt": charge.reset_at.isoformat(),
-            }
-        }
+        return {} if charge is None else {"cost": cost_extension(charge)}
+
+
+def _whose(viewer: Viewer | None, service: ServicePrincipal | None, client_ip: str) -> tuple[str, BudgetRole]:
+    """Whose budget a request spends, and that budget's role."""
+    role: BudgetRole = _ROLES[viewer.role] if viewer is not None else "service" if service is not None else "anonymous"
+    key = budget_key(
+        customer_id=viewer.customer_id if viewer is not None else None,
+        service_token_id=service.token_id if service is not None else None,
+        client_ip=client_ip,
+    )
+    return key, role
+
+
+def cost_extension(charge: CostCharge) -> dict[str, Any]:
+    """`extensions.cost` of a response."""
+    return {
+        "requested": charge.requested,
+        "limit": charge.limit,
+        "remaining": charge.remaining,
+        "resetAt": charge.reset_at.isoformat(),
+    }
+
+
+def set_cost_headers(response: Response, charge: CostCharge) -> None:
+    response.headers["X-Cost"] = str(charge.requested)
+    response.headers["X-RateLimit-Limit"] = str(charge.limit)
+    response.headers["X-RateLimit-Remaining"] = str(charge.remaining)
+    response.headers["X-RateLimit-Reset"] = str(int(charge.reset_at.timestamp()))
+
+
+async def uncharged_report(
+    runtime: Runtime,
+    *,
+    viewer: Viewer | None,
+    service: ServicePrincipal | None,
+    client_ip: str,
+    requested: int,
+) -> CostCharge | None:
+    """The cost report of a request refused before execution: charged nothing, the budget left as it is. None when
+    the budget is off or the limiter cannot be reached."""
+    if not runtime.settings.cost_budget:
+        return None
+    key, role = _whose(viewer, service, client_ip)
+    now = runtime.clock.now()
+    try:
+        spent = await runtime.rate_limiter.count(key, window=COST_WINDOW, now=now)
+    except Exception as error:
+        if not (isinstance(error, RedisError) or database_unavailable(error)):
+            raise
+        return None
+    limit = COST_BUDGETS[role]
+    _, reset_at = window_bounds(now, COST_WINDOW)
+    return CostCharge(requested, limit, max(limit - spent, 0), reset_at, refused=False)

@@ -140,6 +140,6 @@ class QueryCostRule(ValidationRule):
                 GraphQLError(
                     f"Запрос слишком велик: до {cost} объектов при пределе {MAX_COST}; уменьшите first или вложенность",
                     node,
-                    extensions={"code": "QUERY_TOO_COMPLEX"},
+                    extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost},
                 )
             )

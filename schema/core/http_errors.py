@@ -68,7 +68,9 @@ def response_media(accept: str | None) -> str:
     return best
 
 
-def coded_http_error(status: int, reason: str, *, media: str = JSON_MEDIA) -> Response:
+def coded_http_error(
+    status: int, reason: str, *, media: str = JSON_MEDIA, extensions: dict[str, Any] | None = None
+) -> Response:
     """The JSON answer to an HTTP-level refusal of strawberry's (status and reason as it gave them)."""
     known = _HTTP_REFUSALS.get(reason)
     headers: dict[str, str] = {}
@@ -82,13 +84,22 @@ def coded_http_error(status: int, reason: str, *, media: str = JSON_MEDIA) -> Re
         code, message = "OPERATION_RESOLUTION_FAILURE", "Не удалось выбрать операцию: укажите operationName"
     else:
         code, message = "BAD_REQUEST", "Неверный запрос"
-    return coded_response(status, code, message, headers=headers, media=media)
+    return coded_response(status, code, message, headers=headers, media=media, extensions=extensions)
 
 
 def coded_response(
-    status: int, code: str, message: str, *, headers: dict[str, str] | None = None, media: str = JSON_MEDIA
+    status: int,
+    code: str,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+    media: str = JSON_MEDIA,
+    extensions: dict[str, Any] | None = None,
 ) -> Response:
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    answer: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    if extensions:
+        answer["extensions"] = extensions
+    body = orjson.dumps(answer)
     return Response(body, status_code=status, media_type=media, headers=headers)
 
 

@@ -21,6 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from schema.core.budget import cost_extension, set_cost_headers, uncharged_report
 from schema.core.context import Context
 from schema.core.graphiql import graphiql_html
 from schema.core.http_errors import (
@@ -58,6 +59,15 @@ log = structlog.get_logger("websocket")
 _media: ContextVar[str] = ContextVar("graphql_response_media", default=JSON_MEDIA)
 
 
+def _counted_cost(result: ExecutionResult) -> int:
+    """What the cost limit counted for a document it refused (else 0: nothing was counted or run)."""
+    for error in result.errors or ():
+        cost = (error.extensions or {}).get("cost")
+        if isinstance(cost, int):
+            return cost
+    return 0
+
+
 def bearer_token(value: object) -> str | None:
     if not isinstance(value, str):
         return None
@@ -82,7 +92,7 @@ class GraphQLView(GraphQL[Context, None]):
             allowed_origins=runtime.settings.cors_origins,  # the websocket handshake's Origin (CORS covers HTTP)
         )
         self.runtime = runtime
-        self.ws_caps = WebSocketCaps()
+        self.ws_caps = WebSocketCaps(runtime.redis)  # shared by every process through Redis
         # Cursors signed with the server's secret: every worker accepts every worker's cursors.
         set_cursor_secret(runtime.settings.secret_key)
         settings = runtime.settings
@@ -101,9 +111,9 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             await self.run(websocket)
         finally:
-            cap_key = getattr(websocket.state, "ws_cap_key", None)
-            if cap_key is not None:
-                self.ws_caps.close(cap_key)
+            slot = getattr(websocket.state, "ws_cap_slot", None)
+            if slot is not None:
+                await self.ws_caps.release(slot)
             guard_task = getattr(websocket.state, "token_guard", None)
             if guard_task is not None:
                 guard_task.cancel()
@@ -116,7 +126,7 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except HTTPException as refused:
-            response = coded_http_error(refused.status_code, refused.reason, media=media)
+            response = await self._refusal_with_cost(request, refused, media)
         except StarletteHTTPException as refused:  # Starlette's own, e.g. a multipart body it cannot parse
             response = coded_http_error(refused.status_code, "Unable to parse the multipart body", media=media)
         except Exception as error:
@@ -130,6 +140,27 @@ class GraphQLView(GraphQL[Context, None]):
                 media=media,
             )
         await response(scope, receive, send)
+
+    async def _refusal_with_cost(self, request: Request, refused: HTTPException, media: str) -> Response:
+        """An HTTP-level refusal (a body that is not an operation, a batch refused): cost 0, and the budget left."""
+        try:
+            context = await self.get_context(request, Response())
+            charge = await uncharged_report(
+                self.runtime,
+                viewer=context.viewer,
+                service=context.service,
+                client_ip=context.client_ip,
+                requested=0,
+            )
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            charge = None
+        extensions = {"cost": cost_extension(charge)} if charge is not None else None
+        response = coded_http_error(refused.status_code, refused.reason, media=media, extensions=extensions)
+        if charge is not None:
+            set_cost_headers(response, charge)
+        return response
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         """A batch (Apollo's batch link: a JSON array) runs its operations one after another, in order, each through
@@ -163,14 +194,14 @@ class GraphQLView(GraphQL[Context, None]):
                 may_send_documents=context.service is not None or (viewer is not None and viewer.is_staff),
             )
         except PersistedRefusal as refused:
-            return PreExecutionError(
+            miss = PreExecutionError(
                 data=None, errors=[GraphQLError(refused.message, extensions={"code": refused.code})]
             )
+            return await self._with_cost_report(context, miss)
         try:
             async with asyncio.timeout(EXECUTION_BUDGET_SECONDS):
                 result: ExecutionResult = await super().execute_single(*args, **kwargs)
-                return result
-        except TimeoutError:
+        except TimeoutError:  # charged when it began (its report went with the execution)
             return ExecutionResult(
                 data=None,
                 errors=[
@@ -180,6 +211,25 @@ class GraphQLView(GraphQL[Context, None]):
                     )
                 ],
             )
+        return await self._with_cost_report(context, result)
+
+    async def _with_cost_report(self, context: Context, result: ExecutionResult) -> ExecutionResult:
+        """A result refused before execution (a parse or validation error, the cost limit, a persisted-query miss)
+        carries no charge's report: it gets its cost, charged nothing, and the budget left."""
+        if "cost" in (result.extensions or {}):
+            return result
+        charge = await uncharged_report(
+            self.runtime,
+            viewer=context.viewer,
+            service=context.service,
+            client_ip=context.client_ip,
+            requested=_counted_cost(result),
+        )
+        if charge is not None:
+            result.extensions = {**(result.extensions or {}), "cost": cost_extension(charge)}
+            if isinstance(context.response, Response):
+                set_cost_headers(context.response, charge)
+        return result
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL from the server's own assets, the sign-in helper and the example tabs (schema/core/graphiql.py)."""
@@ -269,22 +319,21 @@ class GraphQLView(GraphQL[Context, None]):
         websocket = context.request
         assert isinstance(websocket, WebSocket)
         if raw is None:
-            self._count_connection(context, websocket, f"ip:{websocket.client.host if websocket.client else '?'}")
+            await self._count_connection(context, websocket, f"ip:{websocket.client.host if websocket.client else '?'}")
             return await super().on_ws_connect(context)
         viewer = self.authenticate(bearer_token(raw))
         if viewer is None:
             raise ConnectionRejectionError()
         if await self.session_revoked(viewer):
             raise ConnectionRejectionError()
-        self._count_connection(context, websocket, str(viewer.session_id))
+        await self._count_connection(context, websocket, str(viewer.session_id))
         context.viewer = viewer
         task = asyncio.create_task(self._close_when_token_ends(websocket, viewer, self.runtime.session_guard))
         websocket.state.token_guard = task
         return await super().on_ws_connect(context)
 
-    def _count_connection(self, context: Context, websocket: WebSocket, key: str) -> None:
-        self.ws_caps.open(key)  # TooManyConnections: closed with 4429
-        websocket.state.ws_cap_key = key
+    async def _count_connection(self, context: Context, websocket: WebSocket, key: str) -> None:
+        websocket.state.ws_cap_slot = await self.ws_caps.open(key)  # TooManyConnections: closed with 4429
         context.ws_cap_key = key
 
     async def session_revoked(self, viewer: Viewer) -> bool:

@@ -1,5 +1,5 @@
 """Caps on websockets (issue 13: one token opened 50 sockets × 100 subscriptions, all accepted, and stalled the
-server). Counted per process: each worker holds its own sockets.
+server). Counted across processes in Redis, so that WORKERS=2 does not double them:
 
 - `MAX_CONNECTIONS_PER_TOKEN` sockets per session (per client address when anonymous): the next `connection_init`
   is closed with 4429, the protocol's "too many" code;
@@ -7,20 +7,36 @@ server). Counted per process: each worker holds its own sockets.
   sockets: the next `subscribe` gets the protocol's `error` message with `extensions.code` TOO_MANY_SUBSCRIPTIONS;
 - `connection_init` must come within `CONNECTION_INIT_TIMEOUT` (else 4408), and a message may be at most
   `MAX_MESSAGE_BYTES` (uvicorn's `ws_max_size`: a bigger frame closes the socket with 1009).
+
+Each socket and subscription holds a slot: a member of a Redis sorted set per key whose score is when its lease ends.
+The process renews its slots' leases every `renew_seconds`; a process that dies without closing its sockets stops
+renewing, and its slots lapse after `lease_seconds`. Taking a slot drops the lapsed ones and checks the cap in one
+script. While Redis cannot be reached, each process counts its own sockets (as before), and says so once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import structlog
 from graphql import GraphQLError
+from redis.exceptions import RedisError
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from schema.core.persisted import PersistedRefusal
 from services.platform.bootstrap import WS_MAX_MESSAGE_BYTES
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+log = structlog.get_logger("websocket")
 
 MAX_CONNECTIONS_PER_TOKEN = 10
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
@@ -28,37 +44,152 @@ MAX_SUBSCRIPTIONS_PER_TOKEN = 50
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
 MAX_MESSAGE_BYTES = WS_MAX_MESSAGE_BYTES
 CLOSE_TOO_MANY = 4429
+LEASE_SECONDS = 60.0
+RENEW_SECONDS = 20.0
+
+# KEYS[1] the key's slots; ARGV: now, the cap, the new member, its lease's end, the key's expiry (ms). 1 if taken.
+_TAKE_SLOT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+    return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
 
 
 class TooManyConnections(ConnectionRejectionError):
     """Raised by `on_ws_connect`; the handler closes with 4429 instead of 4403."""
 
 
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One socket's or subscription's place under its key's cap."""
+
+    set_key: str  # the Redis sorted set, or the local counter's key
+    member: str
+    shared: bool  # held in Redis (else in this process's counter, Redis being away)
+
+
 class WebSocketCaps:
-    """The process's counts of sockets and subscriptions per key (a session id, or `ip:<address>`)."""
+    """Sockets and subscriptions per key (a session id, or `ip:<address>`): in Redis when configured, else counted
+    by this process alone."""
 
-    def __init__(self) -> None:
-        self.connections: Counter[str] = Counter()
-        self.subscriptions: Counter[str] = Counter()
+    def __init__(
+        self,
+        redis: Redis | None = None,
+        *,
+        lease_seconds: float = LEASE_SECONDS,
+        renew_seconds: float = RENEW_SECONDS,
+    ) -> None:
+        self.redis = redis
+        self.lease_seconds = lease_seconds
+        self.renew_seconds = renew_seconds
+        self.local: Counter[str] = Counter()
+        self._held: set[Slot] = set()  # shared slots whose leases this process renews
+        self._renewal: asyncio.Task[None] | None = None
+        self._redis_away = False
+        self._releases: set[asyncio.Task[None]] = set()
 
-    def open(self, key: str) -> None:
-        if self.connections[key] >= MAX_CONNECTIONS_PER_TOKEN:
+    async def open(self, key: str) -> Slot:
+        """A socket's slot; `TooManyConnections` when the key has its cap of sockets."""
+        slot = await self._take(f"lk:ws:connections:{key}", MAX_CONNECTIONS_PER_TOKEN)
+        if slot is None:
             raise TooManyConnections()
-        self.connections[key] += 1
+        return slot
 
-    def close(self, key: str) -> None:
-        self.connections[key] -= 1
-        if self.connections[key] <= 0:
-            del self.connections[key]
+    async def add_subscription(self, key: str) -> Slot | None:
+        """A subscription's slot, or None when the key has its cap of subscriptions."""
+        return await self._take(f"lk:ws:subscriptions:{key}", MAX_SUBSCRIPTIONS_PER_TOKEN)
 
-    def subscription_ended(self, key: str) -> None:
-        self.subscriptions[key] -= 1
-        if self.subscriptions[key] <= 0:
-            del self.subscriptions[key]
+    async def release(self, slot: Slot) -> None:
+        if not slot.shared:
+            self.local[slot.set_key] -= 1
+            if self.local[slot.set_key] <= 0:
+                del self.local[slot.set_key]
+            return
+        self._held.discard(slot)
+        assert self.redis is not None
+        try:
+            await self.redis.zrem(slot.set_key, slot.member)
+        except RedisError as error:  # its lease lapses instead
+            self._note_redis_away(error)
+
+    def release_soon(self, slot: Slot) -> None:
+        """`release` from synchronous code (strawberry's `forget_id`)."""
+        task = asyncio.create_task(self.release(slot))
+        self._releases.add(task)
+        task.add_done_callback(self._releases.discard)
+
+    async def _take(self, set_key: str, cap: int) -> Slot | None:
+        member = uuid.uuid4().hex
+        if self.redis is not None:
+            now = time.time()
+            try:
+                taken = await self.redis.eval(  # type: ignore[misc]
+                    _TAKE_SLOT,
+                    1,
+                    set_key,
+                    str(now),
+                    str(cap),
+                    member,
+                    str(now + self.lease_seconds),
+                    str(int(self.lease_seconds * 1000)),
+                )
+            except RedisError as error:
+                self._note_redis_away(error)
+            else:
+                self._note_redis_back()
+                if not taken:
+                    return None
+                slot = Slot(set_key, member, shared=True)
+                self._held.add(slot)
+                self._renew_in_background()
+                return slot
+        if self.local[set_key] >= cap:
+            return None
+        self.local[set_key] += 1
+        return Slot(set_key, member, shared=False)
+
+    def _renew_in_background(self) -> None:
+        if self._renewal is None or self._renewal.done():
+            self._renewal = asyncio.create_task(self._renew_while_held(), name="ws-caps-renewal")
+
+    async def _renew_while_held(self) -> None:
+        """Every `renew_seconds`, extend the leases of this process's slots; ends when it holds none."""
+        while self._held:
+            await asyncio.sleep(self.renew_seconds)
+            assert self.redis is not None
+            until = time.time() + self.lease_seconds
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for slot in list(self._held):
+                        pipe.zadd(slot.set_key, {slot.member: until}, xx=True)
+                        pipe.pexpire(slot.set_key, int(self.lease_seconds * 1000))
+                    await pipe.execute()
+            except RedisError as error:
+                self._note_redis_away(error)
+
+    def _note_redis_away(self, error: Exception) -> None:
+        if not self._redis_away:
+            self._redis_away = True
+            log.warning(
+                "websocket caps counted per process: Redis unreachable", error=f"{type(error).__name__}: {error}"
+            )
+
+    def _note_redis_back(self) -> None:
+        if self._redis_away:
+            self._redis_away = False
+            log.info("websocket caps counted in Redis again")
 
 
 class CappedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     """strawberry's graphql-transport-ws handler with the caps above."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._slots: dict[str, Slot] = {}  # the subscription slots of this socket's operations
 
     @property
     def _caps(self) -> WebSocketCaps:
@@ -110,27 +241,34 @@ class CappedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                 await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
                 return
         key = self._key
-        new = self.connection_acknowledged and message["id"] not in self.operations
-        if new and (
-            len(self.operations) >= MAX_SUBSCRIPTIONS_PER_CONNECTION
-            or (key is not None and self._caps.subscriptions[key] >= MAX_SUBSCRIPTIONS_PER_TOKEN)
-        ):
-            error = GraphQLError(
-                "Слишком много подписок: закройте ненужные",
-                extensions={"code": "TOO_MANY_SUBSCRIPTIONS"},
-            )
-            await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
-            return
+        operation_id = message["id"]
+        new = self.connection_acknowledged and operation_id not in self.operations
+        slot: Slot | None = None
+        if new:
+            if len(self.operations) < MAX_SUBSCRIPTIONS_PER_CONNECTION:
+                slot = await self._caps.add_subscription(key) if key is not None else None
+            if len(self.operations) >= MAX_SUBSCRIPTIONS_PER_CONNECTION or (key is not None and slot is None):
+                error = GraphQLError(
+                    "Слишком много подписок: закройте ненужные",
+                    extensions={"code": "TOO_MANY_SUBSCRIPTIONS"},
+                )
+                await self.send_message({"id": operation_id, "type": "error", "payload": [error.formatted]})
+                return
         await super().handle_subscribe(message)
-        if new and key is not None and message["id"] in self.operations:
-            self._caps.subscriptions[key] += 1
+        if slot is not None:
+            if operation_id in self.operations:
+                self._slots[operation_id] = slot
+            else:
+                await self._caps.release(slot)
 
     def forget_id(self, id: str) -> None:
-        if id in self.operations and self._key is not None:
-            self._caps.subscription_ended(self._key)
+        slot = self._slots.pop(id, None)
+        if slot is not None:
+            self._caps.release_soon(slot)
         super().forget_id(id)
 
     async def cleanup_operation(self, operation_id: str) -> None:
-        if operation_id in self.operations and self._key is not None:
-            self._caps.subscription_ended(self._key)
+        slot = self._slots.pop(operation_id, None)
+        if slot is not None:
+            await self._caps.release(slot)
         await super().cleanup_operation(operation_id)

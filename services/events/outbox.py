@@ -9,9 +9,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import OutboxEvent
 from services.events.kinds import DomainEvent
 
+# The outbox's trigger NOTIFYs this PostgreSQL channel from every transaction that writes events (delivered on commit,
+# to every process); the relays LISTEN on it (migrations/versions/events_0003_outbox_notify.py).
+OUTBOX_NOTIFY_CHANNEL = "outbox_event"
+
 
 def record_event(session: AsyncSession, event: DomainEvent, *, now: datetime) -> OutboxEvent:
-    """Add an event to the caller's unit of work; it is published only if that unit commits."""
+    """Add an event to the caller's unit of work; it is published only if that unit commits (the table's trigger
+    wakes the relays then)."""
     channels = event.channels()
     if not channels:
         raise ValueError("an event needs at least one channel")

@@ -7,6 +7,10 @@ Two steps, each under an advisory lock of its own:
    marks it published. Live subscribers thus see positions in order, whichever process numbered them.
 A publish that fails leaves the events unpublished for the next run (at least once; subscribers drop an event id
 they have already seen, and a position they have already passed).
+
+A relay runs when a transaction that wrote events commits: the outbox's trigger NOTIFYs `OUTBOX_NOTIFY_CHANNEL`,
+which `listen_for_commits` hears on a connection of its own (revocations must reach every process within 100 ms;
+issue 13). Its idle poll is only a fallback.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import sqlalchemy as sa
 
 from services.events.broker import Broker
 from services.events.envelope import COLUMNS, Event
+from services.events.outbox import OUTBOX_NOTIFY_CHANNEL
 from services.platform.database import run
+from services.platform.listener import PostgresListener
 from services.platform.runtime import Runtime
 
 POSITION_LOCK_KEY = 7_201_002
@@ -67,3 +73,9 @@ async def relay_once(runtime: Runtime, broker: Broker | None = None) -> int:
             await run(session, _MARK_PUBLISHED, {"now": runtime.clock.now(), "ids": [event.id for event in events]})
         await session.commit()
     return len(events)
+
+
+def listen_for_commits(runtime: Runtime) -> PostgresListener:
+    """The relay job's wake: a notification from each commit that wrote events (see the module's note)."""
+    dsn = runtime.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return PostgresListener(dsn, OUTBOX_NOTIFY_CHANNEL)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 
@@ -22,11 +23,27 @@ log = structlog.get_logger("background")
 Hook = Callable[[Runtime], Awaitable[None]]
 
 
+class Wake(Protocol):
+    """Tells an idle job there is work before its pause ends (`services.platform.listener.PostgresListener`)."""
+
+    @property
+    def live(self) -> bool: ...  # whether it can tell now; while not, the job polls every `idle_seconds`
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def clear(self) -> None: ...  # before a tick: a wake-up during the tick makes the next wait return at once
+    async def wait(self, timeout: float) -> None: ...
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
     run_once: Callable[[Runtime], Awaitable[int]]
     idle_seconds: float = 0.5  # how long to wait after a tick that found nothing to do
+    # Wakes the job when there is work (e.g. a PostgreSQL notification); while it is live, the idle pause is
+    # `woken_idle_seconds` instead, a fallback poll.
+    wake: Callable[[Runtime], Wake] | None = None
+    woken_idle_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -63,9 +80,24 @@ class Background:
 
 
 async def run_job_forever(runtime: Runtime, job: Job) -> None:
+    wake = job.wake(runtime) if job.wake is not None else None
+    if wake is None:
+        await _run_ticks(runtime, job, None)
+        return
+    await wake.start()
+    try:
+        await _run_ticks(runtime, job, wake)
+    finally:
+        await wake.stop()
+
+
+async def _run_ticks(runtime: Runtime, job: Job, wake: Wake | None) -> None:
     from services.platform.observability import observe_job
 
     while True:
+        if wake is not None:
+            wake.clear()  # a wake-up during the tick is not lost: the wait below returns at once
+        failed = False
         try:
             done = await job.run_once(runtime)
         except asyncio.CancelledError:
@@ -73,8 +105,13 @@ async def run_job_forever(runtime: Runtime, job: Job) -> None:
         except Exception:
             log.exception("job failed", job=job.name)
             observe_job(job.name, None)
-            done = 0
+            done, failed = 0, True
         else:
             observe_job(job.name, done)
-        if not done:
+        if done:
+            continue
+        if wake is None:
             await asyncio.sleep(job.idle_seconds)
+        else:
+            # A failed tick left its work undone (e.g. Redis away for the relay): retried at the short poll.
+            await wake.wait(job.woken_idle_seconds if wake.live and not failed else job.idle_seconds)

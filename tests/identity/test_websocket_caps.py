@@ -4,6 +4,10 @@ subscriptions per socket and per token are capped, refusals use graphql-transpor
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
+
+import httpx
+import pytest
 
 from schema.core.ws_caps import (
     CLOSE_TOO_MANY,
@@ -18,6 +22,7 @@ from tests.support.graphql import GraphQLClient
 from tests.support.identity import token_for
 
 SUBSCRIPTION = "subscription { readingStatusChanged { eventId } }"
+CONNECTION_INIT_TIMEOUT_CODE = 4408  # graphql-transport-ws: "Connection initialisation timeout"
 
 
 async def test_one_token_gets_at_most_the_cap_of_sockets(
@@ -75,3 +80,17 @@ def test_cursors_signed_by_one_worker_are_read_by_another_with_the_same_secret()
     set_cursor_secret("secret-of-the-deployment-0123456789abcdef")  # another worker, same SECRET_KEY
 
     assert decode_cursor(cursor) == [3, "2026-11-01"]
+
+
+async def test_a_socket_that_sends_no_connection_init_in_time_is_closed_with_4408(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from schema.core import view
+    from server import create_app
+
+    monkeypatch.setattr(view, "CONNECTION_INIT_TIMEOUT", timedelta(seconds=0.2))  # 10 s in production
+    app = create_app(runtime, run_background=False)
+    async with GraphQLClient(httpx.AsyncClient(), app=app).websocket(init=False) as silent:
+        code = await silent.close_code(timeout=10)
+
+    assert code == CONNECTION_INIT_TIMEOUT_CODE
