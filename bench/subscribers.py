@@ -295,6 +295,7 @@ async def run_case(*, label: str, root: Path, n: int, args: argparse.Namespace, 
                 "SECRET_KEY": SECRET_KEY,
                 "DATA_DIR": str(Path(tmp) / "data"),
                 "LOG_LEVEL": "WARNING",
+                "LOG_FORMAT": "json",  # as in production: a traceback is a string, not a rich rendering with locals
                 "WORKERS": "1",
                 **dict(item.split("=", 1) for item in args.server_env),
             }
