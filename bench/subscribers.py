@@ -7,7 +7,7 @@ uv run bench/subscribers.py [--subscribers 1000,2000,5000] [--events 100] [--rat
 
 For each checkout in `--roots` (interleaved: for each size, every root in turn) and each size N:
 - a fresh database `lk_bench_subs_<n>_<label>_<random>` (migrated, demo data; dropped at the end) and the Redis
-  database of `--redis-url` (flushed first); two `server.py` processes of that checkout (WORKERS=1 each, ports of
+  database of `--redis-url`; two `server.py` processes of that checkout (WORKERS=1 each, ports of
   their own): A holds the subscribers, B takes the mutations;
 - N/10 customers, each with 2 sessions of 5 sockets (the caps of schema/core/ws_caps.py: 10 sockets and 50
   subscriptions per session), one `appealMessageAdded` subscription per socket (the customer's channel: messages
@@ -52,7 +52,6 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 import psutil  # noqa: E402
-import redis.asyncio as aioredis  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 from websockets.typing import Subprotocol  # noqa: E402
 
@@ -276,8 +275,6 @@ async def run_case(*, label: str, root: Path, n: int, args: argparse.Namespace, 
     await _admin(args.database_url, f'CREATE DATABASE "{name}"')
     url = _admin_dsn(args.database_url, name)
     db = Database.from_url(url, pool_size=4)
-    redis = aioredis.from_url(args.redis_url)
-    await redis.flushdb()
     processes: list[asyncio.subprocess.Process] = []
     tasks: list[asyncio.Task[None]] = []
     sockets: list[Socket] = []
@@ -449,7 +446,6 @@ async def run_case(*, label: str, root: Path, n: int, args: argparse.Namespace, 
                 process.kill()
                 await process.wait()
         await db.dispose()
-        await redis.aclose()
         await _admin(args.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return row
 

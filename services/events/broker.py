@@ -147,7 +147,15 @@ class InProcessBroker(_SubscribeMixin):
 
 def make_broker(redis: Any | None) -> Broker:
     """The process's broker (`Runtime.broker`): Redis pub/sub when Redis is configured, else in-process."""
-    return RedisBroker(redis) if redis is not None else InProcessBroker()
+    return RedisBroker(redis, channel=events_channel(redis)) if redis is not None else InProcessBroker()
+
+
+def events_channel(redis: Any) -> str:
+    """The pub/sub channel of the deployment using this Redis database. Pub/sub channels are shared by every
+    database of a Redis server: deployments on other database numbers (a staging next to production, several
+    checkouts on one machine) must not hear each other's events, whose positions belong to another outbox."""
+    db = int(redis.connection_pool.connection_kwargs.get("db", 0))
+    return "lk:events" if db == 0 else f"lk:events:{db}"
 
 
 async def start_broker(runtime: Runtime) -> None:

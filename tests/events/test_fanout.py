@@ -15,7 +15,7 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.events.broker import RedisBroker
+from services.events.broker import RedisBroker, make_broker
 from services.events.envelope import Event
 from services.events.relay import relay_once
 from services.events.stream import event_stream
@@ -195,3 +195,15 @@ async def test_waiting_sockets_sessions_are_checked_together_not_one_by_one(
         for task in waiting:
             task.cancel()
         await guard.stop()
+
+
+def test_each_redis_database_has_its_own_events_channel() -> None:
+    # Pub/sub channels are shared by every database of a Redis server: another deployment (or checkout) on another
+    # database number must not feed this one's subscribers positions of another outbox.
+    def channel_of(url: str) -> str:
+        broker = make_broker(aioredis.from_url(url))
+        assert isinstance(broker, RedisBroker)
+        return broker.channel
+
+    assert channel_of("redis://127.0.0.1:6379/0") == channel_of("redis://127.0.0.1:6379") == "lk:events"
+    assert channel_of("redis://127.0.0.1:6379/13") == "lk:events:13"
