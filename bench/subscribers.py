@@ -346,6 +346,7 @@ async def run_case(*, label: str, root: Path, n: int, args: argparse.Namespace, 
                 )
                 idle_row.rss = (_rss_mb(servers[0]), _rss_mb(servers[1]))
                 baseline[label] = idle_row
+                print(table([], {label: idle_row}).splitlines()[-1], flush=True)
 
             # Connect.
             deliveries = Deliveries()
