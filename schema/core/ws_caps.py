@@ -20,6 +20,7 @@ import asyncio
 import time
 import uuid
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -59,8 +60,17 @@ return 1
 """
 
 
+# Set when this socket's `connection_init` was refused for the count: `on_ws_connect` runs in the handler's own task, so
+# the flag reaches the handler's close without touching the view, which every socket shares.
+_refused_for_count: ContextVar[bool] = ContextVar("ws_refused_for_count", default=False)
+
+
 class TooManyConnections(ConnectionRejectionError):
     """Raised by `on_ws_connect`; the handler closes with 4429 instead of 4403."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _refused_for_count.set(True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,28 +212,19 @@ class CappedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
 
     async def handle_connection_init(self, message: Any) -> None:
         original_close = self.websocket.close
-        refused_for_count = False
+        flag = _refused_for_count.set(False)
 
         async def close(code: int, reason: str) -> None:
-            await original_close(CLOSE_TOO_MANY if refused_for_count else code, reason)
+            await original_close(CLOSE_TOO_MANY if _refused_for_count.get() else code, reason)
 
-        on_connect = self.view.on_ws_connect
-
-        async def counted_connect(context: Any) -> Any:
-            nonlocal refused_for_count
-            try:
-                return await on_connect(context)
-            except TooManyConnections:
-                refused_for_count = True
-                raise
-
+        # Only this socket's adapter is patched: sockets initialising at the same time must not see each other's
+        # wrappers (a patched shared view broke concurrent connects, issue 15).
         self.websocket.close = close  # type: ignore[method-assign]
-        self.view.on_ws_connect = counted_connect  # type: ignore[method-assign]
         try:
             await super().handle_connection_init(message)
         finally:
             self.websocket.close = original_close  # type: ignore[method-assign]
-            del self.view.on_ws_connect  # back to the class's method
+            _refused_for_count.reset(flag)
 
     async def handle_subscribe(self, message: Any) -> None:
         if self.connection_acknowledged and isinstance(message.get("payload"), dict):

@@ -49,6 +49,16 @@ class LiveSubscription:
 class LocalFanout:
     def __init__(self) -> None:
         self._by_channel: dict[str, set[LiveSubscription]] = {}
+        # The newest publishing position this process has seen, while it has seen every event since learning it
+        # (every event reaches every process's fanout); None when unknown, e.g. after a GAP. A subscriber that starts
+        # live takes it as "now" instead of asking the outbox (issue 15: no statement per subscription).
+        self.high_water: int | None = None
+        self.gaps = 0  # GAPs signalled so far: a position read from the outbox across one is not noted
+
+    def note_position(self, position: int, *, gaps: int) -> None:
+        """Learn "now" (read from the outbox when `gaps` GAPs had been signalled) while nothing newer was seen."""
+        if gaps == self.gaps and (self.high_water is None or position > self.high_water):
+            self.high_water = position
 
     def add(self, subscription: LiveSubscription) -> None:
         for channel in subscription.channels:
@@ -63,6 +73,8 @@ class LocalFanout:
                     del self._by_channel[channel]
 
     def deliver(self, event: Event) -> None:
+        if self.high_water is not None and event.position > self.high_water:
+            self.high_water = event.position
         receivers: set[LiveSubscription] = set()
         for channel in event.channels:
             receivers |= self._by_channel.get(channel, set())
@@ -70,6 +82,8 @@ class LocalFanout:
             subscription.offer(event)
 
     def signal_gap(self) -> None:
+        self.high_water = None  # events may have been missed: "now" is read from the outbox again
+        self.gaps += 1
         for subscription in {s for group in self._by_channel.values() for s in group}:
             subscription.offer(GAP)
 
@@ -133,7 +147,15 @@ class InProcessBroker(_SubscribeMixin):
 
 def make_broker(redis: Any | None) -> Broker:
     """The process's broker (`Runtime.broker`): Redis pub/sub when Redis is configured, else in-process."""
-    return RedisBroker(redis) if redis is not None else InProcessBroker()
+    return RedisBroker(redis, channel=events_channel(redis)) if redis is not None else InProcessBroker()
+
+
+def events_channel(redis: Any) -> str:
+    """The pub/sub channel of the deployment using this Redis database. Pub/sub channels are shared by every
+    database of a Redis server: deployments on other database numbers (a staging next to production, several
+    checkouts on one machine) must not hear each other's events, whose positions belong to another outbox."""
+    db = int(redis.connection_pool.connection_kwargs.get("db", 0))
+    return "lk:events" if db == 0 else f"lk:events:{db}"
 
 
 async def start_broker(runtime: Runtime) -> None:

@@ -93,10 +93,22 @@ async def event_stream(
         return True
 
     async with broker.subscribe(channels) as live:
-        last = after if after is not None else await patiently(partial(latest_position, runtime.db))
+        # Starting live, "now" is the newest position this process has seen (no statement per subscriber); unknown
+        # (a new process, a GAP, the broker away), it is read from the outbox once and remembered.
+        replay = after is not None
+        if after is not None:
+            last = after
+        elif broker.live and broker.fanout.high_water is not None:
+            last = broker.fanout.high_water
+        else:
+            gaps, live_then = broker.fanout.gaps, broker.live
+            last = await patiently(partial(latest_position, runtime.db))
+            if live_then and broker.live:
+                broker.fanout.note_position(last, gaps=gaps)
         while True:
-            # Catch up from the outbox, in pages, until it has nothing newer.
-            while True:
+            # Catch up from the outbox, in pages, until it has nothing newer. Not needed when starting live: whatever
+            # is published after `last` from now on arrives live, and a GAP sends the stream here.
+            while replay:
                 missed = await patiently(partial(replay_after, runtime.db, channels=channels, after=last))
                 for event in missed:
                     last = event.position
@@ -104,6 +116,7 @@ async def event_stream(
                         yield event
                 if len(missed) < REPLAY_LIMIT:
                     break
+            replay = True
             # Then live, until live delivery reports a gap (then catch up again).
             while True:
                 item = await live.get()

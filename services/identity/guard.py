@@ -9,12 +9,19 @@ feed is running and the broker connected), for at most `alive_ttl_seconds` (a sa
 silently); while they may not (no feed, as in a command-line task, or Redis away), every question goes to the
 database. A GAP in the feed (revocations may have been missed) forgets the "alive" answers. "Revoked" answers are
 kept for good: a revoked session stays revoked.
+
+A waiting socket (`wait_revoked`) costs nothing while idle (issue 15): it sleeps on an event that a revocation, a
+timer at its deadline, or the process's one ticker sets. The ticker looks at the injected clock every `poll_seconds`
+and, in one statement for all waiting sessions, at the database: every tick while the guard is not `trusted`, at once
+after a GAP, and every `alive_ttl_seconds` otherwise (the same safety net as for the answers kept).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import time
 import uuid
 from collections.abc import Iterable
@@ -43,18 +50,36 @@ ALIVE_TTL_SECONDS = 60.0
 _KINDS = {SessionsRevoked.type: SessionsRevoked}
 
 
+class _Waiter:
+    """One `wait_revoked` call: woken by its session's revocation, its deadline, or a failed check (`error`)."""
+
+    __slots__ = ("clock_deadline", "error", "event", "session_id")
+
+    def __init__(self, session_id: uuid.UUID, clock_deadline: float) -> None:
+        self.session_id = session_id
+        self.clock_deadline = clock_deadline
+        self.event = asyncio.Event()
+        self.error: Exception | None = None
+
+
 class SessionGuard:
     def __init__(
         self, db: Database, clock: Clock, *, poll_seconds: float = 1.0, alive_ttl_seconds: float = ALIVE_TTL_SECONDS
     ) -> None:
         self.db = db
         self.clock = clock
-        self.poll_seconds = poll_seconds  # how often a waiting socket looks at the clock (its token's expiry)
+        self.poll_seconds = poll_seconds  # how often the ticker looks at the clock for the waiting sockets
         self.alive_ttl_seconds = alive_ttl_seconds
         self._revoked: set[uuid.UUID] = set()
         # session id -> (monotonic time of the answer, when the session expires, its customer, that customer's role)
         self._alive: dict[uuid.UUID, tuple[float, datetime, int, Role]] = {}
-        self._waiters: dict[uuid.UUID, set[asyncio.Event]] = {}
+        self._waiters: dict[uuid.UUID, set[_Waiter]] = {}
+        self._deadlines: list[tuple[float, int, _Waiter]] = []  # a heap by the injected clock's deadline
+        self._order = itertools.count()
+        self._ticker: asyncio.Task[None] | None = None
+        self._nudge = asyncio.Event()  # wakes the ticker early (a GAP: check the waiting sessions now)
+        self._checked_at = 0.0  # monotonic time of the last check of the waiting sessions (see `_tick`)
+        self._checked_generation = 0
         self._broker: Broker | None = None
         self._feed: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
@@ -82,6 +107,9 @@ class SessionGuard:
         listening.cancel()
 
     async def stop(self) -> None:
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            ticker.cancel()
         feed, self._feed = self._feed, None
         self._listening.clear()
         self._alive.clear()
@@ -99,6 +127,7 @@ class SessionGuard:
                     if isinstance(item, Gap):
                         self._generation += 1
                         self._alive.clear()  # revocations may have been missed: ask the database again
+                        self._nudge.set()  # and about the waiting sockets' sessions, at once
                         continue
                     try:
                         event = item.read(_KINDS)
@@ -159,37 +188,81 @@ class SessionGuard:
                 self._revoked.clear()  # they are re-learnt from the database on the next check
             self._revoked.add(session_id)
             self._alive.pop(session_id, None)
-            for event in self._waiters.get(session_id, ()):
-                event.set()
+            for waiter in self._waiters.get(session_id, ()):
+                waiter.event.set()
 
     async def wait_revoked(self, session_id: uuid.UUID, timeout: float) -> None:
         """Return when the session is revoked or `timeout` has passed (by the injected clock or in real time).
 
-        A revocation wakes the waiter at once; between revocations it only looks at the clock every `poll_seconds`
-        (and at the database only while the guard is not `trusted`).
+        A revocation wakes the waiter at once, a timer at the deadline; in between it makes no work at all (the
+        ticker watches the clock and, when needed, the database for every waiter at once). Raises the error of a
+        failed check of the database, so that the caller can retry.
         """
+        if await self.is_revoked(session_id):
+            return
         loop = asyncio.get_running_loop()
-        real_deadline = loop.time() + timeout
-        clock_deadline = self.clock.now().timestamp() + timeout
-        event = asyncio.Event()
-        self._waiters.setdefault(session_id, set()).add(event)
+        waiter = _Waiter(session_id, self.clock.now().timestamp() + timeout)
+        self._waiters.setdefault(session_id, set()).add(waiter)
+        heapq.heappush(self._deadlines, (waiter.clock_deadline, next(self._order), waiter))
+        timer = loop.call_later(max(timeout, 0.0), waiter.event.set)
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.create_task(self._tick(), name="session-guard-ticker")
         try:
-            while True:
-                if await self.is_revoked(session_id):
-                    return
-                left = min(real_deadline - loop.time(), clock_deadline - self.clock.now().timestamp())
-                if left <= 0:
-                    return
-                try:
-                    await asyncio.wait_for(event.wait(), timeout=min(self.poll_seconds, left))
-                except TimeoutError:
-                    continue
+            await waiter.event.wait()
+            if waiter.error is not None:
+                raise waiter.error
         finally:
+            timer.cancel()
             waiters = self._waiters.get(session_id)
             if waiters is not None:
-                waiters.discard(event)
+                waiters.discard(waiter)
                 if not waiters:
                     del self._waiters[session_id]
+            if not self._waiters:
+                self._deadlines.clear()
+                ticker, self._ticker = self._ticker, None
+                if ticker is not None and ticker is not asyncio.current_task():
+                    ticker.cancel()
+
+    async def _tick(self) -> None:
+        """While sockets wait: wake those whose deadline has come by the injected clock, and check their sessions
+        in the database when revocations may not have reached this process."""
+        self._checked_at = time.monotonic()  # each waiter's session was checked as it began to wait
+        while self._waiters:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._nudge.wait(), timeout=self.poll_seconds)
+            self._nudge.clear()
+            now = self.clock.now().timestamp()
+            while self._deadlines and self._deadlines[0][0] <= now:
+                heapq.heappop(self._deadlines)[2].event.set()
+            due = time.monotonic() - self._checked_at >= self.alive_ttl_seconds
+            if self._waiters and (not self.trusted or due or self._checked_generation != self._generation):
+                await self._check_waiting()
+
+    async def _check_waiting(self) -> None:
+        """One statement for every waiting session: those revoked, expired or gone are noted (their waiters wake).
+        A failure wakes every waiter with the error (each retries)."""
+        generation, session_ids = self._generation, list(self._waiters)
+        try:
+            async with self.db.session() as session:
+                rows = (
+                    await run(
+                        session,
+                        sa.select(col(AuthSession.id), col(AuthSession.revoked_at), col(AuthSession.expires_at)).where(
+                            col(AuthSession.id).in_(session_ids)
+                        ),
+                    )
+                ).all()
+        except Exception as error:  # noqa: BLE001 - handed to every waiter, which logs and retries
+            for waiters in list(self._waiters.values()):
+                for waiter in waiters:
+                    waiter.error = error
+                    waiter.event.set()
+            return
+        self._checked_at, self._checked_generation = time.monotonic(), generation
+        now = self.clock.now()
+        alive = {row.id for row in rows if row.revoked_at is None and row.expires_at > now}
+        self.note_revoked([session_id for session_id in session_ids if session_id not in alive])
 
 
 async def start_session_guard(runtime: Runtime) -> None:

@@ -3,11 +3,14 @@ subscriptions per socket and per token are capped, refusals use graphql-transpor
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import timedelta
 
 import httpx
 import pytest
+
+from httpx_ws import WebSocketDisconnect
 
 from schema.core.ws_caps import (
     CLOSE_TOO_MANY,
@@ -18,7 +21,7 @@ from schema.core.ws_caps import (
 from services.platform.clock import FrozenClock
 from services.platform.runtime import Runtime
 from tests.support.factories import create_customer
-from tests.support.graphql import GraphQLClient
+from tests.support.graphql import GraphQLClient, Subscriber
 from tests.support.identity import token_for
 
 SUBSCRIPTION = "subscription { readingStatusChanged { eventId } }"
@@ -47,6 +50,33 @@ async def test_one_token_gets_at_most_the_cap_of_sockets(
     assert their_ack == "connection_ack"
     async with gql.websocket(init=False) as again:  # the closed sockets no longer count
         assert (await again.init(token=token))["type"] == "connection_ack"
+
+
+async def test_sockets_initialising_at_the_same_time_are_each_answered_for_themselves(
+    gql: GraphQLClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    # Issue 15: the handler patched the shared view during `connection_init`, so two sockets initialising at once
+    # undid each other's patch (AttributeError, no ack) and a refusal could be closed with another socket's code.
+    token = await token_for(runtime, await create_customer(runtime.db, now=clock.now()))
+    other = await token_for(runtime, await create_customer(runtime.db, now=clock.now()))
+    tokens = [token] * (MAX_CONNECTIONS_PER_TOKEN + 1) + [other] * 3
+
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = [await stack.enter_async_context(gql.websocket(init=False)) for _ in tokens]
+        for socket, each in zip(sockets, tokens, strict=True):
+            await socket.ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {each}"}})
+
+        async def answer(socket: Subscriber) -> str | int:
+            try:
+                return str((await socket.receive(timeout=10))["type"])
+            except WebSocketDisconnect as closed:
+                return int(closed.code)
+
+        answers = await asyncio.gather(*(answer(socket) for socket in sockets))
+
+    mine, theirs = answers[: MAX_CONNECTIONS_PER_TOKEN + 1], answers[MAX_CONNECTIONS_PER_TOKEN + 1 :]
+    assert sorted(mine, key=str) == sorted(["connection_ack"] * MAX_CONNECTIONS_PER_TOKEN + [CLOSE_TOO_MANY], key=str)
+    assert theirs == ["connection_ack"] * 3
 
 
 async def test_subscriptions_are_capped_per_socket_and_per_token(
