@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-
 from httpx_ws import WebSocketDisconnect
 
 from schema.core.ws_caps import (
