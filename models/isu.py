@@ -23,7 +23,7 @@ class MeteringPoint(SQLModel, table=True):
     __tablename__ = "metering_point"
 
     id: int | None = id_field()
-    meter_id: int = fk("meter.id", index=False, ondelete="CASCADE")
+    meter_id: int = fk("meter.id", ondelete="CASCADE")  # Meter.isu finds its point by meter
     account_id: int | None = fk("personal_account.id", nullable=True, ondelete="CASCADE")
     code: str = Field(max_length=32, unique=True)
     delivery_point_code: str = Field(max_length=32)
