@@ -11,7 +11,8 @@ point, then times (median and p90 of --runs, after a warm-up):
   resolutions, turned into the same JSON response body.
 Then the same year through the real schema in process (`schema.execute` as an admin, the response encoded by orjson
 as the HTTP view does): `hourlyProfile` (columnar lists, today) and `series` (packed). Server time is everything but
-the HTTP transport. The ratio is to the raw read.
+the HTTP transport (the cost budget's charge included: its counters in PostgreSQL, or in Redis with --redis-url as in
+production). The ratio is to the raw read.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 import orjson  # noqa: E402
+from redis.asyncio import Redis  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 
@@ -154,6 +156,9 @@ async def main() -> None:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--database", default=BENCH_DATABASE, help="the bench database to (re)create")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--redis-url", default=None, help="the cost budget's counters in Redis, as in production (else PostgreSQL)"
+    )
     args = parser.parse_args()
     BENCH_DATABASE = args.database
     url, point, gappy = await _prepare(args.database_url)
@@ -190,7 +195,8 @@ async def main() -> None:
         from services.platform.runtime import Runtime
         from services.platform.settings import Settings
 
-        runtime = Runtime(settings=Settings(database_url=url), db=db, clock=SystemClock())
+        redis = Redis.from_url(args.redis_url) if args.redis_url else None
+        runtime = Runtime(settings=Settings(database_url=url), db=db, clock=SystemClock(), redis=redis)
         admin = Viewer(
             customer_id=0,
             role=Role.ADMIN,
@@ -208,7 +214,8 @@ async def main() -> None:
         def graphql(query: str, variables: dict[str, Any]) -> Callable[[], Awaitable[bytes]]:
             async def call() -> bytes:
                 context = Context(request=request, runtime=runtime, viewer=admin)
-                result = await schema.execute(query, variable_values=variables, context_value=context)
+                async with db.read_scope():  # as the HTTP app runs each request: its reads on one connection
+                    result = await schema.execute(query, variable_values=variables, context_value=context)
                 assert result.errors is None, result.errors
                 profile = result.data["node"]["isu"]["profile"]  # type: ignore[index]
                 return orjson.dumps({"data": {"isu": profile if isinstance(profile, dict) else {}}})
