@@ -1,9 +1,9 @@
 """Benchmark: a year of hourly A+/A−/R+/R− of one smart meter, served columnar vs packed, against the raw read.
 
-uv run bench/isu.py [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--runs 30]
+uv run bench/isu.py [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--database NAME] [--runs 30]
 
-It (re)creates the database `lk_bench_isu_profile`, migrates it, stores 8,760 hours of one metering point, then
-times (median and p90 of --runs, after a warm-up):
+It (re)creates the database `lk_bench_isu_profile` (or --database), migrates it, stores 8,760 hours of one metering
+point, then times (median and p90 of --runs, after a warm-up):
 - the raw read: asyncpg fetching the same rows (hour and four channels) — the floor;
 - the columnar lists the API serves today (HourlyProfileByPoint, four Python lists) turned into JSON by orjson;
 - the packed series (PackedSeriesByPoint: JSON arrays made by PostgreSQL, embedded with orjson.Fragment) at the
@@ -11,7 +11,8 @@ times (median and p90 of --runs, after a warm-up):
   resolutions, turned into the same JSON response body.
 Then the same year through the real schema in process (`schema.execute` as an admin, the response encoded by orjson
 as the HTTP view does): `hourlyProfile` (columnar lists, today) and `series` (packed). Server time is everything but
-the HTTP transport. The ratio is to the raw read.
+the HTTP transport (the cost budget's charge included: its counters in PostgreSQL, or in Redis with --redis-url as in
+production). The ratio is to the raw read.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 import orjson  # noqa: E402
+from redis.asyncio import Redis  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from starlette.requests import Request  # noqa: E402
 
 from loaders.isu import CHANNELS, HourlyProfileByPoint, PackedSeriesByPoint, Resolution  # noqa: E402
 from models.enums import Role  # noqa: E402
@@ -148,10 +151,16 @@ async def _time(runs: int, call: Callable[[], Awaitable[Any]]) -> tuple[float, f
 
 
 async def main() -> None:
+    global BENCH_DATABASE  # noqa: PLW0603 - one bench database per run, named on the command line
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--database", default=BENCH_DATABASE, help="the bench database to (re)create")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--redis-url", default=None, help="the cost budget's counters in Redis, as in production (else PostgreSQL)"
+    )
     args = parser.parse_args()
+    BENCH_DATABASE = args.database
     url, point, gappy = await _prepare(args.database_url)
     db = Database.from_url(url, pool_size=2)
     raw = await asyncpg.connect(_dsn(args.database_url, BENCH_DATABASE))
@@ -186,7 +195,8 @@ async def main() -> None:
         from services.platform.runtime import Runtime
         from services.platform.settings import Settings
 
-        runtime = Runtime(settings=Settings(database_url=url), db=db, clock=SystemClock())
+        redis = Redis.from_url(args.redis_url) if args.redis_url else None
+        runtime = Runtime(settings=Settings(database_url=url), db=db, clock=SystemClock(), redis=redis)
         admin = Viewer(
             customer_id=0,
             role=Role.ADMIN,
@@ -196,10 +206,16 @@ async def main() -> None:
         meter_id = global_id("Meter", await raw.fetchval("SELECT meter_id FROM metering_point WHERE id = $1", point))
         window = {"id": meter_id, "from": START.isoformat(), "to": end.isoformat()}
 
+        # The request as the HTTP view hands it over: the cost budget reads the client's address.
+        request = Request(
+            {"type": "http", "method": "POST", "path": "/graphql", "headers": [], "client": ("127.0.0.1", 1)}
+        )
+
         def graphql(query: str, variables: dict[str, Any]) -> Callable[[], Awaitable[bytes]]:
             async def call() -> bytes:
-                context = Context(request=None, runtime=runtime, viewer=admin)  # type: ignore[arg-type]
-                result = await schema.execute(query, variable_values=variables, context_value=context)
+                context = Context(request=request, runtime=runtime, viewer=admin)
+                async with db.read_scope():  # as the HTTP app runs each request: its reads on one connection
+                    result = await schema.execute(query, variable_values=variables, context_value=context)
                 assert result.errors is None, result.errors
                 profile = result.data["node"]["isu"]["profile"]  # type: ignore[index]
                 return orjson.dumps({"data": {"isu": profile if isinstance(profile, dict) else {}}})

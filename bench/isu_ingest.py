@@ -1,10 +1,11 @@
 """Benchmark: a million hourly rows from a head-end CSV file through the ingest (`server.py isu-import`).
 
-uv run bench/isu_ingest.py [--rows 1000000] [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
+uv run bench/isu_ingest.py [--rows 1000000] [--database NAME]
+    [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
 
-It (re)creates the database `lk_bench_isu` on that server, migrates it, adds the metering points the file speaks of
-(8,760 hours each), writes the CSV file to a temporary folder and loads it three times with the real code path
-(`services.isu.files.import_file`: CSV parsing, validation, COPY into staging tables, set-based insert, gaps):
+It (re)creates the database `lk_bench_isu` (or --database) on that server, migrates it, adds the metering points the
+file speaks of (8,760 hours each), writes the CSV file to a temporary folder and loads it three times with the real
+code path (`services.isu.files.import_file`: CSV parsing, validation, COPY into staging tables, set-based insert, gaps):
 the first load, the same file again (every batch's id is known: the stored reports answer) and the same rows from
 another sender (every row is compared with the stored one: all duplicates). Prints a table of seconds and rows/s.
 """
@@ -104,10 +105,13 @@ def _write_file(path: Path, codes: list[str], rows: int) -> None:
 
 
 async def main() -> None:
+    global BENCH_DATABASE  # noqa: PLW0603 - one bench database per run, named on the command line
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--database", default=BENCH_DATABASE, help="the bench database to (re)create")
     args = parser.parse_args()
+    BENCH_DATABASE = args.database
     url = await _fresh_database(args.database_url)
     db = Database.from_url(url, pool_size=2)
     try:

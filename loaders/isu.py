@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from loaders.base import Loader, by_key
+from loaders.base import Loader, Query, by_key
 from loaders.pages import PageArgs, after_keyset, first_per_parent, table_of
 from models import IsuDailyRegister, IsuEvent, IsuHourlyProfile, IsuPowerExtreme, MeteringPoint
 from models.enums import IsuEventCategory, TariffScale
@@ -33,10 +34,14 @@ CHANNELS = ("a_plus_wh", "a_minus_wh", "r_plus_varh", "r_minus_varh")
 Column = list[int | None]
 
 
+# A fixed text (prepared once per connection): the point is read before every series of a meter, and compiling a
+# Core select here cost more than the statement itself.
+_POINT_BY_METER = Query.of("SELECT * FROM metering_point WHERE meter_id = ANY($1::bigint[])", POINT)
+
+
 class MeteringPointByMeter(Loader[int, Any]):
     async def batch_load_fn(self, meter_ids: list[int]) -> list[Any]:
-        rows = await self.rows(sa.select(*POINT.c).where(POINT.c.meter_id.in_(meter_ids)))
-        return by_key(meter_ids, rows, "meter_id")
+        return by_key(meter_ids, await self.fetch(_POINT_BY_METER, meter_ids), "meter_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,49 +263,47 @@ class PackedSeries:
 SeriesKey = tuple[int, datetime, int, Resolution]  # (metering point id, aligned start, number of steps, resolution)
 
 
-_KEYS = "unnest(:points, :starts, :counts) WITH ORDINALITY AS key(point, start, n, position)"
+_KEYS = "unnest($1::bigint[], $2::timestamptz[], $3::int[]) WITH ORDINALITY AS key(point, start, n, position)"
 _IN_RANGE = "h.metering_point_id = key.point AND h.hour >= key.start AND h.hour < key.start + key.n * interval '1 hour'"
 _JSON_VALUES = ", ".join(f"coalesce(json_agg({name})::text, '[]') AS {name}" for name in CHANNELS)
+_CHANNEL_LIST = ", ".join(CHANNELS)
 
-# Hours: when every hour of the range is stored (the usual case) the stored rows, read in index order, are the
-# series, and json_agg over them costs about what reading them does; only a range with gaps takes the join with
-# generate_series that puts a null into each missing hour (several times slower on a year). The WHERE on
-# `counted` is applied before each LATERAL, so each key runs one of the two.
+# Hours, in one pass over the stored rows of each range (read in index order, json_agg over them costs about what
+# reading them does), counted on the way. When every hour is stored (the usual case) those arrays are the series and
+# `hours` is all ones, made in Python; only a range with gaps takes the join with generate_series that puts a null
+# into each missing hour (several times slower on a year). The gap branch's WHERE is applied before its LATERAL.
 _HOURS_SQL = f"""
-WITH counted AS (
-    SELECT key.*, (SELECT count(*) FROM isu_hourly_profile AS h WHERE {_IN_RANGE}) AS stored FROM {_KEYS}
+WITH stored AS MATERIALIZED (
+    SELECT key.position, key.point, key.start, key.n, found.*
+    FROM {_KEYS}
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS stored, {_JSON_VALUES}
+        FROM (SELECT {_CHANNEL_LIST} FROM isu_hourly_profile AS h WHERE {_IN_RANGE} ORDER BY h.hour) AS ordered
+    ) AS found
 )
-SELECT counted.position, series.*
-FROM counted CROSS JOIN LATERAL (
-    SELECT {_JSON_VALUES}, coalesce(json_agg(1)::text, '[]') AS hours
-    FROM (
-        SELECT * FROM isu_hourly_profile AS h WHERE {_IN_RANGE.replace("key.", "counted.")} ORDER BY h.hour
-    ) AS ordered
-) AS series
-WHERE counted.stored = counted.n
+SELECT position, {_CHANNEL_LIST}, NULL::text AS hours FROM stored WHERE stored = n
 UNION ALL
-SELECT counted.position, series.*
-FROM counted CROSS JOIN LATERAL (
+SELECT stored.position, series.*
+FROM stored CROSS JOIN LATERAL (
     SELECT {_JSON_VALUES}, coalesce(json_agg(CASE WHEN hour IS NULL THEN 0 ELSE 1 END)::text, '[]') AS hours
     FROM (
-        SELECT h.* FROM generate_series(0, counted.n - 1) AS b(i)
+        SELECT h.* FROM generate_series(0, stored.n - 1) AS b(i)
         LEFT JOIN isu_hourly_profile AS h
-            ON h.metering_point_id = counted.point AND h.hour = counted.start + b.i * interval '1 hour'
-            AND h.hour >= counted.start AND h.hour < counted.start + counted.n * interval '1 hour'
+            ON h.metering_point_id = stored.point AND h.hour = stored.start + b.i * interval '1 hour'
+            AND h.hour >= stored.start AND h.hour < stored.start + stored.n * interval '1 hour'
         ORDER BY b.i
     ) AS aligned
 ) AS series
-WHERE counted.stored <> counted.n
+WHERE stored.stored <> stored.n
 """
 
 
-def _series_sql(resolution: Resolution) -> sa.TextClause:
+def _series_sql(resolution: Resolution) -> Query:
     if resolution is Resolution.HOUR:
-        sql = _HOURS_SQL
-    else:
-        step = f"interval '{_STEP[resolution]}'"
-        sums = ", ".join(f"sum(h.{name})::bigint AS {name}" for name in CHANNELS)
-        sql = f"""
+        return Query.of(_HOURS_SQL)
+    step = f"interval '{_STEP[resolution]}'"
+    sums = ", ".join(f"sum(h.{name})::bigint AS {name}" for name in CHANNELS)
+    return Query.of(f"""
         SELECT key.position, series.*
         FROM {_KEYS}
         CROSS JOIN LATERAL (
@@ -318,15 +321,16 @@ def _series_sql(resolution: Resolution) -> sa.TextClause:
                 ORDER BY b.i
             ) AS buckets
         ) AS series
-        """
-    return sa.text(sql).bindparams(
-        sa.bindparam("points", type_=ARRAY(sa.BigInteger)),
-        sa.bindparam("starts", type_=ARRAY(sa.DateTime(timezone=True))),
-        sa.bindparam("counts", type_=ARRAY(sa.Integer)),
-    )
+        """)
 
 
 _SERIES_SQL = {resolution: _series_sql(resolution) for resolution in Resolution}
+
+
+@lru_cache(maxsize=16)
+def _every_hour(count: int) -> str:
+    """`hours` of a range with every hour stored: a one per step."""
+    return "[" + ",".join("1" * count) + "]" if count else "[]"
 
 
 class PackedSeriesByPoint(Loader[SeriesKey, PackedSeries]):
@@ -336,18 +340,19 @@ class PackedSeriesByPoint(Loader[SeriesKey, PackedSeries]):
         found: dict[SeriesKey, PackedSeries] = {}
         for resolution in {key[3] for key in keys}:
             chosen = [key for key in keys if key[3] is resolution]
-            statement = _SERIES_SQL[resolution].bindparams(
-                points=[point for point, _, _, _ in chosen],
-                starts=[start for _, start, _, _ in chosen],
-                counts=[count for _, _, count, _ in chosen],
+            rows = await self.fetch(
+                _SERIES_SQL[resolution],
+                [point for point, _, _, _ in chosen],
+                [start for _, start, _, _ in chosen],
+                [count for _, _, count, _ in chosen],
             )
-            for row in await self.rows(statement):
+            for row in rows:
                 _, start, count, _ = key = chosen[row.position - 1]
                 found[key] = PackedSeries(
                     start=start,
                     resolution=resolution,
                     length=count,
-                    channels={name: getattr(row, name) for name in CHANNELS},
-                    hours=row.hours,
+                    channels={name: row[name] for name in CHANNELS},
+                    hours=row["hours"] if row["hours"] is not None else _every_hour(count),
                 )
         return [found[key] for key in keys]

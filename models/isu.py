@@ -23,7 +23,7 @@ class MeteringPoint(SQLModel, table=True):
     __tablename__ = "metering_point"
 
     id: int | None = id_field()
-    meter_id: int = fk("meter.id", index=False, ondelete="CASCADE")
+    meter_id: int = fk("meter.id", ondelete="CASCADE")  # Meter.isu finds its point by meter
     account_id: int | None = fk("personal_account.id", nullable=True, ondelete="CASCADE")
     code: str = Field(max_length=32, unique=True)
     delivery_point_code: str = Field(max_length=32)
@@ -64,11 +64,9 @@ class IsuHourlyProfile(SQLModel, table=True):
 
     __tablename__ = "isu_hourly_profile"
 
-    metering_point_id: int = Field(
-        sa_column_args=[sa.ForeignKey("metering_point.id", ondelete="CASCADE")],
-        sa_type=sa.BigInteger,
-        primary_key=True,
-    )
+    # No foreign key: checked per row, it was most of a million-hour ingest. The ingest locks each point of a batch
+    # (FOR KEY SHARE, what the check would take per row) and a trigger deletes a deleted point's hours (isu_0005).
+    metering_point_id: int = Field(sa_type=sa.BigInteger, primary_key=True)
     hour: datetime = Field(sa_type=sa.DateTime(timezone=True), primary_key=True)
     a_plus_wh: int = _wh()
     a_minus_wh: int = _wh()

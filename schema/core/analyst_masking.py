@@ -1,10 +1,11 @@
 """What analysts read, schema-wide: every String an analyst is served passes through a mask, whatever type or field
 it belongs to, over HTTP and subscriptions alike (both execute the same field resolvers).
 
-The default mask hides phone numbers, emails and links in any text (names in free text cannot be found by a
-pattern; the fields that hold names have their own rule below). Fields whose value is a person's identifier as a
-whole (a full name, an address's house and flat, an individual's INN, a file's name) have a rule of their own. A new
-String field is masked by default: forgetting it cannot leak a phone number.
+The default mask treats every string as free text (`mask_free_text`): phone numbers, emails, links, full names with a
+patronymic, surnames with initials, house and flat numbers, and every form of the stored names of the people the
+object is about (its customer, its author, its appeal's customer), read by one loader per request. Fields whose value
+is a person's identifier as a whole (a full name, an address's house and flat, an individual's INN, a file's name)
+have a rule of their own. A new String field is masked by default: forgetting it cannot leak a phone number.
 
 Only String fields are wrapped, and for anyone but an analyst the wrapper is one attribute check.
 """
@@ -12,6 +13,7 @@ Only String fields are wrapped, and for anyone but an analyst the wrapper is one
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +26,8 @@ from graphql import (
     default_field_resolver,
 )
 
+from loaders.appeals import AppealById
+from loaders.identity import CustomerById
 from models.enums import Role
 from services.cabinet.masking import (
     mask_address,
@@ -72,8 +76,37 @@ RULES: dict[tuple[str, str], Rule] = {
 }
 
 
-def _default(value: str, source: Any, viewer: Any) -> str | None:
-    return mask_free_text(value)
+# Who a source object is about, by its private attributes: a customer's own rows, a message's author, an appeal's.
+_PERSON_ATTRIBUTES = ("customer_id", "author_id")
+_LETTERS = re.compile(r"[А-Яа-яЁё]")  # a text without Cyrillic letters holds no Russian name: no names are read
+
+
+async def _names_of(source: Any, info: Any) -> list[str]:
+    """The stored full names of the people `source` is about."""
+    loaders = info.context.loaders
+    ids = {value for name in _PERSON_ATTRIBUTES if isinstance(value := getattr(source, name, None), int)}
+    appeal_id = getattr(source, "appeal_id", None)
+    if isinstance(appeal_id, int):
+        appeal = await loaders.get(AppealById).load(appeal_id)
+        if appeal is not None:
+            ids.add(appeal.customer_id)
+    if not ids:
+        return []
+    people = await loaders.get(CustomerById).load_many(sorted(ids))
+    return [person.full_name for person in people if person is not None and person.full_name]
+
+
+def _free_text(value: Any, source: Any, info: Any) -> Any:
+    """The default mask, with the names of the people the source is about (read only for text that has letters)."""
+    texts = value if isinstance(value, list) else [value]
+    if not any(isinstance(text, str) and _LETTERS.search(text) for text in texts):
+        return _apply(lambda text, _, __: mask_free_text(text), value, source, None)
+
+    async def with_names() -> Any:
+        names = await _names_of(source, info)
+        return _apply(lambda text, _, __: mask_free_text(text, names=names), value, source, None)
+
+    return with_names()
 
 
 def _apply(rule: Rule, value: Any, source: Any, viewer: Any) -> Any:
@@ -94,9 +127,13 @@ def _nullable(graphql_type: Any) -> bool:
     return not isinstance(graphql_type, GraphQLNonNull)
 
 
-def _masked(resolve: Callable[..., Any], rule: Rule, nullable: bool) -> Callable[..., Any]:
-    def for_analysts(value: Any, source: Any, viewer: Any) -> Any:
-        masked = _apply(rule, value, source, viewer)
+def _masked(resolve: Callable[..., Any], rule: Rule | None, nullable: bool) -> Callable[..., Any]:
+    """`rule` None: the default, free text."""
+
+    def for_analysts(value: Any, source: Any, info: Any) -> Any:
+        if rule is None:
+            return _free_text(value, source, info)
+        masked = _apply(rule, value, source, info.context.viewer)
         # A non-null field cannot answer null: its value is hidden as a whole instead.
         return "***" if masked is None and not nullable and value is not None else masked
 
@@ -108,10 +145,11 @@ def _masked(resolve: Callable[..., Any], rule: Rule, nullable: bool) -> Callable
         if inspect.isawaitable(result):
 
             async def later() -> Any:
-                return for_analysts(await result, source, viewer)
+                masked = for_analysts(await result, source, info)
+                return await masked if inspect.isawaitable(masked) else masked
 
             return later()
-        return for_analysts(result, source, viewer)
+        return for_analysts(result, source, info)
 
     return resolve_masked
 
@@ -127,7 +165,7 @@ def mask_strings_for_analysts(schema: GraphQLSchema) -> int:
         for name, field in graphql_type.fields.items():
             if not _is_string(field.type):
                 continue
-            rule = RULES.get((graphql_type.name, name), _default)
+            rule = RULES.get((graphql_type.name, name))
             field.resolve = _masked(field.resolve or default_field_resolver, rule, _nullable(field.type))
             wrapped += 1
     return wrapped

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from services.appeals.masking import mask_personal_data
 
@@ -29,10 +30,63 @@ def mask_address(address: str) -> str:
 _URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
 INDIVIDUAL_INN_LENGTH = 12  # ИНН физического лица (и ИП): 12 digits; an organisation's has 10
 
+_WORD = r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?"  # a capitalised Russian word (a double surname too)
+# A patronymic in any case: Иванович, Ивановича, Ивановичем …; Ивановна, Ивановной …; Ильич, Кузьминична.
+_PATRONYMIC = r"[А-ЯЁ][а-яё]+(?:(?:ович|евич|ич)(?:а|у|ем|е)?|(?:овн|евн|ичн|иничн)(?:а|ы|е|у|ой|ою))"
+# A full name around its patronymic («Коновалова Светлана Александровна», «Ивану Петровичу Сидорову»): one or two
+# capitalised words before it and maybe one after, or one after. A lone -ич word is left (ул. Уборевича, Ильич).
+_FULL_NAME = re.compile(
+    rf"(?<![\w-])(?:(?:{_WORD}\s+){{1,2}}{_PATRONYMIC}(?:\s+{_WORD})?|{_PATRONYMIC}\s+{_WORD})(?![\w-])"
+)
+# «Иванов И. И.», «Иванов И.И.», «Иванову И.», «И. И. Иванов», «И.И. Иванова».
+_INITIALS_NAME = re.compile(
+    rf"(?<![\w-])(?:{_WORD}\s+[А-ЯЁ]\.(?:\s?[А-ЯЁ]\.)?|[А-ЯЁ]\.\s?(?:[А-ЯЁ]\.\s?)?{_WORD}(?![\w-]))"
+)
+# A house, building or flat and its number: «д. 5», «дом 5а», «в доме 7», «кв. 12», «квартира 12», «корп. 2»,
+# «стр. 1», «уч. 14», «д.5/2».
+_HOUSE = re.compile(
+    r"(?<![\w-])(?:д|дом[а-я]{0,2}|кв|квартир[а-я]{0,2}|корп|корпус[а-я]{0,2}|стр|строени[а-я]{0,2}|уч|участ[а-я]{0,3})"
+    r"\.?\s*(?:№\s*)?\d+(?:\s?[а-яА-Я](?![а-яё]))?(?:/\d+)?",
+    re.IGNORECASE,
+)
+_VOWEL_ENDING = "аяоеиыуюйь"
+_SHORTEST_STEM = 3
 
-def mask_free_text(text: str) -> str:
-    """Any text an analyst reads: phone numbers, emails and links hidden (see services.appeals.masking)."""
-    return _URL.sub(MASK, mask_personal_data(text))
+
+def name_stems(names: Iterable[str]) -> set[str]:
+    """The stems of stored names' parts, lower-cased: «Коновалова Светлана Александровна» → коновалов, светлан,
+    александровн. A part loses its final vowel (or й, ь), so the stem matches the part in any case (Светланой,
+    Коноваловой); a part too short to stem is matched as a whole word."""
+    stems = set()
+    for name in names:
+        for part in re.split(r"[\s.,-]+", name.lower()):
+            stem = part[:-1] if part.endswith(tuple(_VOWEL_ENDING)) else part
+            if len(stem) >= _SHORTEST_STEM:
+                stems.add(stem)
+            elif len(part) >= 2:
+                stems.add(part)
+    return stems
+
+
+def _stems_pattern(stems: Iterable[str]) -> re.Pattern[str] | None:
+    ordered = sorted(stems, key=len, reverse=True)
+    if not ordered:
+        return None
+    alternatives = "|".join(re.escape(stem) for stem in ordered)
+    return re.compile(rf"(?<![\w-])(?:{alternatives})[а-яё]{{0,4}}(?![\w-])", re.IGNORECASE)
+
+
+def mask_free_text(text: str, *, names: Iterable[str] = ()) -> str:
+    """Any text an analyst reads, with what identifies a person hidden: phone numbers and emails (see
+    services.appeals.masking), links, full names with a patronymic, surnames with initials, house and flat numbers,
+    and every form of the given `names` (the stored names of the people the text is about)."""
+    text = _URL.sub(MASK, mask_personal_data(text))
+    # Whole names first, so that a known surname's initials go with it.
+    text = _INITIALS_NAME.sub(MASK, _FULL_NAME.sub(MASK, text))
+    pattern = _stems_pattern(name_stems(names))
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    return _HOUSE.sub(MASK, text)
 
 
 def mask_inn(inn: str) -> str:

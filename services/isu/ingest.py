@@ -253,7 +253,10 @@ async def _ingest(driver: _Driver, *, batch: Batch, batch_id: str, now: datetime
     codes = {record.point for records in every for record in records}
     points: dict[str, int] = {
         row["code"]: row["id"]
-        for row in await driver.fetch("SELECT id, code FROM metering_point WHERE code = ANY($1::text[])", list(codes))
+        # Locked as a foreign key would lock them, once per batch: the hourly profile has no per-row check (isu_0005).
+        for row in await driver.fetch(
+            "SELECT id, code FROM metering_point WHERE code = ANY($1::text[]) ORDER BY id FOR KEY SHARE", list(codes)
+        )
     }
     refusals: list[Refusal] = list(batch.refused)
     staged = {

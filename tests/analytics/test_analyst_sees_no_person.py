@@ -182,3 +182,75 @@ async def test_the_pseudonymous_key_is_stable_and_tells_customers_apart(
     assert pseudonymous_key(secret=runtime.settings.secret_key, customer_id=1) != pseudonymous_key(
         secret=runtime.settings.secret_key, customer_id=2
     )
+
+
+# The customer's own name in several forms, another person's full name, an address to the flat, a link and contacts.
+NAMED_TEXT = (
+    "Я, Коновалова Светлана Александровна, прошу проверить счёт. Звонила Светлана Коновалова, подпись: "
+    "Коновалова С. А., копию передала С.А. Коноваловой. Мастер Пётр Ильич Сидоров приходил по адресу "
+    "ул. Ленина, д. 5, кв. 12 (дом 7а, квартира 33). Фото: https://photos.example/ab12, "
+    "тел. 8 921 555-12-34, почта sveta.k@example.ru. Счётчик 007791062066340 не работает."
+)
+NAMED_PARTS = (
+    "Коновалов",
+    "Светлан",
+    "Александровн",
+    "С. А.",
+    "С.А.",
+    "Сидоров",
+    "Пётр",
+    "Ильич",
+    "д. 5",
+    "кв. 12",
+    "дом 7а",
+    "квартира 33",
+    "photos.example",
+    "555-12-34",
+    "sveta.k@example.ru",
+)
+
+
+async def test_names_addresses_and_links_in_free_text_are_hidden_from_analysts_only(
+    runtime: Runtime, gql: GraphQLClient, db: TransactionalDatabase
+) -> None:
+    # given: a customer with a stored name writes an appeal naming herself, a fitter and her flat
+    people = await conversation_people(runtime)
+    async with db.session() as session:
+        await run(
+            session,
+            sa.text("UPDATE customer SET full_name = 'Коновалова Светлана Александровна' WHERE id = :id"),
+            {"id": people.customer.id},
+        )
+        await session.commit()
+    posted = await open_appeal(runtime, people.customer, people.account, NAMED_TEXT)
+    member = await create_customer(runtime.db, now=runtime.clock.now(), role=Role.ANALYST)
+    query = "query ($id: ID!) { node(id: $id) { ... on Appeal { messages(first: 10) { edges { node { text } } } } } }"
+
+    async def texts(token: str) -> list[str]:
+        data = await gql.as_token(token).execute(query, {"id": appeal_gid(posted.appeal.id)})
+        return [edge["node"]["text"] for edge in data["node"]["messages"]["edges"]]
+
+    # when
+    as_analyst = await texts(await token_for(runtime, member))
+    as_customer = await texts(people.customer_token)
+    as_operator = await texts(people.operator_token)
+
+    # then: the analyst reads the substance without any of it; the customer and the operator read the text as written
+    assert as_customer == as_operator == [NAMED_TEXT]
+    [masked] = as_analyst
+    assert "прошу проверить счёт" in masked
+    assert "007791062066340" in masked
+    assert [part for part in NAMED_PARTS if part.lower() in masked.lower()] == []
+
+
+def test_free_text_mask_finds_names_in_any_case_and_initials() -> None:
+    names = ["Коновалова Светлана Александровна"]
+    forms = "Светланой Коноваловой; Коноваловой С. А.; С. А. Коновалова; коновалова светлана; Светлане Александровне"
+
+    assert mask_free_text(forms, names=names).replace("***", "").strip("; ") == ""
+    assert mask_free_text("Прошу передать Ивану Петровичу Смирнову", names=[]) == "Прошу передать ***"
+    assert mask_free_text("Смирнов И. И. и И.И. Смирнова придут", names=[]) == "*** и *** придут"
+    assert mask_free_text("г. Тверь, ул. Ленина, д. 5, кв. 12", names=[]) == "г. Тверь, ул. Ленина, ***, ***"
+    # what analysis needs stays: numbers of meters and accounts, amounts, dates, abbreviations
+    kept = "Счётчик CE 101 R5 145 № 007791062066340, счёт 123456789, 1520 кВт·ч к 15 числу, ЛК ИСУ"
+    assert mask_free_text(kept, names=names) == kept

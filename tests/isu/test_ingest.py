@@ -388,3 +388,25 @@ def _server(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         timeout=120,
         check=False,
     )
+
+
+async def test_a_deleted_metering_points_hours_go_with_it(db: TransactionalDatabase, clock: FrozenClock) -> None:
+    # given: two smart meters with hours (the profile has no per-row foreign key: a trigger cascades instead)
+    gone, kept = await create_smart_meter(db, now=clock.now()), await create_smart_meter(db, now=clock.now())
+
+    async def hours(point_id: int) -> int:
+        async with db.session() as session:
+            statement = sa.text("SELECT count(*) FROM isu_hourly_profile WHERE metering_point_id = :point")
+            return int((await run(session, statement, {"point": point_id})).scalar_one())
+
+    before = await hours(kept.point_id)
+
+    # when: the first one's meter is deleted (its metering point goes by the meter's cascade)
+    async with db.session() as session:
+        await run(session, sa.text("DELETE FROM meter WHERE id = :id"), {"id": gone.meter.id})
+        await session.commit()
+
+    # then
+    assert await hours(gone.point_id) == 0
+    assert before > 0
+    assert await hours(kept.point_id) == before
