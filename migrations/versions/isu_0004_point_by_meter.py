@@ -1,7 +1,7 @@
 """metering point by meter: an index for Meter.isu (a sequential scan of every point before each series)
 
 Revision ID: isu_0004
-Revises: receipts_0003
+Revises: events_0003_outbox_notify
 Create Date: 2026-12-03 13:45:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "isu_0004"
-down_revision: str | None = "receipts_0003"
+down_revision: str | None = "events_0003_outbox_notify"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
