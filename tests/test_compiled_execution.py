@@ -92,6 +92,19 @@ class Owner:
         return self.meters[0]
 
 
+class _Later:
+    """An awaitable stored on an object, read by a plain getter: graphql-core awaits it."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        return self._value().__await__()
+
+    async def _value(self) -> Any:
+        return self.value
+
+
 @strawberry.interface
 class Named:
     name: str
@@ -114,6 +127,10 @@ class Query:
     @strawberry.field
     def owner(self) -> Owner | None:
         return Owner(name="single", meters=[Meter(serial="s", row_id=1)])
+
+    @strawberry.field
+    def later(self) -> Owner:
+        return Owner(name=_Later("later"), meters=_Later([Meter(serial=_Later("s"), row_id=1)]))  # type: ignore[arg-type]
 
     @strawberry.field
     def echo(self, text: str, times: int = 1) -> str:
@@ -262,6 +279,12 @@ def test_a_field_whose_permission_is_refused_and_granted() -> None:
     data, errors, _ = _same("{ owner { meters { secret } } }", staff=True)
     assert not errors
     assert data == {"owner": {"meters": [{"secret": "secret"}]}}
+
+
+def test_awaitables_read_by_plain_getters_are_awaited() -> None:
+    data, errors, _ = _same("{ later { name meters { serial } } }")
+    assert not errors
+    assert data == {"later": {"name": "later", "meters": [{"serial": "s"}]}}
 
 
 def test_resolvers_read_their_path_and_selection() -> None:

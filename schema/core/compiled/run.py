@@ -38,6 +38,9 @@ class _Node:
         self.path = path
 
 
+# Values that cannot be awaitable, recognised without the awaitable check.
+_PLAIN_VALUES = frozenset({str, int, float, bool})
+
 _Pending = tuple[ValuePlan, Any, Any, Any, _Node, Path]  # (value plan, awaitable, container, key, owner, path)
 
 
@@ -151,6 +154,9 @@ class Run:
             return None
         kind = plan.kind
         if kind == LEAF:
+            if value.__class__ not in _PLAIN_VALUES and self.is_awaitable(value):  # read by a plain getter
+                self.wait(plan, value, container, key, owner, path or Path(prev, path_key, typename))
+                return None
             try:
                 coerced = plan.coerce(value)  # type: ignore[misc]
                 if coerced is None or coerced is Undefined:
@@ -161,6 +167,9 @@ class Run:
             return None
         if path is None:
             path = Path(prev, path_key, typename)
+        if self.is_awaitable(value):  # an awaitable read by a plain getter (resolvers' were put aside already)
+            self.wait(plan, value, container, key, owner, path)
+            return None
         if kind == OBJECT:
             object_plan = plan.object
             assert object_plan is not None
@@ -173,6 +182,12 @@ class Run:
             nulled = self.execute_object(object_plan, value, node, result)
             return None if nulled is None or nulled is node else nulled
         return self.complete_list(plan, value, container, key, owner, path)
+
+    def wait(  # noqa: PLR0917 - positional, like `complete`
+        self, plan: ValuePlan, value: Any, container: Any, key: Any, owner: _Node, path: Path
+    ) -> None:
+        container[key] = None  # holds the key's place in the selection's order
+        self.pending.append((plan, value, container, key, owner, path))
 
     def complete_list(  # noqa: PLR0917 - positional: called for every list of the answer
         self, plan: ValuePlan, value: Any, container: Any, key: Any, owner: _Node, path: Path
