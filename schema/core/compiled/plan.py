@@ -31,6 +31,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
 from graphql.execution.values import get_argument_values
 from graphql.language import Visitor
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 
 LEAF, OBJECT, LIST = 0, 1, 2
 PLANS_KEPT = 512  # operations, like strawberry's validation cache
@@ -62,11 +63,31 @@ class ValuePlan:
             self.item = ValuePlan(nullable.of_type, nodes, field)
         elif is_leaf_type(nullable):
             self.kind = LEAF
-            self.coerce = nullable.coerce_output_value
+            self.coerce = _enum_names(nullable) or nullable.coerce_output_value
         elif is_abstract_type(nullable):
             raise Unsupported("abstract type")
         else:
             self.kind = OBJECT
+
+
+def _enum_names(enum_type: Any) -> Callable[[Any], Any] | None:
+    """strawberry's enum output by a dict: the name of the first value equal to the member's (what its
+    `coerce_output_value` finds by a scan); anything else goes to that method."""
+    if not isinstance(enum_type, CustomGraphQLEnumType):
+        return None
+    names: dict[Any, str] = {}
+    member: Any
+    for member in enum_type.wrapped_cls:
+        name = next((name for name, value in enum_type.values.items() if member.value == value.value), None)
+        if name is not None:
+            names[member] = name
+    slow = enum_type.coerce_output_value
+
+    def coerce(value: Any) -> Any:
+        name = names.get(value) if value.__class__ is enum_type.wrapped_cls else None
+        return slow(value) if name is None else name
+
+    return coerce
 
 
 class FieldPlan:

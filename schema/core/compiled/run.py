@@ -15,6 +15,7 @@ own `CollectedErrors`, which also drops later errors under a nulled position, as
 from __future__ import annotations
 
 import asyncio
+from types import GeneratorType
 from typing import Any
 
 from graphql import GraphQLError, located_error
@@ -38,8 +39,15 @@ class _Node:
         self.path = path
 
 
-# Values that cannot be awaitable, recognised without the awaitable check.
-_PLAIN_VALUES = frozenset({str, int, float, bool})
+# Classes whose instances were found to be neither awaitable nor an exception: their values skip both checks.
+_SETTLED: set[type] = {str, int, float, bool, list, tuple, dict}
+_SETTLED_KEPT = 4096
+
+
+def _settle(cls: type) -> None:
+    if cls is not GeneratorType and len(_SETTLED) < _SETTLED_KEPT:  # a generator may be an awaitable one
+        _SETTLED.add(cls)
+
 
 _Pending = tuple[ValuePlan, Any, Any, Any, _Node, Path]  # (value plan, awaitable, container, key, owner, path)
 
@@ -96,6 +104,15 @@ class Run:
                     if nulled is not None:
                         return nulled
                     continue
+                value_plan = field.value
+                if value_plan.kind == LEAF and value.__class__ in _SETTLED:  # the short way of most fields
+                    try:
+                        coerced = value_plan.coerce(value)  # type: ignore[misc]
+                    except Exception:  # noqa: BLE001 - `complete` coerces again and reports it
+                        coerced = None
+                    if coerced is not None and coerced is not Undefined:
+                        result[key] = coerced
+                        continue
             elif field.typename is not None:
                 result[key] = typename
                 continue
@@ -144,19 +161,22 @@ class Run:
         """Put the completed value at container[key]; the node a non-null error nulled (owner or above), else None.
 
         The path is built only when needed (`prev`, `path_key`, `typename` make it)."""
-        if isinstance(value, Exception):
-            return self.fail(plan, value, container, key, owner, path or Path(prev, path_key, typename))
         if value is None or value is Undefined:
             if plan.non_null:
                 error = TypeError(plan.null_message)
                 return self.fail(plan, error, container, key, owner, path or Path(prev, path_key, typename))
             container[key] = None
             return None
-        kind = plan.kind
-        if kind == LEAF:
-            if value.__class__ not in _PLAIN_VALUES and self.is_awaitable(value):  # read by a plain getter
+        cls = value.__class__
+        if cls not in _SETTLED:
+            if isinstance(value, Exception):
+                return self.fail(plan, value, container, key, owner, path or Path(prev, path_key, typename))
+            if self.is_awaitable(value):  # read by a plain getter (resolvers' awaitables were put aside already)
                 self.wait(plan, value, container, key, owner, path or Path(prev, path_key, typename))
                 return None
+            _settle(cls)
+        kind = plan.kind
+        if kind == LEAF:
             try:
                 coerced = plan.coerce(value)  # type: ignore[misc]
                 if coerced is None or coerced is Undefined:
@@ -167,9 +187,6 @@ class Run:
             return None
         if path is None:
             path = Path(prev, path_key, typename)
-        if self.is_awaitable(value):  # an awaitable read by a plain getter (resolvers' were put aside already)
-            self.wait(plan, value, container, key, owner, path)
-            return None
         if kind == OBJECT:
             object_plan = plan.object
             assert object_plan is not None
