@@ -36,45 +36,50 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def import_seconds(module: str, env: dict[str, str]) -> float:
+def import_seconds(module: str, env: dict[str, str], root: Path = ROOT) -> float:
     """CPU seconds (user + system) of a fresh interpreter importing `module`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, env=env, check=True)
+    subprocess.run([python_of(root), "-c", f"import {module}"], cwd=root, env=env, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def start_seconds(env: dict[str, str]) -> tuple[float, float]:
+def python_of(root: Path) -> str:
+    """The checkout's own interpreter (its .venv), else this one."""
+    own = root / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
+
+
+def start_seconds(env: dict[str, str], root: Path = ROOT) -> tuple[float, float]:
     """Seconds from launch to the first answer, and from Ctrl-C to exit."""
-    port = free_port()
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "server.py", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}")
-            try:
-                answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=5)
-                if answer.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.02)
-        ready = time.perf_counter() - started
-        stopping = time.perf_counter()
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
-        return ready, time.perf_counter() - stopping
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with tempfile.TemporaryFile() as log:
+        port = free_port()
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [python_of(root), "server.py", "--port", str(port)], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    tail = log.read().decode(errors="replace")[-3000:]
+                    raise RuntimeError(f"server in {root} exited with {process.returncode}:\n{tail}")
+                try:
+                    url = f"http://127.0.0.1:{port}/graphql"
+                    if httpx.post(url, json={"query": "{ __typename }"}, timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.02)
+            ready = time.perf_counter() - started
+            stopping = time.perf_counter()
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
+            return ready, time.perf_counter() - stopping
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 def row(name: str, values: list[float]) -> str:
@@ -85,10 +90,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--vs",
+        type=Path,
+        metavar="CHECKOUT",
+        help="another checkout (e.g. a git worktree of an earlier commit, with its own .venv): only the cached "
+        "variant, `import server` and the warm start, run in turn with this one (A B A B …), medians and the ratio",
+    )
     args = parser.parse_args()
+    if args.vs is not None:
+        compare(args.vs, args.runs)
+        return
 
     with tempfile.TemporaryDirectory(prefix="lk-startup-") as data_dir:
-        base = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL", "WORKERS")}
+        # The first variant is the usual one: bytecode written and reused. A shell that sets PYTHONDONTWRITEBYTECODE
+        # (as some here do) would otherwise measure every variant without a cache.
+        dropped = ("DATABASE_URL", "REDIS_URL", "WORKERS", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+        base = {key: value for key, value in os.environ.items() if key not in dropped}
         base.update(DATA_DIR=data_dir, LOG_LEVEL="WARNING")
         if args.database_url:
             base["DATABASE_URL"] = args.database_url
@@ -98,7 +116,7 @@ def main() -> None:
         print(f"|{'-' * 60}|--------|--------|--------|")
         no_cache = tempfile.mkdtemp(prefix="lk-no-pycache-")
         variants: list[tuple[str, dict[str, str]]] = [
-            ("", {}),
+            (", bytecode cached", {}),
             (", PYTHONDONTWRITEBYTECODE=1", {"PYTHONDONTWRITEBYTECODE": "1"}),
             (", no bytecode", {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": no_cache}),
         ]
@@ -109,6 +127,33 @@ def main() -> None:
             starts = [start_seconds(env) for _ in range(args.runs)]
             print(row(f"warm start to first answer{label}", [ready for ready, _ in starts]))
             print(row(f"Ctrl-C to exit{label}", [stop for _, stop in starts]))
+
+
+def compare(other: Path, runs: int) -> None:
+    dropped = ("DATABASE_URL", "REDIS_URL", "WORKERS", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+    base = {key: value for key, value in os.environ.items() if key not in dropped}
+    base["LOG_LEVEL"] = "WARNING"
+    with (
+        tempfile.TemporaryDirectory(prefix="lk-startup-a-") as dir_a,
+        tempfile.TemporaryDirectory(prefix="lk-startup-b-") as dir_b,
+    ):
+        checkouts = ((ROOT, {**base, "DATA_DIR": dir_a}), (other.resolve(), {**base, "DATA_DIR": dir_b}))
+        for root, env in checkouts:
+            start_seconds(env, root)  # the cold start of each: a new cluster, migrations, demo data
+        imports: list[list[float]] = [[], []]
+        starts: list[list[float]] = [[], []]
+        for _ in range(runs):
+            for index, (root, env) in enumerate(checkouts):
+                imports[index].append(import_seconds("server", env, root))
+                starts[index].append(start_seconds(env, root)[0])
+        print(f"{runs} runs each in turn, median / min / max seconds; load average {os.getloadavg()[0]:.2f}")
+        print(f"A = {ROOT}, B = {other.resolve()}")
+        print(f"| {'what':<58} | median |    min |    max |")
+        print(f"|{'-' * 60}|--------|--------|--------|")
+        for index, name in enumerate("AB"):
+            print(row(f"{name}: import server (CPU), bytecode cached", imports[index]))
+            print(row(f"{name}: warm start to first answer, bytecode cached", starts[index]))
+        print(row("A ÷ B, warm start (pair by pair)", [a / b for a, b in zip(starts[0], starts[1], strict=True)]))
 
 
 if __name__ == "__main__":

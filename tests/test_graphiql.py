@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,14 +20,14 @@ import pytest
 from graphql import OperationDefinitionNode, build_schema, parse, validate
 
 from schema.core.graphiql import ASSETS_DIR, ASSETS_PATH, EXAMPLES_DIR, ROLES, load_examples, render_page
+from services.demo.credentials import ANALYST_PASSWORD, ANALYST_PHONE, DEMO_PASSWORD, DEMO_PHONE
 from services.platform.clock import FrozenClock
 from services.platform.settings import PROJECT_ROOT
 from tests.support.processes import server_processes
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-ANALYST_PHONE = "+79210000003"  # the demo analyst (services/demo)
-ANALYST_PASSWORD = "Analyst2026pass"
+LIVE_MESSAGE = "Проверка связи, перезвоните на +7 921 555-44-33"
 
 
 async def _page(app_client: httpx.AsyncClient) -> str:
@@ -111,10 +112,44 @@ def test_an_example_is_one_valid_named_operation(example: Any) -> None:
 # --- the page in a real browser -------------------------------------------------------------------------------------
 
 
+def _customer_writer(graphql_url: str) -> Callable[[str], None]:
+    """Signs the demo customer in through the API; the function it returns writes a text into their latest appeal,
+    as the cabinet would."""
+
+    def call(query: str, variables: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = httpx.post(graphql_url, json={"query": query, "variables": variables}, headers=headers, timeout=60)
+        body: dict[str, Any] = response.json()
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+    signed_in = call(
+        "mutation($input: SignInInput!) { signIn(input: $input) { session { accessToken } errors { code } } }",
+        {"input": {"phone": DEMO_PHONE, "password": DEMO_PASSWORD}},
+    )
+    assert signed_in["signIn"]["errors"] == [], signed_in
+    token = signed_in["signIn"]["session"]["accessToken"]
+    appeals = call("{ me { appeals(first: 1) { edges { node { id } } } } }", {}, token)
+    appeal_id = appeals["me"]["appeals"]["edges"][0]["node"]["id"]
+
+    def write(text: str) -> None:
+        posted = call(
+            "mutation($input: PostAppealMessageInput!) { postAppealMessage(input: $input) { errors { code } } }",
+            {"input": {"appealId": appeal_id, "text": text}},
+            token,
+        )
+        assert posted["postAppealMessage"]["errors"] == [], posted
+
+    return write
+
+
 def _browse(graphql_url: str) -> dict[str, Any]:
     """Open GraphiQL in headless Chromium with every host but the server unreachable, sign in as the demo analyst
-    through the page's helper, run the analysts' `AppealsByCustomer` tab; what the page showed and requested."""
+    through the page's helper, run the analysts' `AppealsByCustomer` tab, then the `LiveAppealMessages` subscription
+    while the demo customer writes a message; what the page showed and requested."""
     from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -156,6 +191,7 @@ def _browse(graphql_url: str) -> dict[str, Any]:
             By.XPATH, "//button[contains(@class,'graphiql-tab-button') and normalize-space()='AppealsByCustomer']"
         ).click()
         read_editors = "return [...document.querySelectorAll('.CodeMirror')].map(e => e.CodeMirror.getValue())"
+        read_result = "return document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
         wait.until(lambda d: any("query AppealsByCustomer" in v for v in d.execute_script(read_editors)))
         # the tab opened after signing in shows the token in its headers editor
         headers = [v for v in driver.execute_script(read_editors) if '"Authorization"' in v]
@@ -164,8 +200,6 @@ def _browse(graphql_url: str) -> dict[str, Any]:
         def status_text(d: Any) -> str:
             text: str = d.find_element(By.ID, "lk-status").text
             return text
-
-        read_result = "return document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
 
         def run() -> dict[str, Any]:
             driver.execute_script("document.querySelector('.graphiql-response .CodeMirror').CodeMirror.setValue('')")
@@ -180,27 +214,55 @@ def _browse(graphql_url: str) -> dict[str, Any]:
             ]
 
         result = run()
+
         # refreshSession (due a minute before expiry; asked now) puts the new token in place of the old one
         driver.execute_async_script("window.lkGraphiQL.refresh().then(arguments[arguments.length - 1])")
         wait.until(lambda d: tokens() and tokens() != [headers_first] and "Вход выполнен" in status_text(d))
         refreshed_tokens = tokens()
         after_refresh = run()
+        # A subscription runs over the page's websocket, authenticated by the refreshed header: the customer's message
+        # arrives in the response pane (its phone number masked for the analyst).
+        driver.find_element(
+            By.XPATH, "//button[contains(@class,'graphiql-tab-button') and normalize-space()='LiveAppealMessages']"
+        ).click()
+        wait.until(lambda d: any("subscription LiveAppealMessages" in v for v in d.execute_script(read_editors)))
+        driver.execute_script("document.querySelector('.graphiql-response .CodeMirror').CodeMirror.setValue('')")
+        driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
+        live: dict[str, Any] = {}
+        write = _customer_writer(graphql_url)
+        for attempt in range(10):  # the subscription starts a moment after the click: write again until it is seen
+            write(f"{LIVE_MESSAGE} ({attempt})")
+            try:
+                WebDriverWait(driver, 3).until(lambda d: "appealMessageAdded" in d.execute_script(read_result))
+            except TimeoutException:
+                continue
+            live = json.loads(driver.execute_script(read_result))
+            break
+        driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()  # stops the subscription
+        driver.find_element(
+            By.XPATH, "//button[contains(@class,'graphiql-tab-button') and normalize-space()='AppealsByCustomer']"
+        ).click()
+        wait.until(lambda d: any("query AppealsByCustomer" in v for v in d.execute_script(read_editors)))
+
         # signing out takes the token out of the headers: the same example is then anonymous
         driver.find_element(By.ID, "lk-sign-out").click()
         wait.until(lambda d: "Не выполнен вход" in status_text(d))
         tokens_after_sign_out = tokens()
         signed_out = run()
 
-        requests = [
-            json.loads(entry["message"])["message"]["params"]["request"]["url"]
-            for entry in driver.get_log("performance")  # type: ignore[no-untyped-call]
-            if json.loads(entry["message"])["message"]["method"] == "Network.requestWillBeSent"
-        ]
+        requests = []
+        for entry in driver.get_log("performance"):  # type: ignore[no-untyped-call]
+            message = json.loads(entry["message"])["message"]
+            if message["method"] == "Network.requestWillBeSent":
+                requests.append(message["params"]["request"]["url"])
+            elif message["method"] == "Network.webSocketCreated":
+                requests.append(message["params"]["url"])
         return {
             "tabs": tabs,
             "status": status,
             "headers": headers,
             "result": result,
+            "live": live,
             "refreshed_tokens": refreshed_tokens,
             "after_refresh": after_refresh,
             "tokens_after_sign_out": tokens_after_sign_out,
@@ -216,6 +278,7 @@ def _browse(graphql_url: str) -> dict[str, Any]:
     (CHROMIUM is None or CHROMEDRIVER is None) and os.environ.get("CI") != "true",
     reason="no Chromium here (.ci/run installs Debian's chromium and chromium-driver)",
 )
+@pytest.mark.timeout(600)  # a server process and a browser: slow to start on a loaded machine
 async def test_the_analyst_signs_in_and_runs_an_example_offline(
     server_url: str, redis_url: str, tmp_path: Path, clock: FrozenClock
 ) -> None:
@@ -228,12 +291,18 @@ async def test_the_analyst_signs_in_and_runs_an_example_offline(
     assert "MyCabinet" in seen["tabs"]
     assert "AppealInbox" in seen["tabs"]
     assert "AppealsByCustomer" in seen["tabs"]
+    assert "LiveAppealMessages" in seen["tabs"]
     assert "ANALYST" in seen["status"]
     assert [json.loads(text)["Authorization"][:7] for text in seen["headers"]] == ["Bearer "]
     assert "errors" not in seen["result"], seen["result"]
     edges = seen["result"]["data"]["appealInbox"]["edges"]
     assert edges  # the demo appeals, read by the analyst
     assert all(edge["node"]["customer"]["fullName"] is None for edge in edges)  # masked for analysts
+    live = seen["live"]["data"]["appealMessageAdded"]
+    assert live["message"]["authorRole"] == "CUSTOMER"
+    assert live["message"]["text"].startswith("Проверка связи, перезвоните на ")
+    assert "555" not in live["message"]["text"]  # the phone number is masked for the analyst
+    assert live["eventId"]
     first_token = json.loads(seen["headers"][0])["Authorization"]
     assert len(seen["refreshed_tokens"]) == 1
     assert seen["refreshed_tokens"][0].startswith("Bearer ")
@@ -244,4 +313,5 @@ async def test_the_analyst_signs_in_and_runs_an_example_offline(
     # Every request that could leave the machine went to the server (chrome:// and data: are the browser's own).
     network = [url for url in seen["requests"] if urlsplit(url).scheme in {"http", "https", "ws", "wss"}]
     assert any("/graphiql.min.js" in url for url in network)  # the log saw the page's assets
-    assert [url for url in network if not url.startswith(f"{origin}/")] == []
+    assert f"{origin.replace('http', 'ws', 1)}/graphql" in network  # the subscription's websocket
+    assert [url for url in network if not url.split("://", 1)[1].startswith(f"{origin.split('://', 1)[1]}/")] == []

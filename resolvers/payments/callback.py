@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from resolvers.payments.provider_body import read_capped, too_large
 from services.payments.callback import CallbackOutcome, handle_callback
 from services.platform.runtime import Runtime
 
@@ -25,11 +26,9 @@ STATUS = {
 
 async def payment_callback(request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return JSONResponse({"status": "too_large"}, status_code=413)
+    body = await read_capped(request, limit=MAX_BODY)
+    if body is None:
+        return too_large()
     outcome = await handle_callback(
         runtime,
         provider=request.path_params["provider"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from resolvers.payments.provider_body import read_capped, too_large
 from services.payments.notifications import NotificationOutcome, handle_notification
 from services.platform.runtime import Runtime
 
@@ -25,10 +26,8 @@ STATUS = {
 
 async def payment_notification(request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return JSONResponse({"status": "too_large"}, status_code=413)
+    body = await read_capped(request, limit=MAX_BODY)
+    if body is None:
+        return too_large()
     outcome = await handle_notification(runtime, provider=request.path_params["provider"], body=body)
     return JSONResponse({"status": outcome.value}, status_code=STATUS[outcome])

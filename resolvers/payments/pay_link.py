@@ -121,7 +121,9 @@ def _urls(request: Request, statement_id: int, expires: int) -> tuple[str, str]:
     return action, result_link(statement_id, settings, expires_at=datetime.fromtimestamp(expires, tz=UTC))
 
 
-async def statement_pay_page(request: Request) -> Response:
+async def _opened(request: Request) -> tuple[PayView, str, str] | Response:
+    """The statement of a checked link as the pay page shows it, with the form's action and the result page's URL;
+    or the refusal (a bad or expired link, a statement that is gone)."""
     checked = _checked(request)
     if isinstance(checked, Response):
         return checked
@@ -130,19 +132,23 @@ async def statement_pay_page(request: Request) -> Response:
     if view is None:
         return not_found()
     action, result_url = _urls(request, statement_id, expires)
+    return view, action, result_url
+
+
+async def statement_pay_page(request: Request) -> Response:
+    opened = await _opened(request)
+    if isinstance(opened, Response):
+        return opened
+    view, action, result_url = opened
     return _view_page(view, action=action, result_url=result_url)
 
 
 async def _payment_refused(request: Request, error: DomainError) -> Response:
     """The pay page again with the refusal's message: 409 when the statement is paid, pending or owes nothing."""
-    checked = _checked(request)
-    if isinstance(checked, Response):
-        return checked
-    statement_id, expires = checked
-    view = await pay_view(request.app.state.runtime, statement_id=statement_id)
-    if view is None:
-        return not_found()
-    action, result_url = _urls(request, statement_id, expires)
+    opened = await _opened(request)
+    if isinstance(opened, Response):
+        return opened
+    view, action, result_url = opened
     status = 409 if view.state in (PayState.PAID, PayState.PENDING, PayState.NOTHING_DUE) else 400
     return _view_page(view, action=action, result_url=result_url, message=error.problems[0].message, status=status)
 
@@ -174,14 +180,10 @@ async def statement_pay_start(request: Request) -> Response:
 
 
 async def statement_pay_result(request: Request) -> Response:
-    checked = _checked(request)
-    if isinstance(checked, Response):
-        return checked
-    statement_id, expires = checked
-    view = await pay_view(request.app.state.runtime, statement_id=statement_id)
-    if view is None:
-        return not_found()
-    action, result_url = _urls(request, statement_id, expires)
+    opened = await _opened(request)
+    if isinstance(opened, Response):
+        return opened
+    view, action, result_url = opened
     if view.state is PayState.PENDING:
         return page(
             "Ждём подтверждения оплаты",

@@ -11,7 +11,6 @@ the period close.
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,12 +20,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from models import AccountDebt, Charge, ImportBatch, Statement
+from models import AccountDebt, Charge, Statement
 from models.enums import ZONES_BY_COUNT, ChargeBasis, ChargeKind, TariffZone
 from services.billing.calendar import add_months
 from services.billing.events import StatementIssued
 from services.errors import DomainError, ErrorCode, Problem
 from services.events.outbox import record_event
+from services.integrations.batches import check_batch_id, claim_batch
 from services.integrations.service_tokens import BILLING_WRITE, ServicePrincipal, require_scope
 from services.platform.database import run
 from services.platform.runtime import Runtime
@@ -150,33 +150,17 @@ async def import_statements(
         raise DomainError.single(
             ErrorCode.BILLING_MODE_INTERNAL, "Начисления формирует сам сервер (BILLING_MODE=internal)", "input"
         )
-    if not batch_id.strip() or len(batch_id) > 100:
-        raise DomainError.single(
-            ErrorCode.INVALID_INPUT, "Идентификатор пакета: от 1 до 100 символов", "input", "batchId"
-        )
+    check_batch_id(batch_id)
     if not statements or len(statements) > MAX_STATEMENTS:
         raise DomainError.single(
             ErrorCode.INVALID_INPUT, f"От 1 до {MAX_STATEMENTS} документов за раз", "input", "statements"
         )
     now = runtime.clock.now()
     async with runtime.db.session() as session:
-        batch = (
-            await run(
-                session,
-                insert(ImportBatch)
-                .values(
-                    id=uuid.uuid4(),
-                    sender=sender,
-                    external_id=batch_id,
-                    kind="statements",
-                    received_at=now,
-                    items=len(statements),
-                )
-                .on_conflict_do_nothing(index_elements=["sender", "external_id"])
-                .returning(sa.column("id")),
-            )
-        ).first()
-        if batch is None:
+        claimed = await claim_batch(
+            session, sender=sender, batch_id=batch_id, kind="statements", items=len(statements), now=now
+        )
+        if not claimed:
             return StatementImportResult(created=0, skipped=0, repeated_batch=True)
         owners = (
             await run(

@@ -131,6 +131,24 @@ class _Document:
         pdf.cell(pdf.epw * 0.3, 6, value, align="R", new_x="LMARGIN", new_y="NEXT")
 
 
+def _headed(*, title: str, heading: str, period: date, payee: Payee) -> _Document:
+    """A new document with the supplier's letterhead, the payee's bank details and the heading for `period`."""
+    doc = _Document()
+    doc.pdf.set_title(title)
+    doc.pdf.set_author(SUPPLIER_NAME)
+    doc.line(f"{SUPPLIER_NAME}, {SUPPLIER_ADDRESS}, тел. {SUPPLIER_PHONE}", size=9)
+    doc.line(
+        f"Получатель: {payee.name}, ИНН {payee.inn}, КПП {payee.kpp}, р/с {payee.account}, "
+        f"{payee.bank_name}, БИК {payee.bic}, к/с {payee.correspondent_account}",
+        size=9,
+    )
+    doc.pdf.ln(3)
+    doc.line(heading, size=14, bold=True, height=8, align="C")
+    doc.line(f"Расчётный период: {period:%m.%Y}", align="C")
+    doc.pdf.ln(2)
+    return doc
+
+
 def render_statement_pdf(
     *,
     statement: Statement,
@@ -147,21 +165,13 @@ def render_statement_pdf(
         payer = DocumentPayer.of_account(account)
     period = statement.period
     due = max(statement.closing_balance, 0)
-    doc = _Document()
-    pdf = doc.pdf
-    pdf.set_title(f"Платёжный документ за {month_name(period)}, {payer.label.lower()} {payer.number}")
-    pdf.set_author(SUPPLIER_NAME)
-
-    doc.line(f"{SUPPLIER_NAME}, {SUPPLIER_ADDRESS}, тел. {SUPPLIER_PHONE}", size=9)
-    doc.line(
-        f"Получатель: {payee.name}, ИНН {payee.inn}, КПП {payee.kpp}, р/с {payee.account}, "
-        f"{payee.bank_name}, БИК {payee.bic}, к/с {payee.correspondent_account}",
-        size=9,
+    doc = _headed(
+        title=f"Платёжный документ за {month_name(period)}, {payer.label.lower()} {payer.number}",
+        heading=f"Платёжный документ (квитанция) за {month_name(period)}",
+        period=period,
+        payee=payee,
     )
-    pdf.ln(3)
-    doc.line(f"Платёжный документ (квитанция) за {month_name(period)}", size=14, bold=True, height=8, align="C")
-    doc.line(f"Расчётный период: {period:%m.%Y}", align="C")
-    pdf.ln(2)
+    pdf = doc.pdf
     doc.line(f"{payer.label}: {payer.number}", size=12, bold=True, height=6)
     if payer.holder is not None:
         doc.line(f"Плательщик: {payer.holder}")
@@ -247,21 +257,13 @@ def render_contract_statement_pdf(
     п. 1, 4), the balance and the bank details with the payment purpose; organisations pay by payment order."""
     period = statement.period
     due = max(statement.closing_balance, 0)
-    doc = _Document()
-    pdf = doc.pdf
-    pdf.set_title(f"Счёт за {month_name(period)}, договор № {contract.number}")
-    pdf.set_author(SUPPLIER_NAME)
-
-    doc.line(f"{SUPPLIER_NAME}, {SUPPLIER_ADDRESS}, тел. {SUPPLIER_PHONE}", size=9)
-    doc.line(
-        f"Получатель: {payee.name}, ИНН {payee.inn}, КПП {payee.kpp}, р/с {payee.account}, "
-        f"{payee.bank_name}, БИК {payee.bic}, к/с {payee.correspondent_account}",
-        size=9,
+    doc = _headed(
+        title=f"Счёт за {month_name(period)}, договор № {contract.number}",
+        heading=f"Счёт на оплату электроэнергии за {month_name(period)}",
+        period=period,
+        payee=payee,
     )
-    pdf.ln(3)
-    doc.line(f"Счёт на оплату электроэнергии за {month_name(period)}", size=14, bold=True, height=8, align="C")
-    doc.line(f"Расчётный период: {period:%m.%Y}", align="C")
-    pdf.ln(2)
+    pdf = doc.pdf
     doc.line(f"Договор энергоснабжения № {contract.number}", size=12, bold=True, height=6)
     doc.line(f"Потребитель: {contract.holder_name}, ИНН {contract.inn}")
     doc.line(f"Точка поставки: {point.name}, {point.address}")

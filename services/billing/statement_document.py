@@ -18,6 +18,8 @@ from services.cabinet.periods import MonthRange
 class StatementDocument:
     statement: Statement
     account: PersonalAccount | None  # None: a contract's delivery point
+    point: DeliveryPoint | None  # the organisation's delivery point and its contract (None for an account)
+    contract: Contract | None
     payer: DocumentPayer
     charges: list[Charge]
     payments: list[Payment]  # the succeeded payments credited in the month (local time), as `paid` counts them
@@ -28,6 +30,8 @@ async def load_statement_document(session: AsyncSession, *, statement_id: int) -
     if statement is None:
         return None
     account: PersonalAccount | None = None
+    point: DeliveryPoint | None = None
+    contract: Contract | None = None
     if statement.account_id is not None:
         account = await session.get(PersonalAccount, statement.account_id)
         assert account is not None, "a statement's account is deleted with it"
@@ -58,29 +62,11 @@ async def load_statement_document(session: AsyncSession, *, statement_id: int) -
         .order_by(col(Payment.paid_at), col(Payment.id))
     )
     return StatementDocument(
-        statement=statement, account=account, payer=payer, charges=list(charges), payments=list(payments)
+        statement=statement,
+        account=account,
+        point=point,
+        contract=contract,
+        payer=payer,
+        charges=list(charges),
+        payments=list(payments),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class ContractStatementDocument:
-    """An organisation's delivery point's statement: the invoice of its contract for the period."""
-
-    statement: Statement
-    contract: Contract
-    point: DeliveryPoint
-    charges: list[Charge]
-
-
-async def load_contract_statement_document(
-    session: AsyncSession, *, statement_id: int
-) -> ContractStatementDocument | None:
-    statement = await session.get(Statement, statement_id)
-    if statement is None or statement.delivery_point_id is None:
-        return None
-    point = await session.get(DeliveryPoint, statement.delivery_point_id)
-    assert point is not None, "a statement's delivery point is deleted with it"
-    contract = await session.get(Contract, point.contract_id)
-    assert contract is not None
-    charges = await session.exec(select(Charge).where(Charge.statement_id == statement_id).order_by(col(Charge.id)))
-    return ContractStatementDocument(statement=statement, contract=contract, point=point, charges=list(charges))

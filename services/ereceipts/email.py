@@ -19,7 +19,7 @@ from services.billing.receipt_pdf import (
     render_statement_pdf,
     rubles,
 )
-from services.billing.statement_document import load_contract_statement_document, load_statement_document
+from services.billing.statement_document import StatementDocument, load_statement_document
 from services.ereceipts.links import pay_link
 from services.messaging.compose import Composed, NothingToSend
 from services.messaging.gateways import Attachment
@@ -34,7 +34,7 @@ async def compose_e_receipt(runtime: Runtime, session: AsyncSession, message: Ou
         raise NothingToSend(f"statement {message.statement_id} is gone")
     statement, account = document.statement, document.account
     if account is None:  # a contract's delivery point: the organisation's invoice, no pay link
-        return await _compose_contract_statement(session, message.statement_id)
+        return await _compose_contract_statement(document)
     due = max(statement.closing_balance, 0)
     month = month_name(statement.period)
     # Rendering takes tens of milliseconds of CPU: off the event loop.
@@ -86,13 +86,12 @@ async def compose_e_receipt(runtime: Runtime, session: AsyncSession, message: Ou
     )
 
 
-async def _compose_contract_statement(session: AsyncSession, statement_id: int) -> Composed:
+async def _compose_contract_statement(document: StatementDocument) -> Composed:
     """An organisation's statement: the invoice attached, the bank details and payment purpose; no pay link (an
     organisation pays by payment order from its own account)."""
-    document = await load_contract_statement_document(session, statement_id=statement_id)
-    if document is None:
-        raise NothingToSend(f"statement {statement_id} is gone")
     statement, contract, point = document.statement, document.contract, document.point
+    assert contract is not None, "a delivery point's statement has its contract"
+    assert point is not None
     assert point.id is not None
     due = max(statement.closing_balance, 0)
     month = month_name(statement.period)

@@ -6,7 +6,6 @@ Idempotent twice over: a batch id seen before from the same sender changes nothi
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -15,10 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from models import ImportBatch, Reading
+from models import Reading
 from models.enums import ZONES_BY_COUNT, ReadingSource, ReadingStatus, TariffZone
 from services.cabinet.periods import month_start
 from services.errors import DomainError, ErrorCode, Problem
+from services.integrations.batches import check_batch_id, claim_batch
 from services.integrations.service_tokens import READINGS_WRITE, ServicePrincipal, require_scope
 from services.platform.database import run
 from services.platform.runtime import Runtime
@@ -100,32 +100,16 @@ async def import_readings(
         raise DomainError.single(
             ErrorCode.INVALID_INPUT, "Показания клиентов передаются через submitReadings", "input", "source"
         )
-    if not batch_id.strip() or len(batch_id) > 100:
-        raise DomainError.single(
-            ErrorCode.INVALID_INPUT, "Идентификатор пакета: от 1 до 100 символов", "input", "batchId"
-        )
+    check_batch_id(batch_id)
     if len(items) > MAX_ITEMS:
         raise DomainError.single(ErrorCode.INVALID_INPUT, f"Не больше {MAX_ITEMS} показаний за раз", "input", "items")
     now = runtime.clock.now()
     today = local_date(now)
     async with runtime.db.session() as session:
-        batch = (
-            await run(
-                session,
-                insert(ImportBatch)
-                .values(
-                    id=uuid.uuid4(),
-                    sender=sender,
-                    external_id=batch_id,
-                    kind=f"readings:{source.value}",
-                    received_at=now,
-                    items=len(items),
-                )
-                .on_conflict_do_nothing(index_elements=["sender", "external_id"])
-                .returning(sa.column("id")),
-            )
-        ).first()
-        if batch is None:
+        claimed = await claim_batch(
+            session, sender=sender, batch_id=batch_id, kind=f"readings:{source.value}", items=len(items), now=now
+        )
+        if not claimed:
             return ImportResult(created=0, skipped=0, repeated_batch=True)
         meter_rows = (
             await run(

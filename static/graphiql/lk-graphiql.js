@@ -114,7 +114,9 @@
     return result;
   }
 
-  var baseFetcher = GraphiQL.createFetcher({ url: url });
+  // Subscriptions go over a websocket to the same path (graphql-transport-ws, the client bundled in graphiql.min.js);
+  // GraphiQL passes the tab's headers as the `connection_init` payload, where the server reads Authorization.
+  var baseFetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: url.replace(/^http/, "ws") });
   function fetcher(params, options) {
     // GraphiQL learns the operation name 100 ms after an edit: run at once after opening a tab, it would still send
     // the previous tab's name, which the server rightly refuses. A name the document does not define is dropped.
