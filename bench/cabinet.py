@@ -2,12 +2,17 @@
 plain asyncpg + orjson handler (bench/plain_cabinet.py); the ratio of the two is what the GraphQL layer costs.
 
 uv run bench/cabinet.py [--accounts 100000] [--duration 10] [--database-url postgresql://postgres@127.0.0.1:5432/test]
+                        [--executions compiled,graphql-core]
 
 It creates the database `lk_bench` on that server (if missing), migrates it, seeds benchmark accounts up to
 --accounts (skipped when there are that many already), gives a sample of customers real sessions and mints their
 access tokens with the secret the servers are started with (no argon2 sign-ins), then for 1 and 2 uvicorn workers
 drives each server from 1, 16 and 64 concurrent clients for --duration seconds (after a 1-second warm-up) and prints
 requests per second, p50 / p95 / p99 latency and SQL statements per request. Traffic goes to 127.0.0.1 only.
+
+With `--executions compiled,graphql-core` the GraphQL server runs once per execution path (`LK_EXECUTION`, read at
+schema build: schema/core/build.py), all servers started together and driven in turn at each concurrency: before and
+after of the compiled path in one run.
 
 SQL statements per request are counted in-process, once, with `count_statements` around the full query through the
 real ASGI app (pg_stat_statements is not available); the plain handler's count is fixed by its code.
@@ -187,13 +192,15 @@ class Server:
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secret, "WORKERS": str(workers), "LOG_LEVEL": "WARNING"}
         if workers > 1:
             env["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-        if kind == "graphql":
+        if kind.startswith("graphql:"):
+            env["LK_EXECUTION"] = kind.split(":", 1)[1]
+        if kind.startswith("graphql"):
             command = ["uv", "run", "server.py", "--host", "127.0.0.1", "--port", str(self.port)]
         else:
             command = ["uv", "run", "uvicorn", "bench.plain_cabinet:app", "--host", "127.0.0.1",
                        "--port", str(self.port), "--workers", str(workers), "--no-access-log",
                        "--log-level", "warning"]  # fmt: skip
-        self.log = open(f"/tmp/lk_bench_{kind}_{workers}.log", "wb")  # noqa: SIM115
+        self.log = open(f"/tmp/lk_bench_{kind.replace(':', '_')}_{workers}.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)  # fmt: skip
 
@@ -240,7 +247,7 @@ class Result:
 async def drive(
     *, kind: str, port: int, tokens: list[str], period: dict[str, str], concurrency: int, duration: float
 ) -> Result:
-    if kind == "graphql":
+    if kind.startswith("graphql"):
         path, payload = "/graphql", orjson.dumps({"query": QUERY, "variables": {"period": period}})
     else:
         path, payload = "/cabinet", orjson.dumps({"period": period, "first": 24})
@@ -281,6 +288,7 @@ def main() -> None:
     )
     parser.add_argument("--workers", default=",".join(map(str, WORKERS)))
     parser.add_argument("--concurrency", default=",".join(map(str, CONCURRENCY)))
+    parser.add_argument("--executions", default="", help="e.g. compiled,graphql-core: a GraphQL server for each")
     args = parser.parse_args()
     secret = secrets.token_urlsafe(48)
     prepared, graphql_statements = asyncio.run(prepare(args.database_url, args.accounts, secret))
@@ -288,16 +296,20 @@ def main() -> None:
         f"period {prepared.period['from']} … {prepared.period['to']}, {len(prepared.customers)} customers", flush=True
     )
 
+    kinds = [f"graphql:{execution}" for execution in args.executions.split(",")] if args.executions else ["graphql"]
+    kinds.append("plain")
+    concurrencies = [int(c) for c in args.concurrency.split(",")]
     rows: list[tuple[Any, ...]] = []
     rss: dict[tuple[str, int], float] = {}
     for workers in [int(w) for w in args.workers.split(",")]:
         results: dict[tuple[str, int], Result] = {}
-        for kind in ("graphql", "plain"):
-            server = Server(kind, workers, prepared.url, secret)
-            try:
+        servers = {kind: Server(kind, workers, prepared.url, secret) for kind in kinds}
+        try:
+            for server in servers.values():
                 server.wait_ready()
-                tokens = _tokens(prepared, secret)
-                for concurrency in [int(c) for c in args.concurrency.split(",")]:
+            tokens = _tokens(prepared, secret)
+            for concurrency in concurrencies:
+                for kind, server in servers.items():  # in turn: the machine's noise falls on all alike
                     result = asyncio.run(
                         drive(
                             kind=kind,
@@ -310,27 +322,27 @@ def main() -> None:
                     )
                     results[(kind, concurrency)] = result
                     rss[(kind, workers)] = max(rss.get((kind, workers), 0.0), _rss_mb(server.process.pid))
-                    print(f"  {kind:7} workers={workers} clients={concurrency:3}: {result.rate:7.1f} req/s"
+                    print(f"  {kind:20} workers={workers} clients={concurrency:3}: {result.rate:7.1f} req/s"
                           f"{f', {result.errors} errors' if result.errors else ''}", flush=True)  # fmt: skip
-            finally:
+        finally:
+            for server in servers.values():
                 server.stop()
-        for concurrency in [int(c) for c in args.concurrency.split(",")]:
-            graphql, plain = results[("graphql", concurrency)], results[("plain", concurrency)]
-            for kind, result, statements in (
-                ("graphql", graphql, graphql_statements),
-                ("plain", plain, PLAIN_STATEMENTS),
-            ):
-                ratio = plain.rate / graphql.rate if kind == "graphql" else None
+        for concurrency in concurrencies:
+            plain = results[("plain", concurrency)]
+            for kind in kinds:
+                result = results[(kind, concurrency)]
+                statements = PLAIN_STATEMENTS if kind == "plain" else graphql_statements
+                ratio = plain.rate / result.rate if kind != "plain" else None
                 rows.append((workers, concurrency, kind, result.rate, result.percentile(0.5),
                              result.percentile(0.95), result.percentile(0.99), statements,
                              rss.get((kind, workers), 0.0), ratio))  # fmt: skip
 
     print()
-    print(f"{'workers':>7} {'clients':>7} {'server':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+    print(f"{'workers':>7} {'clients':>7} {'server':>20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
           f"{'SQL/req':>8} {'RSS MB':>7}  graphql/plain")  # fmt: skip
     for workers, concurrency, kind, rate, p50, p95, p99, statements, rss_mb, ratio in rows:
         ratio_text = f"{ratio:.2f}x" if ratio is not None else ""
-        print(f"{workers:>7} {concurrency:>7} {kind:>8} {rate:>8.1f} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} "
+        print(f"{workers:>7} {concurrency:>7} {kind:>20} {rate:>8.1f} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} "
               f"{statements:>8} {rss_mb:>7.0f}  {ratio_text}")  # fmt: skip
 
 

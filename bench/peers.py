@@ -1,13 +1,16 @@
 """Benchmark: the project against its peers on the same database and the same answer (issue 15's yardstick).
 
 uv run bench/peers.py [--database-url postgresql://postgres@127.0.0.1:5432/lk_bench_speed] [--rounds 3]
-                      [--duration 5] [--concurrency 1,16]
+                      [--duration 5] [--concurrency 1,16] [--executions compiled,graphql-core]
 
 The peers, each a server of its own started here (and stopped here, by its own process group):
 - project: `server.py` with WORKERS=1, the query below as GraphQL with a customer's bearer token (`me { … }`);
 - PostGraphile v4 (`npx postgraphile@4`, from the npm registry) over the project's own tables, `--simple-collections
   both`, the same shape through its generated relations (`customerById → accountLinksByCustomerIdList → …`);
 - raw: asyncpg + orjson (bench/peers_raw.py), three hand-written statements.
+With `--executions compiled,graphql-core` the project runs twice, side by side in the same rounds: a server per
+execution path (`LK_EXECUTION`, read at schema build: schema/core/build.py), named `project:<execution>`; before and
+after of the compiled path in one run.
 
 The query: a customer → personal accounts with their details, debt and utility provider → meters in service → the last
 12 accepted readings of each meter. Same fields and the same rows in all three: checked once at start for a sample of
@@ -53,7 +56,7 @@ from services.auth_tokens import issue_access_token  # noqa: E402
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/lk_bench_speed"
 SAMPLE_CUSTOMERS = 300
 CHECKED_CUSTOMERS = 25
-PEERS = ("project", "postgraphile", "raw")
+PEERS = ["project", "postgraphile", "raw"]  # the project's entries become one per --executions
 
 PROJECT_QUERY = """
 query Peers {
@@ -107,8 +110,10 @@ class Peer:
         self.name = name
         self.port = _free_port()
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secret, "LOG_LEVEL": "WARNING"}
-        if name == "project":
+        if name.startswith("project"):
             env |= {"WORKERS": "1", "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8")}
+            if ":" in name:
+                env["LK_EXECUTION"] = name.split(":", 1)[1]
             command = ["uv", "run", "server.py", "--host", "127.0.0.1", "--port", str(self.port)]
             self.path = "/graphql"
         elif name == "postgraphile":
@@ -144,7 +149,7 @@ class Peer:
 
     def request(self, customer_id: int, token: str) -> tuple[bytes, dict[str, str]]:
         headers = {"Content-Type": "application/json"}
-        if self.name == "project":
+        if self.name.startswith("project"):
             headers["Authorization"] = f"Bearer {token}"
             return orjson.dumps({"query": PROJECT_QUERY}), headers
         if self.name == "postgraphile":
@@ -190,7 +195,7 @@ def _shape(name: str, body: dict[str, Any]) -> tuple[Any, ...]:
     assert not body.get("errors"), (name, body.get("errors"))
     data = body["data"]
     meters_key, readings_key = ("metersByAccountIdList", "readingsByMeterIdList")
-    if name == "project":
+    if name.startswith("project"):
         accounts = data["me"]["personalAccounts"]
         meters_key, readings_key = "meters", "readings"
     elif name == "postgraphile":
@@ -317,19 +322,20 @@ async def sample_customers(url: str, secret: str) -> list[tuple[int, str]]:
 
 def _table(results: dict[tuple[str, int], Result], concurrency: list[int], rss: dict[str, float]) -> list[str]:
     lines = [
-        f"{'clients':>7} {'peer':>13} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'RSS MB':>7}",
+        f"{'clients':>7} {'peer':>22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'RSS MB':>7}",
     ]
     for clients in concurrency:
         for name in PEERS:
             result = results[(name, clients)]
-            lines.append(f"{clients:>7} {name:>13} {result.rate:>8.1f} {result.percentile(0.5):>8.1f} "
+            lines.append(f"{clients:>7} {name:>22} {result.rate:>8.1f} {result.percentile(0.5):>8.1f} "
                          f"{result.percentile(0.99):>8.1f} {result.errors:>6} {rss.get(name, 0):>7.0f}")  # fmt: skip
     lines.append("")
-    lines.append(f"{'clients':>7} {'project ÷ PostGraphile':>23} {'project ÷ raw':>14}")
+    lines.append(f"{'clients':>7} {'project':>22} {'÷ PostGraphile':>15} {'÷ raw':>6}")
     for clients in concurrency:
-        project = results[("project", clients)].rate
-        lines.append(f"{clients:>7} {project / results[('postgraphile', clients)].rate:>23.2f} "
-                     f"{project / results[('raw', clients)].rate:>14.2f}")  # fmt: skip
+        for name in [name for name in PEERS if name.startswith("project")]:
+            project = results[(name, clients)].rate
+            lines.append(f"{clients:>7} {name:>22} {project / results[('postgraphile', clients)].rate:>15.2f} "
+                         f"{project / results[('raw', clients)].rate:>6.2f}")  # fmt: skip
     return lines
 
 
@@ -339,7 +345,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=5)
     parser.add_argument("--concurrency", default="1,16")
+    parser.add_argument("--executions", default="", help="e.g. compiled,graphql-core: a project server for each")
     args = parser.parse_args()
+    if args.executions:
+        PEERS[:1] = [f"project:{execution}" for execution in args.executions.split(",")]
     concurrency = [int(c) for c in args.concurrency.split(",")]
     secret = secrets.token_urlsafe(48)
     customers = asyncio.run(sample_customers(args.database_url, secret))

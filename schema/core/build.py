@@ -6,6 +6,7 @@ The root types themselves are listed where the resolvers are known (`resolvers/r
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import strawberry
@@ -17,6 +18,7 @@ from strawberry.tools import merge_types
 
 from schema.core.analyst_masking import mask_strings_for_analysts
 from schema.core.budget import CostBudget
+from schema.core.compiled.executor import CompiledExecutionContext
 from schema.core.cost import QueryCostRule
 from schema.core.execution import PlainFieldsExecutionContext
 from schema.core.fast_fields import read_basic_fields_directly
@@ -26,6 +28,12 @@ from schema.core.masking import mask_internal_errors
 from schema.core.scalars import SCALAR_MAP
 
 DEPTH_RULE = create_validator(12, None, None)
+
+
+def execution_context_class() -> type[PlainFieldsExecutionContext]:
+    """Queries through their compiled plan (schema/core/compiled/), unless `LK_EXECUTION=graphql-core`: the kill
+    switch, which leaves graphql-core with the plain-field short way."""
+    return PlainFieldsExecutionContext if os.environ.get("LK_EXECUTION") == "graphql-core" else CompiledExecutionContext
 
 
 @strawberry.type
@@ -51,7 +59,7 @@ def build_schema(
         types=tuple(node_types),
         # Apollo's batch link: a JSON array of operations, each run as a request of its own (schema/core/view.py).
         config=StrawberryConfig(scalar_map=SCALAR_MAP, batching_config={"max_operations": MAX_BATCH_OPERATIONS}),
-        execution_context_class=PlainFieldsExecutionContext,  # plain fields without graphql-core's per-field work
+        execution_context_class=execution_context_class(),
         extensions=[
             # Bounded caches: a flood of distinct documents cannot grow memory without limit.
             # (The LRU caches live at module level, shared by the per-request extension instances.)

@@ -16,6 +16,8 @@ from graphql import GraphQLObjectType
 from strawberry import Schema, relay
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from schema.core.nodes import RowNode
+
 
 def _getter(python_name: str) -> Any:
     get = attrgetter(python_name)
@@ -27,13 +29,19 @@ def _getter(python_name: str) -> Any:
     return resolve
 
 
-def _global_id(type_name: str, resolve_id: Any) -> Any:
+def _global_id(type_name: str, resolve_id: Any, *, reads_info: bool) -> Any:
     prefix = f"{type_name}:"
 
     def resolve(source: Any, info: Any, **_: Any) -> str:
         # The same encoding as strawberry's GlobalID: base64 of "TypeName:node id".
         return base64.b64encode((prefix + str(resolve_id(source, info=info))).encode()).decode()
 
+    if not reads_info:  # `RowNode`'s: the id is the row's key, read without an info (schema/core/execution.py)
+
+        def plain(source: Any) -> str:
+            return base64.b64encode((prefix + str(source.row_id)).encode()).decode()
+
+        resolve.plain_getter = plain  # type: ignore[attr-defined]
     return resolve
 
 
@@ -47,7 +55,8 @@ def _encode_ids_directly(graphql_type: GraphQLObjectType) -> int:
         return 0
     if origin.resolve_typename.__func__ is not relay.Node.resolve_typename.__func__:  # type: ignore[attr-defined]
         return 0
-    graphql_type.fields["id"].resolve = _global_id(graphql_type.name, origin.resolve_id)
+    reads_info = origin.resolve_id.__func__ is not RowNode.resolve_id.__func__  # type: ignore[attr-defined]
+    graphql_type.fields["id"].resolve = _global_id(graphql_type.name, origin.resolve_id, reads_info=reads_info)
     return 1
 
 

@@ -18,7 +18,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 GRAPHQL_TRANSPORT_WS = "graphql-transport-ws"
 # Every query (not mutation) sent by the suite runs a second time through graphql-core's own execution context and
 # must answer exactly the same (schema/core/execution.py): LK_COMPARE_EXECUTION=1 uv run pytest
-COMPARE_EXECUTION = os.environ.get("LK_COMPARE_EXECUTION") == "1"
+COMPARE_EXECUTION = os.environ.get("LK_COMPARE_EXECUTION", "1") == "1"
 
 
 def _is_query(query: str) -> bool:

@@ -1,0 +1,275 @@
+"""A query's plan: built once per operation (and values of its `@skip`/`@include` variables), cached, bounded.
+
+Fields are collected by graphql-core's own `collect_fields` / `collect_subfields`, so fragments, inline fragments,
+aliases, merging and the directives are exactly graphql-core's. Whatever the plan cannot run exactly like graphql-core
+makes the whole operation go graphql-core's way (`plan_for` answers None): introspection, abstract types, fragment
+variables, `@defer`/`@stream`, an `is_type_of` that is not strawberry's own.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    ArgumentNode,
+    DirectiveNode,
+    FieldNode,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    OperationDefinitionNode,
+    TypeNameMetaFieldDef,
+    VariableNode,
+    is_abstract_type,
+    is_leaf_type,
+    visit,
+)
+from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
+from graphql.execution.values import get_argument_values
+from graphql.language import Visitor
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
+
+LEAF, OBJECT, LIST = 0, 1, 2
+PLANS_KEPT = 512  # operations, like strawberry's validation cache
+VARIANTS_KEPT = 16  # plans of one operation (values of its @skip/@include variables)
+_DYNAMIC: Any = object()  # arguments coerced per request (they use variables, or their coercion fails)
+
+
+class Unsupported(Exception):
+    """The operation goes graphql-core's way."""
+
+
+class ValuePlan:
+    """What completes a value at one position: a field's, or a list item's."""
+
+    __slots__ = ("coerce", "field", "item", "kind", "nodes", "non_null", "null_message", "object", "type")
+
+    def __init__(self, graphql_type: GraphQLOutputType, nodes: list[FieldNode], field: str) -> None:
+        self.non_null = isinstance(graphql_type, GraphQLNonNull)
+        nullable = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+        self.type: Any = nullable
+        self.nodes = nodes  # the field's nodes: errors are located at them (list items' too)
+        self.field = field  # "Type.field", as graphql-core's messages name it
+        self.null_message = f"Cannot return null for non-nullable field {field}."
+        self.coerce: Callable[[Any], Any] | None = None
+        self.object: ObjectPlan | None = None
+        self.item: ValuePlan | None = None
+        if isinstance(nullable, GraphQLList):
+            self.kind = LIST
+            self.item = ValuePlan(nullable.of_type, nodes, field)
+        elif is_leaf_type(nullable):
+            self.kind = LEAF
+            self.coerce = _enum_names(nullable) or nullable.coerce_output_value
+        elif is_abstract_type(nullable):
+            raise Unsupported("abstract type")
+        else:
+            self.kind = OBJECT
+
+
+def _enum_names(enum_type: Any) -> Callable[[Any], Any] | None:
+    """strawberry's enum output by a dict: the name of the first value equal to the member's (what its
+    `coerce_output_value` finds by a scan); anything else goes to that method."""
+    if not isinstance(enum_type, CustomGraphQLEnumType):
+        return None
+    names: dict[Any, str] = {}
+    member: Any
+    for member in enum_type.wrapped_cls:
+        name = next((name for name, value in enum_type.values.items() if member.value == value.value), None)
+        if name is not None:
+            names[member] = name
+    slow = enum_type.coerce_output_value
+
+    def coerce(value: Any) -> Any:
+        name = names.get(value) if value.__class__ is enum_type.wrapped_cls else None
+        return slow(value) if name is None else name
+
+    return coerce
+
+
+class FieldPlan:
+    __slots__ = (
+        "arguments",
+        "field_def",
+        "getter",
+        "name",
+        "nodes",
+        "parent_type",
+        "resolve",
+        "response_name",
+        "typename",
+        "value",
+    )
+
+    def __init__(self, response_name: str, parent_type: GraphQLObjectType, details: list[FieldDetails]) -> None:
+        node = details[0].node
+        name = node.name.value
+        self.response_name = response_name
+        self.name = name
+        self.parent_type = parent_type
+        self.nodes = [detail.node for detail in details]
+        self.typename: str | None = parent_type.name if name == "__typename" else None
+        field_def = TypeNameMetaFieldDef if name == "__typename" else parent_type.fields.get(name)
+        if field_def is None:
+            raise Unsupported(f"unknown field {name}")  # validated documents have none
+        self.field_def: GraphQLField = field_def
+        self.value = ValuePlan(field_def.type, self.nodes, f"{parent_type}.{name}")
+        self.resolve: Callable[..., Any] | None = field_def.resolve
+        has_arguments = bool(field_def.args or node.arguments)
+        getter = getattr(self.resolve, "plain_getter", None)  # schema/core/fast_fields.py
+        self.getter: Callable[[Any], Any] | None = None if has_arguments else getter
+        self.arguments: Any = (
+            {} if not has_arguments else _DYNAMIC if _uses_variables(node) else _literal(field_def, node)
+        )
+
+
+def _uses_variables(node: FieldNode) -> bool:
+    found = False
+
+    class _Variables(Visitor):
+        def enter_variable(self, *_: Any) -> None:
+            nonlocal found
+            found = True
+
+    for argument in node.arguments or ():
+        visit(argument, _Variables())
+    return found
+
+
+def _literal(field_def: GraphQLField, node: FieldNode) -> Any:
+    try:
+        return get_argument_values(field_def, node)
+    except Exception:  # noqa: BLE001 - coerced per request again: the error is the field's, where graphql-core puts it
+        return _DYNAMIC
+
+
+class ObjectPlan:
+    __slots__ = ("fields", "is_type_of", "name", "type")
+
+    def __init__(self, object_type: GraphQLObjectType, fields: list[FieldPlan]) -> None:
+        self.type = object_type
+        self.name = object_type.name
+        self.fields = tuple(fields)
+        is_type_of = object_type.is_type_of
+        if is_type_of is not None and not _strawberrys_own(is_type_of):
+            raise Unsupported("is_type_of that may read its info")
+        self.is_type_of: Callable[[Any, Any], Any] | None = is_type_of
+
+
+def _strawberrys_own(is_type_of: Callable[..., Any]) -> bool:
+    """strawberry's generated check (an isinstance test that ignores its info)."""
+    return getattr(is_type_of, "__module__", "") == "strawberry.schema.schema_converter"
+
+
+class _Builder:
+    def __init__(self, executor: Any) -> None:
+        self.schema = executor.schema
+        self.fragments = executor.fragments
+        self.variables = executor.variable_values
+        self.operation = executor.operation
+        self.hide_suggestions = executor.hide_suggestions
+
+    def root(self) -> ObjectPlan:
+        root_type = self.schema.query_type
+        grouped, defer_usages, _ = collect_fields(
+            self.schema, self.fragments, self.variables, root_type, self.operation, self.hide_suggestions
+        )
+        if defer_usages:
+            raise Unsupported("@defer")
+        return self.object_plan(root_type, grouped)
+
+    def object_plan(self, object_type: GraphQLObjectType, grouped: dict[str, list[FieldDetails]]) -> ObjectPlan:
+        fields = []
+        for response_name, details in grouped.items():
+            if any(detail.fragment_variable_values is not None for detail in details):
+                raise Unsupported("fragment variables")
+            if details[0].node.name.value in ("__schema", "__type"):
+                raise Unsupported("introspection")
+            field = FieldPlan(response_name, object_type, details)
+            self.sub_plans(field.value, details)
+            fields.append(field)
+        return ObjectPlan(object_type, fields)
+
+    def sub_plans(self, value: ValuePlan, details: list[FieldDetails]) -> None:
+        while value.kind == LIST:
+            assert value.item is not None
+            value = value.item
+        if value.kind == OBJECT:
+            grouped, defer_usages, _ = collect_subfields(
+                self.schema, self.fragments, self.variables, self.operation, value.type, details, self.hide_suggestions
+            )
+            if defer_usages:
+                raise Unsupported("@defer")
+            value.object = self.object_plan(value.type, grouped)
+
+
+def _directive_variables(operation: OperationDefinitionNode, fragments: dict[str, Any]) -> tuple[str, ...]:
+    """The variables the operation's `@skip`/`@include` read: a plan is built per combination of their values."""
+    names: list[str] = []
+
+    class _Directives(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            if node.name.value in ("skip", "include"):
+                for argument in node.arguments or ():
+                    _variables_of(argument, names)
+
+    visit(operation, _Directives())
+    for details in fragments.values():
+        visit(details.definition, _Directives())
+    return tuple(dict.fromkeys(names))
+
+
+def _variables_of(argument: ArgumentNode, names: list[str]) -> None:
+    if isinstance(argument.value, VariableNode):
+        names.append(argument.value.name.value)
+
+
+class _Entry:
+    __slots__ = ("directive_variables", "operation", "plans", "schema")
+
+    def __init__(self, schema: Any, operation: OperationDefinitionNode, directive_variables: tuple[str, ...]) -> None:
+        self.schema = schema  # held: the ids of the key cannot be reused while the entry lives
+        self.operation = operation
+        self.directive_variables = directive_variables
+        self.plans: dict[tuple[Any, ...], ObjectPlan | None] = {}
+
+
+_entries: OrderedDict[tuple[int, int], _Entry] = OrderedDict()
+
+
+def plan_for(executor: Any) -> ObjectPlan | None:
+    """The plan of the executor's operation (a query), or None when it must go graphql-core's way."""
+    operation = executor.operation
+    key = (id(executor.schema), id(operation))
+    entry = _entries.get(key)
+    if entry is None or entry.operation is not operation or entry.schema is not executor.schema:
+        entry = _Entry(executor.schema, operation, _directive_variables(operation, executor.fragments))
+        _entries[key] = entry
+        if len(_entries) > PLANS_KEPT:
+            _entries.popitem(last=False)
+    else:
+        _entries.move_to_end(key)
+    coerced = executor.variable_values.coerced
+    variant = tuple(coerced.get(name) for name in entry.directive_variables)
+    if variant in entry.plans:
+        return entry.plans[variant]
+    try:
+        plan: ObjectPlan | None = _Builder(executor).root()
+    except (Unsupported, RecursionError):
+        plan = None
+    if len(entry.plans) < VARIANTS_KEPT:
+        entry.plans[variant] = plan
+    return plan
+
+
+def arguments_of(field: FieldPlan, executor: Any) -> dict[str, Any]:
+    """The field's coerced arguments: bound at plan time when literal, else from this request's variables."""
+    arguments = field.arguments
+    if arguments is _DYNAMIC:
+        return get_argument_values(
+            field.field_def, field.nodes[0], executor.variable_values, None, executor.hide_suggestions
+        )
+    return arguments  # type: ignore[no-any-return]

@@ -1,0 +1,251 @@
+"""Runs a query's plan with graphql-core's answer: data, errors, paths, locations, null propagation, field order.
+
+What is at hand is completed at once, depth first, as graphql-core does (so errors come in its order): plain fields
+are read by their getter (no info, no awaitable check, no completion dispatch), resolvers get the very
+`GraphQLResolveInfo` graphql-core would build (path included: strawberry's wrapper, permission classes and
+`info.selected_fields` work unchanged). An awaitable holds its key's place and waits for the round: all the
+awaitables found are gathered together, then their values are completed the same way, and so on; a level's
+dataloader loads therefore batch as they do under graphql-core.
+
+Each object and list of the answer is a `_Node`: where it sits (container[key]), whether that place may be null, its
+path. An error at a non-null position nulls the nearest nullable node above and is recorded there in graphql-core's
+own `CollectedErrors`, which also drops later errors under a nulled position, as graphql-core does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import GeneratorType
+from typing import Any
+
+from graphql import GraphQLError, located_error
+from graphql.execution.collect_fields import FieldDetails
+from graphql.execution.executor import Executor, invalid_return_type_error
+from graphql.pyutils import Path, Undefined, is_iterable
+
+from schema.core.compiled.plan import LEAF, OBJECT, FieldPlan, ObjectPlan, ValuePlan, arguments_of
+
+
+class _Node:
+    """An object or a list of the answer."""
+
+    __slots__ = ("container", "key", "nullable", "parent", "path")
+
+    def __init__(self, parent: _Node | None, container: Any, key: Any, nullable: bool, path: Path | None) -> None:
+        self.parent = parent
+        self.container = container
+        self.key = key
+        self.nullable = nullable
+        self.path = path
+
+
+# Classes whose instances were found to be neither awaitable nor an exception: their values skip both checks.
+_SETTLED: set[type] = {str, int, float, bool, list, tuple, dict}
+_SETTLED_KEPT = 4096
+
+
+def _settle(cls: type) -> None:
+    if cls is not GeneratorType and len(_SETTLED) < _SETTLED_KEPT:  # a generator may be an awaitable one
+        _SETTLED.add(cls)
+
+
+_Pending = tuple[ValuePlan, Any, Any, Any, _Node, Path]  # (value plan, awaitable, container, key, owner, path)
+
+
+class Run:
+    __slots__ = ("arguments", "data_nulled", "errors", "executor", "is_awaitable", "nulled", "pending")
+
+    def __init__(self, executor: Executor[Any]) -> None:
+        self.executor = executor
+        self.errors = executor.collected_errors
+        self.is_awaitable = executor.is_awaitable
+        self.pending: list[_Pending] = []
+        self.arguments: dict[int, dict[str, Any]] = {}  # arguments read from variables, coerced once per request
+        self.nulled = False  # some position was nulled: pending values are checked before they complete
+        self.data_nulled = False
+
+    async def execute(self, plan: ObjectPlan, root_value: Any) -> dict[str, Any] | None:
+        data: dict[str, Any] = {}
+        self.execute_object(plan, root_value, _Node(None, None, None, False, None), data)
+        while self.pending:
+            await self.settle()
+        return None if self.data_nulled else data
+
+    async def settle(self) -> None:
+        """Await this round's values together, then complete them (which may find the next round's)."""
+        pending, self.pending = self.pending, []
+        if len(pending) == 1:
+            try:
+                results: list[Any] = [await pending[0][1]]
+            except Exception as error:  # noqa: BLE001 - completed below as the field's error
+                results = [error]
+        else:
+            results = await asyncio.gather(*(item[1] for item in pending), return_exceptions=True)
+        errors = self.errors
+        for (plan, _, container, key, owner, path), result in zip(pending, results, strict=True):
+            if isinstance(result, BaseException) and not isinstance(result, Exception):
+                raise result  # cancellation
+            if self.nulled and errors.has_nulled_position(owner.path):
+                continue  # graphql-core cancels what runs under a nulled position
+            self.complete(plan, result, container, key, owner, path.prev, path.key, path.typename, path)
+
+    def execute_object(self, plan: ObjectPlan, source: Any, node: _Node, result: dict[str, Any]) -> _Node | None:
+        """Fill `result` with the object's fields; the node a non-null error nulled (this one or above), else None."""
+        typename = plan.name
+        for field in plan.fields:
+            key = field.response_name
+            getter = field.getter
+            path: Path | None = None
+            if getter is not None:
+                try:
+                    value = getter(source)
+                except Exception as error:  # noqa: BLE001 - the field's error, as graphql-core reports it
+                    nulled = self.fail(field.value, error, result, key, node, Path(node.path, key, typename))
+                    if nulled is not None:
+                        return nulled
+                    continue
+                value_plan = field.value
+                if value_plan.kind == LEAF and value.__class__ in _SETTLED:  # the short way of most fields
+                    try:
+                        coerced = value_plan.coerce(value)  # type: ignore[misc]
+                    except Exception:  # noqa: BLE001 - `complete` coerces again and reports it
+                        coerced = None
+                    if coerced is not None and coerced is not Undefined:
+                        result[key] = coerced
+                        continue
+            elif field.typename is not None:
+                result[key] = typename
+                continue
+            else:
+                path = Path(node.path, key, typename)
+                try:
+                    value = self.resolve(field, source, path)
+                except Exception as error:  # noqa: BLE001 - the field's error, as graphql-core reports it
+                    nulled = self.fail(field.value, error, result, key, node, path)
+                    if nulled is not None:
+                        return nulled
+                    continue
+                if self.is_awaitable(value):
+                    result[key] = None  # holds the key's place in the selection's order
+                    self.pending.append((field.value, value, result, key, node, path))
+                    continue
+            nulled = self.complete(field.value, value, result, key, node, node.path, key, typename, path)
+            if nulled is not None:
+                return nulled  # graphql-core stops this object's fields here too
+        return None
+
+    def resolve(self, field: FieldPlan, source: Any, path: Path) -> Any:
+        executor = self.executor
+        arguments = field.arguments
+        if arguments.__class__ is not dict:
+            cached = self.arguments.get(id(field))
+            if cached is None:
+                cached = self.arguments[id(field)] = arguments_of(field, executor)
+            arguments = cached
+        info = executor.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
+        resolve = field.resolve or executor.field_resolver
+        return resolve(source, info, **arguments)
+
+    def complete(  # noqa: PLR0917 - positional: called for every value of the answer
+        self,
+        plan: ValuePlan,
+        value: Any,
+        container: Any,
+        key: Any,
+        owner: _Node,
+        prev: Path | None,
+        path_key: Any,
+        typename: str | None,
+        path: Path | None,
+    ) -> _Node | None:
+        """Put the completed value at container[key]; the node a non-null error nulled (owner or above), else None.
+
+        The path is built only when needed (`prev`, `path_key`, `typename` make it)."""
+        if value is None or value is Undefined:
+            if plan.non_null:
+                error = TypeError(plan.null_message)
+                return self.fail(plan, error, container, key, owner, path or Path(prev, path_key, typename))
+            container[key] = None
+            return None
+        cls = value.__class__
+        if cls not in _SETTLED:
+            if isinstance(value, Exception):
+                return self.fail(plan, value, container, key, owner, path or Path(prev, path_key, typename))
+            if self.is_awaitable(value):  # read by a plain getter (resolvers' awaitables were put aside already)
+                self.wait(plan, value, container, key, owner, path or Path(prev, path_key, typename))
+                return None
+            _settle(cls)
+        kind = plan.kind
+        if kind == LEAF:
+            try:
+                coerced = plan.coerce(value)  # type: ignore[misc]
+                if coerced is None or coerced is Undefined:
+                    Executor.complete_leaf_value(plan.type, value)  # raises graphql-core's own error
+            except Exception as error:  # noqa: BLE001 - the field's error, as graphql-core reports it
+                return self.fail(plan, error, container, key, owner, path or Path(prev, path_key, typename))
+            container[key] = coerced
+            return None
+        if path is None:
+            path = Path(prev, path_key, typename)
+        if kind == OBJECT:
+            object_plan = plan.object
+            assert object_plan is not None
+            if object_plan.is_type_of is not None and not object_plan.is_type_of(value, None):
+                invalid = invalid_return_type_error(plan.type, value, [FieldDetails(node, None) for node in plan.nodes])
+                return self.fail(plan, invalid, container, key, owner, path)
+            result: dict[str, Any] = {}
+            container[key] = result
+            node = _Node(owner, container, key, not plan.non_null, path)
+            nulled = self.execute_object(object_plan, value, node, result)
+            return None if nulled is None or nulled is node else nulled
+        return self.complete_list(plan, value, container, key, owner, path)
+
+    def wait(  # noqa: PLR0917 - positional, like `complete`
+        self, plan: ValuePlan, value: Any, container: Any, key: Any, owner: _Node, path: Path
+    ) -> None:
+        container[key] = None  # holds the key's place in the selection's order
+        self.pending.append((plan, value, container, key, owner, path))
+
+    def complete_list(  # noqa: PLR0917 - positional: called for every list of the answer
+        self, plan: ValuePlan, value: Any, container: Any, key: Any, owner: _Node, path: Path
+    ) -> _Node | None:
+        if not is_iterable(value):
+            error = GraphQLError(f"Expected Iterable, but did not find one for field '{plan.field}'.")
+            return self.fail(plan, error, container, key, owner, path)
+        items = list(value)
+        container[key] = items
+        node = _Node(owner, container, key, not plan.non_null, path)
+        item_plan = plan.item
+        assert item_plan is not None
+        is_awaitable = self.is_awaitable
+        for index, item in enumerate(items):
+            if is_awaitable(item):
+                items[index] = None
+                self.pending.append((item_plan, item, items, index, node, Path(path, index, None)))
+                continue
+            nulled = self.complete(item_plan, item, items, index, node, path, index, None, None)
+            if nulled is not None:
+                return None if nulled is node else nulled  # graphql-core stops completing the list here too
+        return None
+
+    def fail(  # noqa: PLR0917 - positional, like `complete`
+        self, plan: ValuePlan, raw: Exception, container: Any, key: Any, owner: _Node, path: Path
+    ) -> _Node | None:
+        """A field error at container[key]: null there if it may be null, else null the nearest nullable node above
+        (the whole data at the root); the node nulled, or None."""
+        error = located_error(raw, plan.nodes, path.as_list())
+        if not plan.non_null:
+            container[key] = None
+            self.errors.add(error, path)
+            return None
+        self.nulled = True
+        node = owner
+        while not node.nullable:
+            if node.parent is None:  # the root: the data itself is null
+                self.data_nulled = True
+                self.errors.add(error, None)
+                return node
+            node = node.parent
+        node.container[node.key] = None
+        self.errors.add(error, node.path)
+        return node

@@ -1,0 +1,345 @@
+"""The compiled path of queries (schema/core/compiled/) answers exactly as graphql-core: data, errors, paths, locations.
+
+A small schema with what the plan must get right: fragments, aliases, @skip/@include from variables, arguments from
+literals and variables, non-null errors nulling the right parent, a list with a failing item, permission classes,
+dataloaders batching per level; and what must leave the plan for graphql-core (introspection, abstract types,
+mutations, a resolve-hook extension). Each query runs through both execution contexts and must answer the same.
+The whole suite compares its queries too (tests/support/graphql.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import strawberry
+from aiodataloader import DataLoader
+from graphql import MiddlewareManager, parse
+from strawberry.extensions import SchemaExtension
+from strawberry.permission import BasePermission
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
+
+from schema.core.compiled.executor import CompiledExecutionContext
+from schema.core.compiled.plan import plan_for
+from schema.core.fast_fields import read_basic_fields_directly
+
+
+class Refused(BasePermission):
+    message = "Недостаточно прав"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return bool(info.context.get("staff"))
+
+
+@strawberry.type
+class Reading:
+    value: int
+    note: str | None
+
+    @strawberry.field
+    def strict(self) -> int:
+        if self.value < 0:
+            raise ValueError("negative reading")
+        return self.value
+
+
+@strawberry.type
+class Meter:
+    serial: str
+    row_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def readings(self, info: Info, last: int = 2) -> list[Reading]:
+        values = await info.context["loader"].load(self.row_id)
+        return [Reading(value=value, note=None if value % 2 else f"n{value}") for value in values[-last:]]
+
+    @strawberry.field
+    def broken_list(self) -> list[Reading | None]:
+        return [Reading(value=1, note="a"), None, Reading(value=-1, note="b")]
+
+    @strawberry.field
+    def strict_list(self) -> list[Reading] | None:
+        return [Reading(value=2, note="a"), Reading(value=-3, note="b")]
+
+    @strawberry.field
+    def must(self) -> str:
+        return None  # type: ignore[return-value]
+
+    @strawberry.field(permission_classes=[Refused])  # type: ignore[untyped-decorator]
+    def secret(self) -> str:
+        return "secret"
+
+    @strawberry.field
+    def path(self, info: Info) -> str:
+        return ".".join(map(str, info.path.as_list()))
+
+    @strawberry.field
+    def selected(self, info: Info) -> list[str]:
+        return [field.name for field in info.selected_fields if isinstance(field, SelectedField)]
+
+
+@strawberry.type
+class Owner:
+    name: str
+    meters: list[Meter]
+
+    @strawberry.field
+    def strict_meter(self) -> Meter:
+        return self.meters[0]
+
+
+class _Later:
+    """An awaitable stored on an object, read by a plain getter: graphql-core awaits it."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        return self._value().__await__()
+
+    async def _value(self) -> Any:
+        return self.value
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Person(Named):
+    age: int
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def owners(self, first: int = 10) -> list[Owner]:
+        return [
+            Owner(name=f"owner {index}", meters=[Meter(serial=f"{index}-{n}", row_id=index * 10 + n) for n in range(2)])
+            for index in range(first)
+        ]
+
+    @strawberry.field
+    def owner(self) -> Owner | None:
+        return Owner(name="single", meters=[Meter(serial="s", row_id=1)])
+
+    @strawberry.field
+    def later(self) -> Owner:
+        return Owner(name=_Later("later"), meters=_Later([Meter(serial=_Later("s"), row_id=1)]))  # type: ignore[arg-type]
+
+    @strawberry.field
+    def echo(self, text: str, times: int = 1) -> str:
+        return text * times
+
+    @strawberry.field
+    def named(self) -> Named:
+        return Person(name="p", age=3)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    def touch(self) -> int:
+        return 1
+
+
+def _schema(context: type[Any], extensions: tuple[Any, ...] = ()) -> strawberry.Schema:
+    schema = strawberry.Schema(
+        query=Query, mutation=Mutation, types=[Person], execution_context_class=context, extensions=list(extensions)
+    )
+    read_basic_fields_directly(schema)
+    return schema
+
+
+def _loader(batches: list[list[int]]) -> DataLoader[int, list[int]]:
+    async def load(keys: list[int]) -> list[list[int]]:
+        batches.append(list(keys))
+        await asyncio.sleep(0)
+        return [[key, key + 1, key + 2] for key in keys]
+
+    return DataLoader(load)
+
+
+def _answer(schema: strawberry.Schema, query: str, variables: dict[str, Any] | None = None, **context: Any) -> Any:
+    batches: list[list[int]] = []
+
+    async def run() -> Any:
+        return await schema.execute(
+            query, variable_values=variables, context_value={"loader": _loader(batches), **context}
+        )
+
+    result = asyncio.run(run())
+    errors = [
+        (error.message, error.path, [(loc.line, loc.column) for loc in error.locations or []], error.extensions)
+        for error in result.errors or []
+    ]
+    return result.data, errors, batches
+
+
+COMPILED = _schema(CompiledExecutionContext)
+CORE = _schema(StrawberryGraphQLCoreExecutionContext)
+
+
+def _same(query: str, variables: dict[str, Any] | None = None, *, planned: bool = True, **context: Any) -> Any:
+    """The answer of both paths, which must be equal; `planned`: the compiled path ran it (no fallback)."""
+    if planned:
+        assert _compiled_plan(COMPILED, query, raw_variable_values=variables) is not None
+    compiled = _answer(COMPILED, query, variables, **context)
+    assert compiled == _answer(CORE, query, variables, **context)
+    return compiled
+
+
+def test_fragments_inline_fragments_aliases_and_typename() -> None:
+    data, errors, _ = _same(
+        """
+        query Q { owners(first: 2) { ...O m: meters { s: serial ... on Meter { serial __typename } } } __typename }
+        fragment O on Owner { name meters { serial } n: name }
+        """
+    )
+    assert not errors
+    assert list(data) == ["owners", "__typename"]
+    assert list(data["owners"][0]) == ["name", "meters", "n", "m"]
+    assert data["owners"][1]["m"][0] == {"s": "1-0", "serial": "1-0", "__typename": "Meter"}
+
+
+@pytest.mark.parametrize("skip", [True, False])
+def test_skip_and_include_follow_the_variables_of_each_request(skip: bool) -> None:
+    query = """
+        query Q($skip: Boolean!, $include: Boolean!) {
+          owner { name @skip(if: $skip) meters @include(if: $include) { serial } ... @skip(if: $include) { n: name } }
+        }
+    """
+    data, errors, _ = _same(query, {"skip": skip, "include": not skip})
+    assert not errors
+    if skip:
+        assert data == {"owner": {"n": "single"}}
+    else:
+        assert data == {"owner": {"name": "single", "meters": [{"serial": "s"}]}}
+
+
+def test_each_combination_of_directive_variables_has_a_plan_of_its_own() -> None:
+    query = "query Q($s: Boolean!) { owner { name @skip(if: $s) } }"
+    for skip in (True, False, True):
+        data, _, _ = _same(query, {"s": skip})
+        assert data == {"owner": {}} if skip else {"owner": {"name": "single"}}
+
+
+def test_arguments_from_literals_and_from_variables() -> None:
+    data, errors, _ = _same(
+        'query Q($t: String!, $n: Int) { a: echo(text: "ab", times: 2) b: echo(text: $t, times: $n) '
+        "c: echo(text: $t) }",
+        {"t": "x", "n": 3},
+    )
+    assert not errors
+    assert data == {"a": "abab", "b": "xxx", "c": "x"}
+
+
+def test_a_bad_variable_is_refused_before_anything_runs() -> None:
+    data, errors, _ = _same('query Q($n: Int) { echo(text: "a", times: $n) }', {"n": "many"}, planned=False)
+    assert data is None
+    assert len(errors) == 1
+
+
+def test_a_null_non_null_field_nulls_its_nearest_nullable_parent_with_the_field_path() -> None:
+    data, errors, _ = _same("{ owner { name strictMeter { serial must } } }")
+    assert data == {"owner": None}  # strictMeter is non-null too: the null goes up to owner
+    assert errors == [
+        ("Cannot return null for non-nullable field Meter.must.", ["owner", "strictMeter", "must"], [(1, 37)], {})
+    ]
+
+
+def test_a_null_reaching_the_root_nulls_the_data() -> None:
+    data, errors, _ = _same("{ owners(first: 1) { meters { must } } }")
+    assert data is None
+    assert [error[1] for error in errors] == [["owners", 0, "meters", 0, "must"]]
+
+
+def test_a_list_of_objects_with_a_failing_item() -> None:
+    data, errors, _ = _same("{ owner { meters { brokenList { value strict } strictList { value strict } } } }")
+    meter = data["owner"]["meters"][0]
+    assert meter["brokenList"] == [{"value": 1, "strict": 1}, None, None]
+    assert meter["strictList"] is None  # a non-null item failed: the whole nullable list is null
+    assert [error[1] for error in errors] == [
+        ["owner", "meters", 0, "brokenList", 2, "strict"],
+        ["owner", "meters", 0, "strictList", 1, "strict"],
+    ]
+
+
+def test_a_field_whose_permission_is_refused_and_granted() -> None:
+    data, errors, _ = _same("{ owner { meters { serial secret } } }")
+    assert data == {"owner": None}  # secret is non-null
+    assert errors[0][0] == "Недостаточно прав"
+    assert errors[0][1] == ["owner", "meters", 0, "secret"]
+
+    data, errors, _ = _same("{ owner { meters { secret } } }", staff=True)
+    assert not errors
+    assert data == {"owner": {"meters": [{"secret": "secret"}]}}
+
+
+def test_awaitables_read_by_plain_getters_are_awaited() -> None:
+    data, errors, _ = _same("{ later { name meters { serial } } }")
+    assert not errors
+    assert data == {"later": {"name": "later", "meters": [{"serial": "s"}]}}
+
+
+def test_resolvers_read_their_path_and_selection() -> None:
+    data, errors, _ = _same("{ owners(first: 2) { meters { path selected } } }")
+    assert not errors
+    assert data["owners"][1]["meters"][1] == {"path": "owners.1.meters.1.path", "selected": ["selected"]}
+
+
+def test_dataloaders_batch_a_whole_level_as_under_graphql_core() -> None:
+    data, errors, batches = _same("{ owners(first: 3) { meters { readings(last: 2) { value note } } } }")
+    assert not errors
+    assert batches == [[0, 1, 10, 11, 20, 21]]  # one load for the six meters of the level
+    assert data["owners"][2]["meters"][1]["readings"] == [{"value": 22, "note": "n22"}, {"value": 23, "note": None}]
+
+
+class _ResolveHook(SchemaExtension):
+    def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        return _next(root, info, *args, **kwargs)
+
+
+def _compiled_plan(schema: strawberry.Schema, query: str, **arguments: Any) -> Any:
+    executor = CompiledExecutionContext.build(schema._schema, parse(query), **arguments)
+    assert isinstance(executor, CompiledExecutionContext)
+    return executor._compiled_plan()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ __schema { queryType { name } } }",
+        '{ __type(name: "Owner") { name } }',
+        "{ named { name ... on Person { age } } }",
+        "mutation { touch }",
+    ],
+)
+def test_what_the_plan_does_not_support_goes_through_graphql_core(query: str) -> None:
+    assert _compiled_plan(COMPILED, query) is None
+    data, errors, _ = _same(query, planned=False)
+    assert data is not None
+    assert not errors
+
+
+def test_a_plain_query_is_planned_once() -> None:
+    query = "{ owner { name } }"
+    document = parse(query)
+    first = CompiledExecutionContext.build(COMPILED._schema, document)
+    second = CompiledExecutionContext.build(COMPILED._schema, document)
+    assert isinstance(first, CompiledExecutionContext)
+    assert isinstance(second, CompiledExecutionContext)
+    assert plan_for(first) is not None
+    assert plan_for(first) is plan_for(second)
+
+
+def test_a_resolve_hook_extension_sees_every_field_through_graphql_core() -> None:
+    hooked = _schema(CompiledExecutionContext, (_ResolveHook,))
+
+    assert _compiled_plan(hooked, "{ owner { name } }", middleware=MiddlewareManager(_ResolveHook())) is None
+    assert _answer(hooked, "{ owner { meters { serial } } }") == _answer(CORE, "{ owner { meters { serial } } }")
