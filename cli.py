@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import getpass
-import importlib
 import os
 import shutil
 import signal
 import sys
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -199,25 +196,10 @@ async def _with_database(settings: Settings, task: Callable[[Runtime], Awaitable
         await db.dispose()
 
 
-def _import_app_in_background() -> None:
-    """The app's modules (seconds of CPU: the schema is built when `resolvers.root` is imported) load on a thread
-    while the embedded PostgreSQL starts and the migrations are checked, which mostly wait on other processes; the
-    uvicorn factory then finds them imported. A failed import is left to the factory's own, which reports it."""
-
-    def load() -> None:
-        with contextlib.suppress(Exception):
-            importlib.import_module("server")
-            importlib.import_module("resolvers.root")
-
-    threading.Thread(target=load, name="import-app", daemon=True).start()
-
-
 def serve(settings: Settings) -> None:
     import uvicorn
 
     check_port_free(settings.host, settings.port)
-    if settings.workers == 1:  # workers are interpreters of their own: each imports the app itself
-        _import_app_in_background()
 
     async def nothing_more(_: Runtime) -> None:
         return None
