@@ -48,13 +48,20 @@ class GraphQLResponseError(AssertionError):
 
 
 class GraphQLClient:
-    def __init__(self, http: httpx.AsyncClient, *, app: Any, token: str | None = None) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, *, app: Any, token: str | None = None, compare: bool = COMPARE_EXECUTION
+    ) -> None:
         self.http = http
         self.app = app
         self.token = token
+        self.compare = compare
 
     def as_token(self, token: str | None) -> GraphQLClient:
-        return GraphQLClient(self.http, app=self.app, token=token)
+        return GraphQLClient(self.http, app=self.app, token=token, compare=self.compare)
+
+    def uncompared(self) -> GraphQLClient:
+        """The same client without the second execution: for tests of what one request records (metrics, traces)."""
+        return GraphQLClient(self.http, app=self.app, token=self.token, compare=False)
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -66,7 +73,7 @@ class GraphQLClient:
         )
         assert response.status_code == 200, response.text
         body = answer(response.json())
-        if COMPARE_EXECUTION and _is_query(query):
+        if self.compare and _is_query(query):
             await self._compare_with_graphql_core(query, variables, body)
         return body
 
