@@ -65,7 +65,16 @@ def name_stems(names: Iterable[str]) -> set[str]:
                 stems.add(stem)
             elif len(part) >= 2:
                 stems.add(part)
+            stems.update(_fleeting_vowel_stems(part))
     return stems
+
+
+def _fleeting_vowel_stems(part: str) -> list[str]:
+    """A name whose last vowel drops in the other cases: Павел → Павла, Лев → Льва, Пётр stays (Петра is matched
+    by its own stem)."""
+    if len(part) < 3 or part[-1] in _VOWEL_ENDING or part[-2] not in "еёо":
+        return []
+    return [stem for stem in (part[:-2] + part[-1], part[:-2] + "ь" + part[-1]) if len(stem) >= _SHORTEST_STEM]
 
 
 def _stems_pattern(stems: Iterable[str]) -> re.Pattern[str] | None:
