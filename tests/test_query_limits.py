@@ -133,6 +133,35 @@ async def test_introspection_in_production_only_with_introspection_on(
     assert plain == {"data": {"__typename": "Query"}}
 
 
+async def test_a_request_stopped_by_its_time_budget_still_reports_its_charge(
+    runtime: Runtime, app_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loaders.identity import CustomerById
+    from schema.core import view
+
+    customer = await create_customer(runtime.db, now=runtime.clock.now())
+    token = await token_for(runtime, customer)
+    original = CustomerById.batch_load_fn
+
+    async def slow(self: CustomerById, ids: list[int]) -> list[Any]:
+        await asyncio.sleep(5)  # past the budget below: charged, then stopped
+        return await original(self, ids)
+
+    monkeypatch.setattr(CustomerById, "batch_load_fn", slow)
+    monkeypatch.setattr(view, "EXECUTION_BUDGET_SECONDS", 0.5)
+
+    response = await app_client.post(
+        "/graphql", json={"query": "{ me { id } }"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    body = response.json()
+
+    assert codes(body) == ["EXECUTION_TIME_EXCEEDED"]
+    cost = body["extensions"]["cost"]
+    assert cost["requested"] >= 1
+    assert cost["remaining"] == cost["limit"] - cost["requested"]
+    assert response.headers["X-Cost"] == str(cost["requested"])
+
+
 async def test_a_request_over_its_time_budget_answers_a_coded_error(
     runtime: Runtime, app_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

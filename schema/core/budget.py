@@ -14,6 +14,7 @@ body refusal) is charged nothing, and still told its cost (0, or what the cost l
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
@@ -44,6 +45,20 @@ _ROLES: dict[Role, BudgetRole] = {
 }
 
 
+# The charge of the operation running in this task: an execution stopped by its time budget loses the extension's
+# results, and the view still reports what was charged (schema/core/view.py).
+_charged: ContextVar[CostCharge | None] = ContextVar("cost_charged", default=None)
+
+
+def charged_in_this_task() -> CostCharge | None:
+    return _charged.get()
+
+
+def forget_charge() -> None:
+    """Before an operation: a batch's operations may share a task."""
+    _charged.set(None)
+
+
 class CostBudget(SchemaExtension):
     charge: CostCharge | None = None
 
@@ -65,6 +80,7 @@ class CostBudget(SchemaExtension):
         now = runtime.clock.now()
         try:
             self.charge = charge = await charge_cost(runtime.rate_limiter, key=key, role=role, cost=cost, now=now)
+            _charged.set(charge)
         except Exception as error:
             if not (isinstance(error, RedisError) or database_unavailable(error)):
                 raise

@@ -21,7 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from schema.core.budget import cost_extension, set_cost_headers, uncharged_report
+from schema.core.budget import charged_in_this_task, cost_extension, forget_charge, set_cost_headers, uncharged_report
 from schema.core.context import Context
 from schema.core.graphiql import graphiql_html
 from schema.core.http_errors import (
@@ -198,11 +198,12 @@ class GraphQLView(GraphQL[Context, None]):
                 data=None, errors=[GraphQLError(refused.message, extensions={"code": refused.code})]
             )
             return await self._with_cost_report(context, miss)
+        forget_charge()
         try:
             async with asyncio.timeout(EXECUTION_BUDGET_SECONDS):
                 result: ExecutionResult = await super().execute_single(*args, **kwargs)
-        except TimeoutError:  # charged when it began (its report went with the execution)
-            return ExecutionResult(
+        except TimeoutError:
+            stopped = ExecutionResult(
                 data=None,
                 errors=[
                     GraphQLError(
@@ -211,6 +212,12 @@ class GraphQLView(GraphQL[Context, None]):
                     )
                 ],
             )
+            # Charged when it began; the extension's report went with the execution. No further I/O here: the
+            # cancelled execution may have left its database connection unusable.
+            charge = charged_in_this_task()
+            if charge is not None:
+                stopped.extensions = {"cost": cost_extension(charge)}
+            return stopped
         return await self._with_cost_report(context, result)
 
     async def _with_cost_report(self, context: Context, result: ExecutionResult) -> ExecutionResult:
