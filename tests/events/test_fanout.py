@@ -88,17 +88,10 @@ async def test_subscribers_of_one_channel_share_the_process_redis_subscription_a
     numsub = await processes.admin.execute_command("PUBSUB", "NUMSUB", processes.channel)
     assert int(numsub[1]) == 2
 
-    # when: three events are published by the other process
-    for n in (1, 2, 3):
-        await commit_event(db, runtime, account, n)
-    await relay_once(runtime, processes.publisher)
-
-    # then: every subscriber gets each of them, once and in order
-    try:
-        assert await _next_of_each(streams, first) == [[1, 2, 3]] * SUBSCRIBERS
-    finally:
-        for stream in streams:
-            await stream.aclose()
+    # when: three events are published by the other process; then: every subscriber gets each of them, once, in order
+    assert (
+        await _publish_three(db, runtime, processes, account, streams=streams, first=first) == [[1, 2, 3]] * SUBSCRIBERS
+    )
 
 
 async def test_a_subscriber_that_starts_live_makes_no_statement(
@@ -118,15 +111,9 @@ async def test_a_subscriber_that_starts_live_makes_no_statement(
         statements = counted[0]
 
     # then: none of them asked PostgreSQL anything, and each still gets the events published after it started
-    for n in (1, 2, 3):
-        await commit_event(db, runtime, account, n)
-    await relay_once(runtime, processes.publisher)
-    try:
-        assert statements == 0
-        assert await _next_of_each([learner, *streams], [*first, *waiting]) == [[1, 2, 3]] * (SUBSCRIBERS + 1)
-    finally:
-        for stream in [learner, *streams]:
-            await stream.aclose()
+    got = await _publish_three(db, runtime, processes, account, streams=[learner, *streams], first=[*first, *waiting])
+    assert statements == 0
+    assert got == [[1, 2, 3]] * (SUBSCRIBERS + 1)
 
 
 async def test_an_event_published_while_the_process_reconnects_reaches_every_live_subscriber(
@@ -140,13 +127,27 @@ async def test_an_event_published_while_the_process_reconnects_reaches_every_liv
 
     # when: the process's Redis connection is killed, and events are published while it reconnects
     assert await _kill_connections_named(processes.admin, processes.subscriber_name) == 1
+    got = await _publish_three(db, runtime, processes, account, streams=streams, first=first)
+
+    # then: every subscriber gets them all the same (from the outbox after the GAP), once each
+    assert got == [[1, 2, 3]] * SUBSCRIBERS
+
+
+async def _publish_three(
+    db: TransactionalDatabase,
+    runtime: Runtime,
+    processes: Processes,
+    account: str,
+    *,
+    streams: list[AsyncGenerator[Event]],
+    first: list[asyncio.Task[Event]],
+) -> list[list[int]]:
+    """Three events committed and published by the other process; what each stream got; the streams closed."""
     for n in (1, 2, 3):
         await commit_event(db, runtime, account, n)
     await relay_once(runtime, processes.publisher)
-
-    # then: every subscriber gets them all the same (from the outbox after the GAP), once each
     try:
-        assert await _next_of_each(streams, first) == [[1, 2, 3]] * SUBSCRIBERS
+        return await _next_of_each(streams, first)
     finally:
         for stream in streams:
             await stream.aclose()
