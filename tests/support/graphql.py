@@ -18,7 +18,9 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 GRAPHQL_TRANSPORT_WS = "graphql-transport-ws"
 # Every query (not mutation) sent by the suite runs a second time through graphql-core's own execution context and
 # must answer exactly the same (schema/core/execution.py): LK_COMPARE_EXECUTION=1 uv run pytest
-COMPARE_EXECUTION = os.environ.get("LK_COMPARE_EXECUTION", "1") == "1"
+# Off by default: with it the suite took 15 min in CI (5.6 min without it at the stop before the compiled path);
+# tests/test_compiled_execution.py compares its own cases always.
+COMPARE_EXECUTION = os.environ.get("LK_COMPARE_EXECUTION", "0") == "1"
 
 
 def _is_query(query: str) -> bool:
