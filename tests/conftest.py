@@ -24,7 +24,7 @@ from services.platform.clock import FrozenClock
 from services.platform.database import Database, TransactionalDatabase, to_async_url
 from services.platform.runtime import Runtime
 from services.platform.settings import PROJECT_ROOT, Settings
-from tests.support.graphql import GraphQLClient
+from tests.support.graphql import GraphQLClient, compared_count
 
 # The moment the tests stand at (and the demo data is generated for): a Thursday, inside no reading window.
 TEST_NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -163,3 +163,9 @@ def redis_url() -> str:
             pytest.fail(reason)  # CI starts Redis (.ci/run): its absence there is a failure, not a skip
         pytest.skip(reason)
     return url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many distinct queries of the run were also answered by graphql-core's execution and matched."""
+    if compared_count():
+        terminalreporter.write_line(f"compared with graphql-core's execution: {compared_count()} distinct queries")

@@ -9,8 +9,8 @@ something awaitable, a value the type refuses) the field goes the ordinary way, 
 graphql-core's; everything else always goes the ordinary way. The plan of a (type, field) pair is found once per
 process.
 
-`LK_COMPARE_EXECUTION=1` (tests): every query the suite sends runs through both contexts and must answer the same
-(tests/support/graphql.py).
+Tests: every distinct query the suite sends runs through both contexts and must answer the same
+(tests/support/graphql.py; `LK_COMPARE_EXECUTION=0` turns it off, `=all` compares every repetition too).
 """
 
 from __future__ import annotations
