@@ -2,7 +2,8 @@
 
 A small schema with the cases that must leave the short way: a non-null field that is null, a value its scalar or
 enum refuses, an awaitable stored on an object, an exception as a value; beside plain values, aliases, fragments and
-resolvers. The whole suite compares every distinct query with graphql-core's execution as well (tests/support/graphql.py).
+resolvers. The whole suite compares every distinct query with graphql-core's execution as well
+(tests/support/graphql.py).
 """
 
 from __future__ import annotations
