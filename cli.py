@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import os
 import shutil
@@ -27,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+import structlog
 from pydantic import ValidationError
 
 from services.platform.bootstrap import (
@@ -37,6 +39,7 @@ from services.platform.bootstrap import (
     open_database,
     prepare_database,
     resolve_database_url,
+    resolve_database_url_soon,
     uvicorn_options,
 )
 from services.platform.logs import configure_logging
@@ -186,8 +189,10 @@ def _fail(message: str) -> None:
     raise SystemExit(1)
 
 
-async def _with_database(settings: Settings, task: Callable[[Runtime], Awaitable[None]], *, demo: bool) -> None:
-    db = await open_database(resolve_database_url(settings))
+async def _with_database(
+    settings: Settings, task: Callable[[Runtime], Awaitable[None]], *, demo: bool, url: str | None = None
+) -> None:
+    db = await open_database(url or resolve_database_url(settings))
     try:
         runtime = build_runtime(settings, db)
         await prepare_database(db, clock=runtime.clock, load_demo=demo)
@@ -199,7 +204,15 @@ async def _with_database(settings: Settings, task: Callable[[Runtime], Awaitable
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    from services.platform.stopping import QuietServer
+
     check_port_free(settings.host, settings.port)
+    database_url = resolve_database_url_soon(settings)  # the embedded PostgreSQL starts meanwhile
+    if settings.workers == 1:
+        # The one worker is this process: the app (the schema is built as `resolvers.root` is imported) loads while
+        # PostgreSQL starts, here on the main thread; uvicorn's factory then finds it imported.
+        import resolvers.root  # noqa: F401
+        import server  # noqa: F401
 
     async def nothing_more(_: Runtime) -> None:
         return None
@@ -207,7 +220,7 @@ def serve(settings: Settings) -> None:
     # Migrate (and in development load the demo data into an empty database) before the workers start, so that they
     # find the database ready.
     demo = demo_data_allowed(settings)
-    asyncio.run(_with_database(settings, nothing_more, demo=demo))
+    asyncio.run(_with_database(settings, nothing_more, demo=demo, url=database_url()))
 
     database = "PostgreSQL at DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
     print(f"Customer portal API: http://{settings.host}:{settings.port}/graphql  (GraphiQL in a browser)", flush=True)
@@ -224,7 +237,15 @@ def serve(settings: Settings) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     # Workers read their settings from the environment: --host / --port and the links that follow them reach them so.
     os.environ.update(HOST=settings.host, PORT=str(settings.port), PUBLIC_URL=settings.public_url)
-    uvicorn.run("server:app_from_environment", factory=True, **uvicorn_options(settings))  # type: ignore[arg-type]
+    options = uvicorn_options(settings)
+    if settings.workers > 1:
+        gc.enable()  # this process only watches the workers from now on (`server.main` turned the collector off)
+        uvicorn.run("server:app_from_environment", factory=True, **options)  # type: ignore[arg-type]
+        return
+    quiet = QuietServer(uvicorn.Config("server:app_from_environment", factory=True, **options))  # type: ignore[arg-type]
+    quiet.run()
+    if not quiet.started:
+        raise SystemExit(3)  # as uvicorn.run: the app did not start (its lifespan said why)
 
 
 async def seed_demo(runtime: Runtime) -> None:
@@ -276,6 +297,10 @@ def main(argv: list[str] | None = None) -> None:
     isu_command.add_argument("file")
     isu_command.add_argument("--sender", default="isu-import")
     args = parser.parse_args(argv)
+    if args.command not in (None, "serve"):
+        # `server.py` turned the collector off and took SIGINT for the start of the server only.
+        gc.enable()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
     overrides: dict[str, Any] = {}
     if args.host:
@@ -332,5 +357,5 @@ def main(argv: list[str] | None = None) -> None:
         handlers[args.command]()
     except StartupError as error:
         _fail(str(error))
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt:  # Ctrl-C: a task, the worker or the server's start stops here, without a traceback
+        structlog.get_logger("server").info("stopped", signal="SIGINT")

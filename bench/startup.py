@@ -50,8 +50,12 @@ def python_of(root: Path) -> str:
     return str(own) if own.exists() else sys.executable
 
 
-def start_seconds(env: dict[str, str], root: Path = ROOT) -> tuple[float, float]:
-    """Seconds from launch to the first answer, and from Ctrl-C to exit."""
+def start_seconds(
+    env: dict[str, str], root: Path = ROOT, *, measure: bool = False
+) -> tuple[float, float, tuple[float, float]]:
+    """Seconds from launch to the first answer, from Ctrl-C to exit, and (with `measure`) the server process's CPU
+    seconds until then and its resident memory in MB at the first answer (CPU varies less than time on a busy
+    machine)."""
     with tempfile.TemporaryFile() as log:
         port = free_port()
         started = time.perf_counter()
@@ -72,10 +76,18 @@ def start_seconds(env: dict[str, str], root: Path = ROOT) -> tuple[float, float]
                     pass
                 time.sleep(0.02)
             ready = time.perf_counter() - started
+            used = (0.0, 0.0)
+            if measure:
+                import psutil
+
+                server = psutil.Process(process.pid)
+                cpu = server.cpu_times()  # with its waited-for children: pg_ctl, psql
+                seconds = cpu.user + cpu.system + cpu.children_user + cpu.children_system
+                used = (seconds, server.memory_info().rss / 2**20)
             stopping = time.perf_counter()
             process.send_signal(signal.SIGINT)
             process.wait(timeout=60)
-            return ready, time.perf_counter() - stopping
+            return ready, time.perf_counter() - stopping, used
         finally:
             if process.poll() is None:
                 process.kill()
@@ -94,12 +106,14 @@ def main() -> None:
         "--vs",
         type=Path,
         metavar="CHECKOUT",
-        help="another checkout (e.g. a git worktree of an earlier commit, with its own .venv): only the cached "
-        "variant, `import server` and the warm start, run in turn with this one (A B A B …), medians and the ratio",
+        help="another checkout (e.g. a git worktree of an earlier commit, with its own .venv): `import server` and the "
+        "warm start (its CPU and RSS too), bytecode cached and none, run in turn with this one (A B A B …), medians "
+        "and the ratios",
     )
+    parser.add_argument("--cached-only", action="store_true", help="with --vs: the bytecode-cached variant only")
     args = parser.parse_args()
     if args.vs is not None:
-        compare(args.vs, args.runs)
+        compare(args.vs, args.runs, cached_only=args.cached_only)
         return
 
     with tempfile.TemporaryDirectory(prefix="lk-startup-") as data_dir:
@@ -125,14 +139,21 @@ def main() -> None:
             for module in ("server", "resolvers.root"):
                 print(row(f"import {module} (CPU){label}", [import_seconds(module, env) for _ in range(args.runs)]))
             starts = [start_seconds(env) for _ in range(args.runs)]
-            print(row(f"warm start to first answer{label}", [ready for ready, _ in starts]))
-            print(row(f"Ctrl-C to exit{label}", [stop for _, stop in starts]))
+            print(row(f"warm start to first answer{label}", [ready for ready, _, _ in starts]))
+            print(row(f"Ctrl-C to exit{label}", [stop for _, stop, _ in starts]))
 
 
-def compare(other: Path, runs: int) -> None:
+def compare(other: Path, runs: int, *, cached_only: bool = False) -> None:
+    """This checkout (A) and another (B) in turn, A B A B …: with the bytecode caches as they are, then with none
+    (PYTHONDONTWRITEBYTECODE=1 and an empty PYTHONPYCACHEPREFIX: every module compiled at every start)."""
     dropped = ("DATABASE_URL", "REDIS_URL", "WORKERS", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
     base = {key: value for key, value in os.environ.items() if key not in dropped}
     base["LOG_LEVEL"] = "WARNING"
+    no_cache = tempfile.mkdtemp(prefix="lk-no-pycache-")
+    variants: tuple[tuple[str, dict[str, str]], ...] = (
+        ("bytecode cached", {}),
+        ("no bytecode", {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": no_cache}),
+    )[: 1 if cached_only else 2]
     with (
         tempfile.TemporaryDirectory(prefix="lk-startup-a-") as dir_a,
         tempfile.TemporaryDirectory(prefix="lk-startup-b-") as dir_b,
@@ -140,20 +161,32 @@ def compare(other: Path, runs: int) -> None:
         checkouts = ((ROOT, {**base, "DATA_DIR": dir_a}), (other.resolve(), {**base, "DATA_DIR": dir_b}))
         for root, env in checkouts:
             start_seconds(env, root)  # the cold start of each: a new cluster, migrations, demo data
-        imports: list[list[float]] = [[], []]
-        starts: list[list[float]] = [[], []]
-        for _ in range(runs):
-            for index, (root, env) in enumerate(checkouts):
-                imports[index].append(import_seconds("server", env, root))
-                starts[index].append(start_seconds(env, root)[0])
-        print(f"{runs} runs each in turn, median / min / max seconds; load average {os.getloadavg()[0]:.2f}")
-        print(f"A = {ROOT}, B = {other.resolve()}")
+        loads = [os.getloadavg()[0]]
+        print(f"A = {ROOT}, B = {other.resolve()}; {runs} runs each in turn, median / min / max")
         print(f"| {'what':<58} | median |    min |    max |")
         print(f"|{'-' * 60}|--------|--------|--------|")
-        for index, name in enumerate("AB"):
-            print(row(f"{name}: import server (CPU), bytecode cached", imports[index]))
-            print(row(f"{name}: warm start to first answer, bytecode cached", starts[index]))
-        print(row("A ÷ B, warm start (pair by pair)", [a / b for a, b in zip(starts[0], starts[1], strict=True)]))
+        for label, extra in variants:
+            imports: list[list[float]] = [[], []]
+            starts: list[list[float]] = [[], []]
+            cpu: list[list[float]] = [[], []]
+            rss: list[list[float]] = [[], []]
+            for _ in range(runs):
+                for index, (root, env) in enumerate(checkouts):
+                    imports[index].append(import_seconds("server", {**env, **extra}, root))
+                    ready, _, (seconds, megabytes) = start_seconds({**env, **extra}, root, measure=True)
+                    starts[index].append(ready)
+                    cpu[index].append(seconds)
+                    rss[index].append(megabytes)
+                loads.append(os.getloadavg()[0])
+            for index, name in enumerate("AB"):
+                print(row(f"{name}: import server (CPU s), {label}", imports[index]))
+                print(row(f"{name}: warm start to first answer (s), {label}", starts[index]))
+                print(row(f"{name}: CPU of the server process until then (s), {label}", cpu[index]))
+                print(row(f"{name}: RSS at the first answer (MB), {label}", rss[index]))
+            pairs = [a / b for a, b in zip(starts[0], starts[1], strict=True)]
+            print(row(f"A ÷ B, warm start (pair by pair), {label}", pairs))
+            print(row(f"A ÷ B, CPU of the start (pair by pair), {label}", [a / b for a, b in zip(*cpu, strict=True)]))
+        print(f"load average (1 min) during the runs: {min(loads):.2f} to {max(loads):.2f}")
 
 
 if __name__ == "__main__":

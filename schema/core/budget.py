@@ -20,7 +20,6 @@ from typing import Any
 import structlog
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
-from redis.exceptions import RedisError
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -32,6 +31,7 @@ from services.identity.cost_budget import COST_BUDGETS, COST_WINDOW, BudgetRole,
 from services.identity.limits import window_bounds
 from services.integrations.service_tokens import ServicePrincipal
 from services.platform.database import database_unavailable
+from services.platform.redis_errors import is_redis_error
 from services.platform.runtime import Runtime
 
 log = structlog.get_logger("graphql")
@@ -82,7 +82,7 @@ class CostBudget(SchemaExtension):
             self.charge = charge = await charge_cost(runtime.rate_limiter, key=key, role=role, cost=cost, now=now)
             _charged.set(charge)
         except Exception as error:
-            if not (isinstance(error, RedisError) or database_unavailable(error)):
+            if not (is_redis_error(error) or database_unavailable(error)):
                 raise
             log.warning("cost budget not charged: limiter unavailable", error=f"{type(error).__name__}: {error}")
             yield
@@ -157,7 +157,7 @@ async def uncharged_report(
     try:
         spent = await runtime.rate_limiter.count(key, window=COST_WINDOW, now=now)
     except Exception as error:
-        if not (isinstance(error, RedisError) or database_unavailable(error)):
+        if not (is_redis_error(error) or database_unavailable(error)):
             raise
         return None
     limit = COST_BUDGETS[role]

@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from graphql import GraphQLError
-from redis.exceptions import RedisError
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from schema.core.persisted import PersistedRefusal
 from services.platform.bootstrap import WS_MAX_MESSAGE_BYTES
+from services.platform.redis_errors import redis_errors
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -123,7 +123,7 @@ class WebSocketCaps:
         assert self.redis is not None
         try:
             await self.redis.zrem(slot.set_key, slot.member)
-        except RedisError as error:  # its lease lapses instead
+        except redis_errors() as error:  # its lease lapses instead
             self._note_redis_away(error)
 
     def release_soon(self, slot: Slot) -> None:
@@ -147,7 +147,7 @@ class WebSocketCaps:
                     str(now + self.lease_seconds),
                     str(int(self.lease_seconds * 1000)),
                 )
-            except RedisError as error:
+            except redis_errors() as error:
                 self._note_redis_away(error)
             else:
                 self._note_redis_back()
@@ -178,7 +178,7 @@ class WebSocketCaps:
                         pipe.zadd(slot.set_key, {slot.member: until}, xx=True)
                         pipe.pexpire(slot.set_key, int(self.lease_seconds * 1000))
                     await pipe.execute()
-            except RedisError as error:
+            except redis_errors() as error:
                 self._note_redis_away(error)
 
     def _note_redis_away(self, error: Exception) -> None:

@@ -21,12 +21,12 @@ from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 import structlog
-from redis.exceptions import RedisError
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 
 from models.identity import RateLimitCounter
 from services.platform.database import Database, run
+from services.platform.redis_errors import redis_errors
 from services.platform.runtime import Runtime
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -206,7 +206,7 @@ class ResilientRateLimiter:
         if time.monotonic() >= self._redis_back_at:
             try:
                 return await on_redis()
-            except (RedisError, OSError) as error:
+            except redis_errors(OSError) as error:
                 self._redis_back_at = time.monotonic() + REDIS_PAUSE
                 log.warning("redis unavailable, limits counted in PostgreSQL", error=f"{type(error).__name__}: {error}")
         return await on_postgres()

@@ -8,16 +8,17 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import aiosmtplib
-import httpx
 import orjson
 import structlog
 
 from services.platform.settings import EmailGateway as EmailGatewayKind
 from services.platform.settings import Settings
 from services.platform.settings import SmsGateway as SmsGatewayKind
+
+if TYPE_CHECKING:
+    import httpx
 
 log = structlog.get_logger("messaging")
 
@@ -115,11 +116,17 @@ class HttpSmsGateway:
     def __init__(self, url: str, token: str | None, *, client: httpx.AsyncClient | None = None) -> None:
         self.url = url
         self.token = token
-        self.client = client or httpx.AsyncClient(timeout=10)
+        if client is None:
+            import httpx  # on first use: httpx (and the click it loads) is not needed to start the server
+
+            client = httpx.AsyncClient(timeout=10)
+        self.client = client
 
     async def send_sms(self, message: Outgoing) -> None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         body = {"id": str(message.id), "to": message.to, "from": message.sender, "text": message.text}
+        import httpx
+
         try:
             response = await self.client.post(self.url, json=body, headers=headers)
         except httpx.HTTPError as error:
@@ -138,6 +145,8 @@ class SmtpEmailGateway:
 
     async def send_email(self, message: Outgoing) -> None:
         if self.smtp:
+            import aiosmtplib  # on first use: only a production email gateway needs it
+
             email = email_message(message)
             try:
                 await aiosmtplib.send(

