@@ -24,6 +24,7 @@ async def test_the_subscribers_of_one_event_read_its_rows_once(db: Transactional
     customer = await create_customer(db, now=now)
     account, _ = await create_account(db, now=now, owner=customer)
     appeal_id = (await open_appeal(runtime, customer, account)).appeal.id
+    assert appeal_id is not None
 
     # when
     async with count_statements() as together:
