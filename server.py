@@ -37,17 +37,18 @@ from services.billing.jobs import close_once
 from services.ereceipts.queue import queue_e_receipts
 from services.errors import DomainError
 from services.events.broker import start_broker, stop_broker
-from services.events.relay import listen_for_commits, relay_once
+from services.events.relay import listen_for_commits, listen_for_numbered, relay_once
 from services.identity.guard import start_session_guard, stop_session_guard
 from services.identity.limits import sweep_rate_limit_counters
-from services.messaging.delivery import deliver_pending
+from services.messaging.delivery import deliver_pending, listen_for_queued
+from services.messaging.delivery import next_due as next_delivery_due
 from services.payments.notifications import settle_stale_payments
 from services.platform.background import Background, Job
 from services.platform.bootstrap import build_runtime, open_database, resolve_database_url
 from services.platform.logs import configure_logging
 from services.platform.runtime import Runtime
 from services.platform.settings import get_settings
-from services.readings.processing import process_once
+from services.readings.processing import listen_for_submissions, process_once
 
 log = structlog.get_logger("server")
 access_log = structlog.get_logger("access")
@@ -59,19 +60,20 @@ BACKGROUND = Background(
     shutdown=[stop_session_guard, stop_broker],
     jobs=[
         # Runs when a transaction that wrote events commits (PostgreSQL NOTIFY): events reach every process at once.
-        # Listening, it polls only every 5 s as a fallback; while not (PostgreSQL away), every 100 ms.
+        # Listening, it polls only every minute as a fallback; while not (PostgreSQL away), every 100 ms. The jobs
+        # woken so share one listening connection; idle, a process makes no statements (issue 15).
         Job(
             name="outbox-relay",
             run_once=relay_once,
             idle_seconds=0.1,
             wake=listen_for_commits,
-            woken_idle_seconds=5.0,
+            woken_idle_seconds=60.0,
         ),
-        Job(name="deliver-messages", run_once=deliver_pending),
-        Job(name="reading-processor", run_once=process_once, idle_seconds=0.5),
+        Job(name="deliver-messages", run_once=deliver_pending, wake=listen_for_queued, due=next_delivery_due),
+        Job(name="reading-processor", run_once=process_once, idle_seconds=0.5, wake=listen_for_submissions),
         Job(name="sweep-rate-limits", run_once=sweep_rate_limit_counters, idle_seconds=300),
         # statement.issued → e-receipt emails (one INSERT … SELECT per batch of events); they leave by deliver-messages.
-        Job(name="e-receipts", run_once=queue_e_receipts, idle_seconds=2),
+        Job(name="e-receipts", run_once=queue_e_receipts, idle_seconds=2, wake=listen_for_numbered),
         # Payments PENDING past PAYMENT_PENDING_TIMEOUT_MINUTES read back from the provider; once a minute is plenty.
         Job(name="settle-stale-payments", run_once=settle_stale_payments, idle_seconds=60),
         # The 1st of the month from BILLING_CLOSE_TIME (Moscow): the month just ended; off with BILLING_MODE=external.

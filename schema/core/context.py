@@ -50,8 +50,9 @@ class Context:
             self._loaders = Loaders(self.runtime.db)
         return self._loaders
 
-    def reset_loaders(self) -> None:
-        self._loaders = None
+    def use_loaders(self, loaders: Loaders) -> None:
+        """Answer from `loaders` from now on (a subscription event's, shared by its subscribers)."""
+        self._loaders = loaders
 
 
 Info = strawberry.Info[Context, None]

@@ -8,10 +8,12 @@ server). Counted across processes in Redis, so that WORKERS=2 does not double th
 - `connection_init` must come within `CONNECTION_INIT_TIMEOUT` (else 4408), and a message may be at most
   `MAX_MESSAGE_BYTES` (uvicorn's `ws_max_size`: a bigger frame closes the socket with 1009).
 
-Each socket and subscription holds a slot: a member of a Redis sorted set per key whose score is when its lease ends.
-The process renews its slots' leases every `renew_seconds`; a process that dies without closing its sockets stops
-renewing, and its slots lapse after `lease_seconds`. Taking a slot drops the lapsed ones and checks the cap in one
-script. While Redis cannot be reached, each process counts its own sockets (as before), and says so once.
+Each socket and subscription holds a slot: a member of a Redis set per key, named after the process holding it. The
+lease is the process's, not the slot's: one entry of `OWNERS_KEY` (when its lease ends), renewed by one command every
+`renew_seconds` however many sockets it holds (renewing 10,000 slots one by one stalled the process, issue 15). A
+process that dies without closing its sockets stops renewing, and its slots lapse after `lease_seconds`: taking a slot
+drops the slots of lapsed processes and checks the cap in one script. While Redis cannot be reached, each process
+counts its own sockets (as before), and says so once.
 """
 
 from __future__ import annotations
@@ -48,14 +50,30 @@ CLOSE_TOO_MANY = 4429
 LEASE_SECONDS = 60.0
 RENEW_SECONDS = 20.0
 
-# KEYS[1] the key's slots; ARGV: now, the cap, the new member, its lease's end, the key's expiry (ms). 1 if taken.
+# Where each process's lease ends (ms since the epoch), by owner; the slots name their owner before a colon.
+OWNERS_KEY = "lk:ws:owners"
+# Slots live as long as their owner's lease; the set itself at most this long after its last slot was taken (a socket
+# ends with its access token long before).
+SET_EXPIRY_SECONDS = 24 * 3600.0
+
+# KEYS[1] the key's slots, KEYS[2] the owners' leases; ARGV: now (ms), the cap, the new member, its owner, the owner's
+# lease end (ms), the set's expiry (ms). 1 if taken.
 _TAKE_SLOT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local now = tonumber(ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    local owner = string.match(member, '^([^:]*):')
+    local lease = owner and tonumber(redis.call('HGET', KEYS[2], owner))
+    if not lease or lease <= now then
+        redis.call('ZREM', KEYS[1], member)
+        if owner then redis.call('HDEL', KEYS[2], owner) end
+    end
+end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
     return 0
 end
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
 return 1
 """
 
@@ -97,7 +115,8 @@ class WebSocketCaps:
         self.lease_seconds = lease_seconds
         self.renew_seconds = renew_seconds
         self.local: Counter[str] = Counter()
-        self._held: set[Slot] = set()  # shared slots whose leases this process renews
+        self.owner = uuid.uuid4().hex  # this process, in its slots' names and its lease
+        self._held: set[Slot] = set()  # shared slots, held while the lease is renewed
         self._renewal: asyncio.Task[None] | None = None
         self._redis_away = False
         self._releases: set[asyncio.Task[None]] = set()
@@ -133,19 +152,21 @@ class WebSocketCaps:
         task.add_done_callback(self._releases.discard)
 
     async def _take(self, set_key: str, cap: int) -> Slot | None:
-        member = uuid.uuid4().hex
+        member = f"{self.owner}:{uuid.uuid4().hex}"
         if self.redis is not None:
             now = time.time()
             try:
                 taken = await self.redis.eval(  # type: ignore[misc]
                     _TAKE_SLOT,
-                    1,
+                    2,
                     set_key,
-                    str(now),
+                    OWNERS_KEY,
+                    str(int(now * 1000)),
                     str(cap),
                     member,
-                    str(now + self.lease_seconds),
-                    str(int(self.lease_seconds * 1000)),
+                    self.owner,
+                    str(int((now + self.lease_seconds) * 1000)),
+                    str(int(SET_EXPIRY_SECONDS * 1000)),
                 )
             except redis_errors() as error:
                 self._note_redis_away(error)
@@ -167,17 +188,14 @@ class WebSocketCaps:
             self._renewal = asyncio.create_task(self._renew_while_held(), name="ws-caps-renewal")
 
     async def _renew_while_held(self) -> None:
-        """Every `renew_seconds`, extend the leases of this process's slots; ends when it holds none."""
+        """Every `renew_seconds`, extend this process's lease (one command for all its slots); ends when it holds
+        none."""
         while self._held:
             await asyncio.sleep(self.renew_seconds)
             assert self.redis is not None
-            until = time.time() + self.lease_seconds
+            until = int((time.time() + self.lease_seconds) * 1000)
             try:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for slot in list(self._held):
-                        pipe.zadd(slot.set_key, {slot.member: until}, xx=True)
-                        pipe.pexpire(slot.set_key, int(self.lease_seconds * 1000))
-                    await pipe.execute()
+                await self.redis.hset(OWNERS_KEY, self.owner, str(until))  # type: ignore[misc]
             except redis_errors() as error:
                 self._note_redis_away(error)
 

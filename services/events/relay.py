@@ -21,24 +21,31 @@ from services.events.broker import Broker
 from services.events.envelope import COLUMNS, Event
 from services.events.outbox import OUTBOX_NOTIFY_CHANNEL
 from services.platform.database import run
-from services.platform.listener import PostgresListener
+from services.platform.listener import PostgresListener, shared_listener
 from services.platform.runtime import Runtime
 
+OUTBOX_NUMBERED_CHANNEL = "outbox_numbered"
 POSITION_LOCK_KEY = 7_201_002
 PUBLISH_LOCK_KEY = 7_201_003
 BATCH = 500
 
 _PENDING = sa.text("SELECT 1 FROM outbox_event WHERE published_at IS NULL LIMIT 1")
+# Numbering NOTIFYs `OUTBOX_NUMBERED_CHANNEL` (on commit) when it numbered any: readers of the outbox by position
+# (the e-receipts) wake then instead of polling.
 _NUMBER = sa.text(
-    """
+    f"""
     WITH start AS (SELECT coalesce(max(position), 0) AS last FROM outbox_event),
     batch AS (
         SELECT id, row_number() OVER (ORDER BY id) AS n
         FROM outbox_event WHERE position IS NULL ORDER BY id LIMIT :batch
+    ),
+    numbered AS (
+        UPDATE outbox_event AS e SET position = start.last + batch.n
+        FROM batch, start
+        WHERE e.id = batch.id
+        RETURNING e.id
     )
-    UPDATE outbox_event AS e SET position = start.last + batch.n
-    FROM batch, start
-    WHERE e.id = batch.id
+    SELECT pg_notify('{OUTBOX_NUMBERED_CHANNEL}', '') FROM (SELECT count(*) AS n FROM numbered) AS done WHERE n > 0
     """
 )
 _UNPUBLISHED = sa.text(
@@ -77,5 +84,9 @@ async def relay_once(runtime: Runtime, broker: Broker | None = None) -> int:
 
 def listen_for_commits(runtime: Runtime) -> PostgresListener:
     """The relay job's wake: a notification from each commit that wrote events (see the module's note)."""
-    dsn = runtime.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return PostgresListener(dsn, OUTBOX_NOTIFY_CHANNEL)
+    return shared_listener(runtime, OUTBOX_NOTIFY_CHANNEL)
+
+
+def listen_for_numbered(runtime: Runtime) -> PostgresListener:
+    """The wake of a job that reads the outbox by position: a notification when the relay numbered events."""
+    return shared_listener(runtime, OUTBOX_NUMBERED_CHANNEL)

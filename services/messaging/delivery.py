@@ -24,10 +24,13 @@ from services.messaging.composers import COMPOSERS
 from services.messaging.gateways import Attachment, Outgoing
 from services.messaging.outbound import scrub_if_secret
 from services.platform.database import run
+from services.platform.listener import PostgresListener, shared_listener
 from services.platform.runtime import Runtime
 
 log = structlog.get_logger("messaging")
 
+# A queued message NOTIFYs this channel on commit (migration jobs_0001): the job sleeps until then, or until a retry.
+QUEUED_CHANNEL = "outbound_message"
 MAX_ATTEMPTS = 8
 BATCH = 20
 FIRST_RETRY = timedelta(seconds=5)
@@ -72,6 +75,25 @@ def _due(now: datetime, *, email: bool) -> sa.Select[Any]:
         .limit(1)
         .with_for_update(skip_locked=True)
     )
+
+
+def listen_for_queued(runtime: Runtime) -> PostgresListener:
+    """The delivery job's wake: a notification from each commit that queued messages."""
+    return shared_listener(runtime, QUEUED_CHANNEL)
+
+
+async def next_due(runtime: Runtime) -> float | None:
+    """Seconds until the earliest pending message may be sent (0 or less: one may now); None when none is pending.
+
+    A retry's time comes without a notification: the job wakes for it at this time."""
+    retry_at = sa.cast(OutboundMessage.meta["retry_at"].astext, sa.DateTime(timezone=True))  # type: ignore[index]
+    now = runtime.clock.now()
+    earliest = sa.select(sa.func.min(sa.func.coalesce(retry_at, now))).where(
+        OutboundMessage.status == DeliveryStatus.PENDING  # type: ignore[arg-type]
+    )
+    async with runtime.db.session() as session:
+        at = (await run(session, earliest)).scalar()
+    return None if at is None else (at - now).total_seconds()
 
 
 async def deliver_pending(runtime: Runtime, *, batch: int = BATCH) -> int:

@@ -41,9 +41,12 @@ class Job:
     run_once: Callable[[Runtime], Awaitable[int]]
     idle_seconds: float = 0.5  # how long to wait after a tick that found nothing to do
     # Wakes the job when there is work (e.g. a PostgreSQL notification); while it is live, the idle pause is
-    # `woken_idle_seconds` instead, a fallback poll.
+    # `woken_idle_seconds` instead, a fallback poll: minutes, so that an idle process makes no statements (issue 15).
     wake: Callable[[Runtime], Wake] | None = None
-    woken_idle_seconds: float = 5.0
+    woken_idle_seconds: float = 300.0
+    # Work no notification announces (a retry whose time comes): seconds until the next, None when there is none.
+    # Asked after a woken job's idle tick; the pause then ends at that time (at least `idle_seconds` on).
+    due: Callable[[Runtime], Awaitable[float | None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,4 +117,20 @@ async def _run_ticks(runtime: Runtime, job: Job, wake: Wake | None) -> None:
             await asyncio.sleep(job.idle_seconds)
         else:
             # A failed tick left its work undone (e.g. Redis away for the relay): retried at the short poll.
-            await wake.wait(job.woken_idle_seconds if wake.live and not failed else job.idle_seconds)
+            await wake.wait(await _woken_pause(runtime, job) if wake.live and not failed else job.idle_seconds)
+
+
+async def _woken_pause(runtime: Runtime, job: Job) -> float:
+    """How long a woken job waits for a notification: until its next known work (`due`), else its fallback poll."""
+    if job.due is None:
+        return job.woken_idle_seconds
+    try:
+        due = await job.due(runtime)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("job's next work unknown", job=job.name)
+        return job.idle_seconds
+    if due is None:
+        return job.woken_idle_seconds
+    return min(job.woken_idle_seconds, max(job.idle_seconds, due))

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Reading, ReadingSubmission, SubmittedValue
 from models.enums import ReadingSource, SubmissionStatus, TariffZone
+from services.platform.listener import PostgresListener, shared_listener
 from services.platform.runtime import Runtime
 from services.readings.events import record_status_change
 from services.readings.history import MeterInfo, last_accepted, load_meter
@@ -21,6 +22,8 @@ from services.readings.validation import ZONE_NAMES, consumption_since
 from services.readings.window import local_date
 
 BATCH = 50
+# A new submission NOTIFYs this channel on commit (migration jobs_0001): the processor sleeps until then.
+SUBMITTED_CHANNEL = "reading_submission"
 
 
 async def recheck_and_accept(
@@ -100,6 +103,11 @@ async def process_received(runtime: Runtime, *, limit: int = BATCH) -> int:
             )
         await session.commit()
     return len(submissions)
+
+
+def listen_for_submissions(runtime: Runtime) -> PostgresListener:
+    """The processor's wake: a notification from each commit that added submissions."""
+    return shared_listener(runtime, SUBMITTED_CHANNEL)
 
 
 async def process_once(runtime: Runtime) -> int:
