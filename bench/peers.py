@@ -332,7 +332,8 @@ async def sample_customers(url: str, secret: str) -> list[tuple[int, str]]:
 
 def _table(results: dict[tuple[str, int], Result], concurrency: list[int], rss: dict[str, float]) -> list[str]:
     lines = [
-        f"{'clients':>7} {'peer':>22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'RSS MB':>7}",
+        f"{'clients':>7} {'peer':>22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'failed':>6} "
+        f"{'RSS MB':>7}",
     ]
     for clients in concurrency:
         for name in PEERS:

@@ -271,7 +271,7 @@ class GraphQLView(GraphQL[Context, None]):
             sub_response.status_code = 503
             sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         response = Response(
-            self.encode_json(response_data),
+            orjson.dumps(response_data),  # bytes as they go out (`encode_json` gives websockets text)
             status_code=sub_response.status_code or 200,
             media_type=media,
         )
