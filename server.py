@@ -19,8 +19,8 @@ if __name__ == "__main__":
 
 import asyncio
 import contextlib
+import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator, Collection
 from typing import Any
 
@@ -106,7 +106,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        request_id = headers.get(b"x-request-id", b"").decode()[:64] or secrets.token_hex(16)  # uuid4's cost, halved
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 0

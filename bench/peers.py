@@ -246,7 +246,9 @@ async def check_same_rows(peers: list[Peer], sample: list[tuple[int, str]]) -> t
 class Result:
     rates: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
-    errors: int = 0
+    errors: int = 0  # answered, but not 200 or with GraphQL errors
+    failed: int = 0  # no answer: the connection broke (counted, the client retries on a new one)
+    failures: list[str] = field(default_factory=list)  # the first few, printed
 
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies)
@@ -263,7 +265,9 @@ async def drive(
     loop = asyncio.get_running_loop()
     url = f"http://127.0.0.1:{peer.port}{peer.path}"
     requests = [peer.request(customer_id, token) for customer_id, token in customers]
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # keepalive_expiry below every server's idle timeout (uvicorn's and Node's are 5 s): a connection the server is
+    # closing at the same moment is never reused.
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2)
     recorded: list[float] = []
     async with httpx.AsyncClient(limits=limits, timeout=120) as client:
 
@@ -272,7 +276,13 @@ async def drive(
             while loop.time() < until:
                 content, headers = rng.choice(requests)
                 started = time.perf_counter()
-                response = await client.post(url, content=content, headers=headers)
+                try:
+                    response = await client.post(url, content=content, headers=headers)
+                except httpx.TransportError as error:  # a peer that closed a connection must not end the whole run
+                    result.failed += 1
+                    if len(result.failures) < 3:
+                        result.failures.append(f"{type(error).__name__}: {error}")
+                    continue
                 elapsed = time.perf_counter() - started
                 if response.status_code != 200 or b'"errors":' in response.content:
                     result.errors += 1
@@ -322,13 +332,15 @@ async def sample_customers(url: str, secret: str) -> list[tuple[int, str]]:
 
 def _table(results: dict[tuple[str, int], Result], concurrency: list[int], rss: dict[str, float]) -> list[str]:
     lines = [
-        f"{'clients':>7} {'peer':>22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'RSS MB':>7}",
+        f"{'clients':>7} {'peer':>22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'failed':>6} "
+        f"{'RSS MB':>7}",
     ]
     for clients in concurrency:
         for name in PEERS:
             result = results[(name, clients)]
             lines.append(f"{clients:>7} {name:>22} {result.rate:>8.1f} {result.percentile(0.5):>8.1f} "
-                         f"{result.percentile(0.99):>8.1f} {result.errors:>6} {rss.get(name, 0):>7.0f}")  # fmt: skip
+                         f"{result.percentile(0.99):>8.1f} {result.errors:>6} {result.failed:>6} "
+                         f"{rss.get(name, 0):>7.0f}")  # fmt: skip
     lines.append("")
     lines.append(f"{'clients':>7} {'project':>22} {'÷ PostGraphile':>15} {'÷ raw':>6}")
     for clients in concurrency:
@@ -368,12 +380,18 @@ def main() -> None:
                     result = results[(peer.name, clients)]
                     asyncio.run(drive(peer, customers, concurrency=clients, duration=args.duration, result=result))
                     rss[peer.name] = max(rss.get(peer.name, 0), peer.rss_mb())
-                    print(f"  round {round_number} clients={clients:2} {peer.name:>12}: {result.rates[-1]:7.1f} req/s",
-                          flush=True)  # fmt: skip
+                    failed = f", {result.failed} failed so far ({'; '.join(result.failures)})" if result.failed else ""
+                    print(f"  round {round_number} clients={clients:2} {peer.name:>12}: {result.rates[-1]:7.1f} req/s"
+                          f"  (load {os.getloadavg()[0]:.1f}){failed}", flush=True)  # fmt: skip
     finally:
         for peer in peers:
             peer.stop()
+    for peer in peers:
+        if any(results[(peer.name, clients)].failed for clients in concurrency):
+            tail = Path(peer.log.name).read_text(errors="replace").splitlines()[-15:]
+            print(f"\n{peer.name} broke connections; the end of its log ({peer.log.name}):", *tail, sep="\n  ")
     print()
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min) at the end")
     print("\n".join(_table(results, concurrency, rss)))
 
 

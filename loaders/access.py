@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from loaders.base import Loader, Query, grouped
+from loaders.objects import AccountById
+from loaders.pages import table_of
+from models import PersonalAccount
 
-_LINKED_ACCOUNTS = Query.of("SELECT customer_id, account_id FROM account_link WHERE customer_id = ANY($1::bigint[])")
+# The linked accounts' rows come along (a link's account always exists: a foreign key): the request's `AccountById`
+# is primed with them, so the accounts a customer is shown cost no statement of their own.
+_LINKED_ACCOUNTS = Query.of(
+    "SELECT l.customer_id AS linked_customer_id, a.* FROM account_link l "
+    "JOIN personal_account a ON a.id = l.account_id WHERE l.customer_id = ANY($1::bigint[])",
+    table_of(PersonalAccount),
+)
 _LINKED_CONTRACTS = Query.of("SELECT customer_id, contract_id FROM contract_link WHERE customer_id = ANY($1::bigint[])")
 
 
@@ -13,7 +22,11 @@ class LinkedAccountIds(Loader[int, frozenset[int]]):
 
     async def batch_load_fn(self, customer_ids: list[int]) -> list[frozenset[int]]:
         rows = await self.fetch(_LINKED_ACCOUNTS, customer_ids)
-        return [frozenset(row["account_id"] for row in group) for group in grouped(customer_ids, rows, "customer_id")]
+        if self.registry is not None:
+            accounts = self.registry.get(AccountById)
+            for row in rows:
+                accounts.prime(row["id"], row)
+        return [frozenset(row["id"] for row in group) for group in grouped(customer_ids, rows, "linked_customer_id")]
 
 
 class LinkedContractIds(Loader[int, frozenset[int]]):

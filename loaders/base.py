@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import asyncpg
 import sqlalchemy as sa
@@ -22,6 +22,9 @@ from sqlalchemy import Executable, ScalarResult, Select
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from services.platform.database import Database, run
+
+if TYPE_CHECKING:
+    from loaders.registry import Loaders
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -86,6 +89,7 @@ class Loader(DataLoader[K, V], Generic[K, V]):
     def __init__(self, db: Database) -> None:
         super().__init__()
         self.db = db
+        self.registry: Loaders | None = None  # the request's loaders, when made by them
 
     async def fetch(self, query: Query, *args: Any) -> list[Any]:
         """Run one fixed statement: plain records, no transaction."""

@@ -18,4 +18,6 @@ class Loaders:
         loader = self._made.get(loader_class)
         if loader is None:
             loader = self._made[loader_class] = loader_class(self.db)  # type: ignore[call-arg]
+            if hasattr(loader, "registry"):
+                loader.registry = self  # a loader may prime another one of the same request with rows it read
         return loader  # type: ignore[no-any-return]

@@ -66,3 +66,26 @@ def decode_access_token(*, secret: str, token: str, now: datetime) -> Viewer | N
         )
     except (jwt.InvalidTokenError, ValueError, KeyError):
         return None
+
+
+class VerifiedTokens:
+    """Tokens already verified by this process (a client sends the same token with each request for its 15
+    minutes): a token seen again costs a dictionary look-up instead of an HMAC and a JSON decode. Keyed by the whole
+    token text, so only the very token that passed verification is matched; expiry is checked on each use against
+    the injected clock. Revocation is not decided here (the session guard is asked on every request). Bounded."""
+
+    def __init__(self, *, secret: str, maxsize: int = 10_000) -> None:
+        self.secret = secret
+        self.maxsize = maxsize
+        self._viewers: dict[str, Viewer] = {}
+
+    def viewer(self, token: str, *, now: datetime) -> Viewer | None:
+        held = self._viewers.get(token)
+        if held is not None:
+            return held if held.expires_at > now else None
+        viewer = decode_access_token(secret=self.secret, token=token, now=now)
+        if viewer is not None:
+            if len(self._viewers) >= self.maxsize:
+                self._viewers.clear()
+            self._viewers[token] = viewer
+        return viewer

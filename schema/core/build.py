@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -26,6 +26,7 @@ from schema.core.guards import RequestGuards
 from schema.core.http_errors import MAX_BATCH_OPERATIONS
 from schema.core.masking import mask_internal_errors
 from schema.core.scalars import SCALAR_MAP
+from schema.core.validation_cache import DocumentValidationCache
 
 DEPTH_RULE = create_validator(12, None, None)
 
@@ -64,7 +65,7 @@ def build_schema(
             # Bounded caches: a flood of distinct documents cannot grow memory without limit.
             # (The LRU caches live at module level, shared by the per-request extension instances.)
             lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            DocumentValidationCache,  # by the parsed document's identity (schema/core/validation_cache.py)
             RequestGuards,  # after the validation cache: its problems replace validation's answer
             # One rule class for the process: a new class per request would change the validation cache's key.
             lambda: AddValidationRules([DEPTH_RULE, QueryCostRule]),

@@ -31,6 +31,7 @@ from graphql import (
     ValidationRule,
 )
 
+from schema.core.document_memo import DocumentMemo
 from schema.core.pagination import MAX_PAGE
 
 MAX_COST = 50_000
@@ -116,8 +117,16 @@ def operation_cost(schema: GraphQLSchema, document: DocumentNode) -> int:
     )
 
 
+_COSTS: DocumentMemo[int] = DocumentMemo()
+
+
 def selected_operation_cost(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> int:
-    """The cost of the operation a request runs (the named one, else the only one): what its budget is charged."""
+    """The cost of the operation a request runs (the named one, else the only one): what its budget is charged.
+    Computed once per document and operation (it depends on neither the variables nor the viewer)."""
+    return _COSTS.get((schema, document), operation_name, lambda: _selected_cost(schema, document, operation_name))
+
+
+def _selected_cost(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> int:
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = next((d for d in operations if d.name is not None and d.name.value == operation_name), operations[0])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -29,6 +30,8 @@ from graphql import (
 )
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
+
+from schema.core.document_memo import DocumentMemo
 
 MAX_ALIASES = 30
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -89,6 +92,24 @@ class _Census(Visitor):
         self.bad_literals.extend(_literal_paths(node.value, [node.name.value]))
 
 
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """What `_Census` found in a document: the same for every request with that document."""
+
+    aliases: int
+    introspection: int
+    bad_literals: tuple[tuple[str, ...], ...]
+
+
+_CENSUSES: DocumentMemo[_Counted] = DocumentMemo()
+
+
+def _counted(document: DocumentNode) -> _Counted:
+    census = _Census()
+    visit(document, census)
+    return _Counted(census.aliases, census.introspection, tuple(tuple(path) for path in census.bad_literals))
+
+
 def document_problems(
     document: DocumentNode, *, operation_name: str | None, variables: dict[str, Any] | None, introspection: bool
 ) -> list[GraphQLError]:
@@ -101,9 +122,8 @@ def document_problems(
             )
         ]
     problems = [_bad_text(path) for path in unstorable_paths(variables or {}, [])]
-    census = _Census()
-    visit(document, census)
-    problems += [_bad_text(path) for path in census.bad_literals]
+    census = _CENSUSES.get((document,), None, lambda: _counted(document))  # walked once per document
+    problems += [_bad_text(list(path)) for path in census.bad_literals]
     if census.aliases > MAX_ALIASES:
         problems.append(
             GraphQLError(

@@ -39,7 +39,7 @@ from schema.core.masking import RETRY_AFTER_SECONDS, UNAVAILABLE_CODE, UNAVAILAB
 from schema.core.pagination import set_cursor_secret
 from schema.core.persisted import PersistedDocuments, PersistedRefusal, load_manifest
 from schema.core.ws_caps import CONNECTION_INIT_TIMEOUT, CappedTransportWSHandler, WebSocketCaps
-from services.auth_tokens import Viewer, decode_access_token
+from services.auth_tokens import VerifiedTokens, Viewer
 from services.integrations.service_tokens import service_principal
 from services.platform.database import database_unavailable
 from services.platform.runtime import Runtime
@@ -92,6 +92,7 @@ class GraphQLView(GraphQL[Context, None]):
             allowed_origins=runtime.settings.cors_origins,  # the websocket handshake's Origin (CORS covers HTTP)
         )
         self.runtime = runtime
+        self.tokens = VerifiedTokens(secret=runtime.settings.secret_key)  # each token's signature checked once
         self.ws_caps = WebSocketCaps(runtime.redis)  # shared by every process through Redis
         # Cursors signed with the server's secret: every worker accepts every worker's cursors.
         set_cursor_secret(runtime.settings.secret_key)
@@ -270,7 +271,7 @@ class GraphQLView(GraphQL[Context, None]):
             sub_response.status_code = 503
             sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         response = Response(
-            self.encode_json(response_data),
+            orjson.dumps(response_data),  # bytes as they go out (`encode_json` gives websockets text)
             status_code=sub_response.status_code or 200,
             media_type=media,
         )
@@ -301,7 +302,7 @@ class GraphQLView(GraphQL[Context, None]):
     def authenticate(self, token: str | None) -> Viewer | None:
         if token is None:
             return None
-        return decode_access_token(secret=self.runtime.settings.secret_key, token=token, now=self.runtime.clock.now())
+        return self.tokens.viewer(token, now=self.runtime.clock.now())
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         viewer = None

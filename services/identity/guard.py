@@ -32,7 +32,7 @@ import structlog
 from sqlmodel import col
 
 from models.enums import Role
-from models.identity import AuthSession, Customer
+from models.identity import AuthSession
 from services.auth_tokens import Viewer
 from services.events.broker import Broker
 from services.events.envelope import Gap
@@ -48,6 +48,11 @@ log = structlog.get_logger("session_guard")
 MAX_ENTRIES = 20_000
 ALIVE_TTL_SECONDS = 60.0
 _KINDS = {SessionsRevoked.type: SessionsRevoked}
+# A session's state and its customer's role, as stored.
+_OWNER = (
+    "SELECT s.revoked_at, s.expires_at, c.id AS customer_id, c.role FROM auth_session s "
+    "JOIN customer c ON c.id = s.customer_id WHERE s.id = $1"
+)
 
 
 class _Waiter:
@@ -159,28 +164,20 @@ class SessionGuard:
         held = self._alive.get(session_id) if trusted else None
         if held is not None and time.monotonic() - held[0] < self.alive_ttl_seconds and held[1] > self.clock.now():
             return held[2], held[3]
-        async with self.db.session() as session:
-            row = (
-                await run(
-                    session,
-                    sa.select(
-                        col(AuthSession.revoked_at), col(AuthSession.expires_at), col(Customer.id), col(Customer.role)
-                    )
-                    .join(Customer, col(Customer.id) == col(AuthSession.customer_id))
-                    .where(col(AuthSession.id) == session_id),
-                )
-            ).one_or_none()
-        if row is None or row.revoked_at is not None or row.expires_at <= self.clock.now():
+        rows = await self.db.fetch(_OWNER, session_id)  # a plain read: one round trip, no BEGIN/ROLLBACK
+        row = rows[0] if rows else None
+        if row is None or row["revoked_at"] is not None or row["expires_at"] <= self.clock.now():
             self.note_revoked([session_id])
             return None
         # A revocation that arrived during the lookup wins; an answer read across a GAP is not kept.
         if session_id in self._revoked:
             return None
+        customer_id, role = row["customer_id"], Role(row["role"])
         if trusted and self.trusted and generation == self._generation:
             if len(self._alive) >= MAX_ENTRIES:
                 self._alive.clear()
-            self._alive[session_id] = (time.monotonic(), row.expires_at, row.id, row.role)
-        return row.id, row.role
+            self._alive[session_id] = (time.monotonic(), row["expires_at"], customer_id, role)
+        return customer_id, role
 
     def note_revoked(self, session_ids: Iterable[uuid.UUID]) -> None:
         for session_id in session_ids:

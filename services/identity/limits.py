@@ -145,6 +145,14 @@ class PostgresRateLimiter:
         return int(count or 0)
 
 
+# INCRBY and EXPIRE as one command (atomic in Redis): cheaper than a MULTI/EXEC pipeline of the two, on every request
+# the cost budget charges.
+_ADD_AND_EXPIRE = """
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return count
+"""
+
 _DECREMENT_IF_POSITIVE = """
 if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then return redis.call('DECR', KEYS[1]) end
 return 0
@@ -152,19 +160,17 @@ return 0
 
 
 class RedisRateLimiter:
-    """INCR + EXPIRE on keys carrying the window id; shared by every process using the same Redis."""
+    """INCRBY + EXPIRE (one script) on keys carrying the window id; shared by every process using the same Redis."""
 
     def __init__(self, redis: Any, *, prefix: str = "lk:limit:") -> None:
         self.redis = redis
         self.prefix = prefix
+        self._add = redis.register_script(_ADD_AND_EXPIRE)  # EVALSHA, loaded again if Redis forgot it
 
     async def hit(self, key: str, *, window: timedelta, now: datetime, amount: int = 1) -> int:
         window_id, _ = window_bounds(now, window)
         full_key = f"{self.prefix}{key}:{window_id}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incrby(full_key, amount)
-            pipe.expire(full_key, int(window.total_seconds()) + 60)
-            count, _ = await pipe.execute()
+        count = await self._add(keys=[full_key], args=[amount, int(window.total_seconds()) + 60])
         return int(count)
 
     async def undo_hit(self, key: str, *, window: timedelta, now: datetime) -> None:

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import pytest_asyncio
 import redis.asyncio as aioredis
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -154,7 +155,7 @@ async def _publish_three(
 
 
 class CountingDatabase(Database):
-    """The test's database, counting the sessions opened through it."""
+    """The test's database, counting the sessions opened and the plain reads made through it."""
 
     def __init__(self, db: Database) -> None:
         super().__init__(db.engine)
@@ -166,6 +167,10 @@ class CountingDatabase(Database):
         self.opened += 1
         async with self.db.session() as session:
             yield session
+
+    async def fetch(self, query: str, *args: Any, record_class: type[asyncpg.Record] | None = None) -> list[Any]:
+        self.opened += 1
+        return await self.db.fetch(query, *args, record_class=record_class)
 
 
 async def test_waiting_sockets_sessions_are_checked_together_not_one_by_one(

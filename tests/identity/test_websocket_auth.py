@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -117,6 +119,14 @@ class FailingOnceDatabase(Database):
             return
         async with self.db.session() as session:
             yield session
+
+    async def fetch(self, query: str, *args: Any, record_class: type[asyncpg.Record] | None = None) -> list[Any]:
+        """Plain reads (the guard's lookup of one session) fail the same way while `fail_next` is set."""
+        if self.fail_next:
+            self.fail_next = False
+            self.failures += 1
+            return await self.unreachable.fetch(query, *args, record_class=record_class)
+        return await self.db.fetch(query, *args, record_class=record_class)
 
 
 async def test_a_revoked_sessions_socket_is_closed_when_the_first_revocation_poll_fails(
