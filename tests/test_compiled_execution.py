@@ -86,6 +86,11 @@ class Meter:
         return ".".join(map(str, info.path.as_list()))
 
     @strawberry.field
+    async def first_reading(self, info: Info) -> Reading:
+        values = await info.context["loader"].load(self.row_id)
+        return Reading(value=-values[0], note=None)
+
+    @strawberry.field
     def selected(self, info: Info) -> list[str]:
         return [field.name for field in info.selected_fields if isinstance(field, SelectedField)]
 
@@ -494,3 +499,19 @@ def test_strings_are_masked_for_analysts_only_and_plain_for_everyone_else(role: 
     texts = [note["text"] for note in compiled[0]["notes"]]
     assert ("+7 921 000-00-04" in texts[0]) is (role is not Role.ANALYST)
     assert texts[1] == "no phone"
+
+
+def test_resolvers_with_nothing_for_strawberrys_wrapper_to_do_are_called_directly() -> None:
+    plan = _compiled_plan(COMPILED, "{ owner { meters { strict: strictList { strict } secret readings { value } } } }")
+    meter = plan.fields[0].value.object.fields[0].value.item.object
+    direct = {field.name: field.direct is not None for field in meter.fields}
+
+    assert direct == {"strictList": True, "secret": False, "readings": False}  # a permission class; arguments
+
+
+def test_an_async_resolver_called_directly_fails_with_its_path() -> None:
+    data, errors, batches = _same("{ owners(first: 2) { meters { firstReading { value strict } } } }")
+
+    assert data is None  # non-null all the way up
+    assert errors[0][1] == ["owners", 0, "meters", 1, "firstReading", "strict"]
+    assert batches == [[0, 1, 10, 11]]

@@ -22,6 +22,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
     OperationDefinitionNode,
     TypeNameMetaFieldDef,
     VariableNode,
@@ -35,6 +36,7 @@ from graphql.language import Visitor
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
 
 from schema.core.analyst_masking import masks_strings, unmasked_resolver
+from schema.core.compiled.direct import DirectResolver, direct_resolver
 from schema.core.compiled.generated import ObjectFunction, object_function
 
 LEAF, OBJECT, LIST = 0, 1, 2
@@ -118,6 +120,7 @@ class FieldPlan:
     __slots__ = (
         "arguments",
         "attribute",
+        "direct",
         "field_def",
         "getter",
         "name",
@@ -130,7 +133,13 @@ class FieldPlan:
     )
 
     def __init__(
-        self, response_name: str, parent_type: GraphQLObjectType, details: list[FieldDetails], *, masked: bool
+        self,
+        response_name: str,
+        parent_type: GraphQLObjectType,
+        details: list[FieldDetails],
+        *,
+        masked: bool,
+        schema: GraphQLSchema,
     ) -> None:
         node = details[0].node
         name = node.name.value
@@ -149,6 +158,8 @@ class FieldPlan:
         has_arguments = bool(field_def.args or node.arguments)
         getter = getattr(self.resolve, "plain_getter", None)  # schema/core/fast_fields.py
         self.getter: Callable[[Any], Any] | None = None if has_arguments else getter
+        # The resolver's own function, when strawberry's wrapper has nothing to do for it (direct.py).
+        self.direct: DirectResolver | None = None if self.getter else direct_resolver(schema, field_def, self.resolve)
         # The attribute the getter reads, when it is one (schema/core/fast_fields.py): read inline (generated.py).
         self.attribute: str | None = getattr(self.resolve, "plain_attribute", None) if self.getter else None
         self.arguments: Any = (
@@ -220,7 +231,7 @@ class _Builder:
                 raise Unsupported("fragment variables")
             if details[0].node.name.value in ("__schema", "__type"):
                 raise Unsupported("introspection")
-            field = FieldPlan(response_name, object_type, details, masked=self.masked)
+            field = FieldPlan(response_name, object_type, details, masked=self.masked, schema=self.schema)
             self.sub_plans(field.value, details)
             fields.append(field)
         return ObjectPlan(object_type, fields)

@@ -114,6 +114,9 @@ class Run:
                 cached = self.arguments[id(field)] = arguments_of(field, executor)
             arguments = cached
         info = executor.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
+        direct = field.direct
+        if direct is not None:  # strawberry's wrapper would only call it (direct.py)
+            return direct(source, info)
         resolve = field.resolve or executor.field_resolver
         return resolve(source, info, **arguments)
 
