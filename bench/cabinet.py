@@ -332,7 +332,8 @@ def main() -> None:
                     results[(kind, concurrency)] = result
                     rss[(kind, workers)] = max(rss.get((kind, workers), 0.0), _rss_mb(server.process.pid))
                     print(f"  {kind:20} workers={workers} clients={concurrency:3}: {result.rate:7.1f} req/s"
-                          f"{f', {result.errors} errors' if result.errors else ''}", flush=True)  # fmt: skip
+                          f"{f', {result.errors} errors' if result.errors else ''}"
+                          f" (load average {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
         finally:
             for server in servers.values():
                 server.stop()
