@@ -12,7 +12,8 @@ requests per second, p50 / p95 / p99 latency and SQL statements per request. Tra
 
 With `--executions compiled,graphql-core` the GraphQL server runs once per execution path (`LK_EXECUTION`, read at
 schema build: schema/core/build.py), all servers started together and driven in turn at each concurrency: before and
-after of the compiled path in one run.
+after of the compiled path in one run. With `--vs CHECKOUT` the GraphQL server of another checkout (e.g. `git archive`
+of the commit before a change, run with this checkout's environment) is driven in turn too, as `graphql@before`.
 
 SQL statements per request are counted in-process, once, with `count_statements` around the full query through the
 real ASGI app (pg_stat_statements is not available); the plain handler's count is fixed by its code.
@@ -187,13 +188,15 @@ def _free_port() -> int:
 class Server:
     """A server process group started here and stopped here (by its own process group id, nothing else)."""
 
-    def __init__(self, kind: str, workers: int, url: str, secret: str) -> None:
+    def __init__(self, kind: str, workers: int, url: str, secret: str, *, root: Path = ROOT) -> None:
         self.port = _free_port()
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secret, "WORKERS": str(workers), "LOG_LEVEL": "WARNING"}
         if workers > 1:
             env["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
         if kind.startswith("graphql:"):
             env["LK_EXECUTION"] = kind.split(":", 1)[1]
+        if root != ROOT:  # another checkout, run with this one's environment (the same lock file)
+            env["UV_PROJECT_ENVIRONMENT"] = str(ROOT / ".venv")
         if kind.startswith("graphql"):
             command = ["uv", "run", "server.py", "--host", "127.0.0.1", "--port", str(self.port)]
         else:
@@ -201,7 +204,7 @@ class Server:
                        "--port", str(self.port), "--workers", str(workers), "--no-access-log",
                        "--log-level", "warning"]  # fmt: skip
         self.log = open(f"/tmp/lk_bench_{kind.replace(':', '_')}_{workers}.log", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        self.process = subprocess.Popen(command, cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)  # fmt: skip
 
     def wait_ready(self, timeout: float = 120) -> None:
@@ -289,6 +292,7 @@ def main() -> None:
     parser.add_argument("--workers", default=",".join(map(str, WORKERS)))
     parser.add_argument("--concurrency", default=",".join(map(str, CONCURRENCY)))
     parser.add_argument("--executions", default="", help="e.g. compiled,graphql-core: a GraphQL server for each")
+    parser.add_argument("--vs", default="", help="another checkout: its GraphQL server too, as graphql@before")
     args = parser.parse_args()
     secret = secrets.token_urlsafe(48)
     prepared, graphql_statements = asyncio.run(prepare(args.database_url, args.accounts, secret))
@@ -297,13 +301,18 @@ def main() -> None:
     )
 
     kinds = [f"graphql:{execution}" for execution in args.executions.split(",")] if args.executions else ["graphql"]
+    if args.vs:
+        kinds.insert(0, "graphql@before")
     kinds.append("plain")
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     rows: list[tuple[Any, ...]] = []
     rss: dict[tuple[str, int], float] = {}
     for workers in [int(w) for w in args.workers.split(",")]:
         results: dict[tuple[str, int], Result] = {}
-        servers = {kind: Server(kind, workers, prepared.url, secret) for kind in kinds}
+        servers = {
+            kind: Server(kind, workers, prepared.url, secret, root=Path(args.vs) if kind == "graphql@before" else ROOT)
+            for kind in kinds
+        }
         try:
             for server in servers.values():
                 server.wait_ready()
@@ -323,7 +332,8 @@ def main() -> None:
                     results[(kind, concurrency)] = result
                     rss[(kind, workers)] = max(rss.get((kind, workers), 0.0), _rss_mb(server.process.pid))
                     print(f"  {kind:20} workers={workers} clients={concurrency:3}: {result.rate:7.1f} req/s"
-                          f"{f', {result.errors} errors' if result.errors else ''}", flush=True)  # fmt: skip
+                          f"{f', {result.errors} errors' if result.errors else ''}"
+                          f" (load average {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
         finally:
             for server in servers.values():
                 server.stop()

@@ -10,8 +10,12 @@ The whole suite compares its queries too (tests/support/graphql.py).
 from __future__ import annotations
 
 import asyncio
+import enum
+import uuid
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, NewType
 
 import pytest
 import strawberry
@@ -19,13 +23,17 @@ from aiodataloader import DataLoader
 from graphql import MiddlewareManager, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
 
+from models.enums import Role
+from schema.core.analyst_masking import mask_strings_for_analysts
 from schema.core.compiled.executor import CompiledExecutionContext
 from schema.core.compiled.plan import plan_for
 from schema.core.fast_fields import read_basic_fields_directly
+from services.auth_tokens import Viewer
 
 
 class Refused(BasePermission):
@@ -78,6 +86,11 @@ class Meter:
         return ".".join(map(str, info.path.as_list()))
 
     @strawberry.field
+    async def first_reading(self, info: Info) -> Reading:
+        values = await info.context["loader"].load(self.row_id)
+        return Reading(value=-values[0], note=None)
+
+    @strawberry.field
     def selected(self, info: Info) -> list[str]:
         return [field.name for field in info.selected_fields if isinstance(field, SelectedField)]
 
@@ -103,6 +116,58 @@ class _Later:
 
     async def _value(self) -> Any:
         return self.value
+
+
+class Zone(enum.Enum):
+    DAY = "DAY"
+    NIGHT = "NIGHT"
+
+
+Money = NewType("Money", int)
+
+
+@strawberry.type
+class Leaves:
+    """Plain leaves of every kind the generated functions read inline, and values they must leave to completion."""
+
+    text: str
+    maybe_text: str | None
+    number: int
+    maybe_number: int | None
+    flag: bool
+    maybe_flag: bool | None
+    zone: Zone
+    maybe_zone: Zone | None
+    money: Money
+    day: date | None
+    ident: strawberry.ID
+
+
+def _leaves(kind: str) -> Leaves:
+    class Text(str):
+        pass
+
+    values: dict[str, dict[str, Any]] = {
+        "clean": {},
+        "nulls": {"maybe_text": None, "maybe_number": None, "maybe_flag": None, "maybe_zone": None, "day": None},
+        "coerced": {"text": 7, "number": True, "flag": 0, "maybe_text": Text("sub"), "ident": 12, "money": 2**40},
+        "wrong": {"number": 2**31, "maybe_number": "x", "maybe_zone": "DAY", "maybe_flag": "yes"},
+        "null in non-null": {"zone": None},
+    }
+    clean: dict[str, Any] = {
+        "text": "t",
+        "maybe_text": "m",
+        "number": 2**31 - 1,
+        "maybe_number": -(2**31),
+        "flag": False,
+        "maybe_flag": True,
+        "zone": Zone.NIGHT,
+        "maybe_zone": Zone.DAY,
+        "money": 5,
+        "day": date(2026, 1, 31),
+        "ident": "id-1",
+    }
+    return Leaves(**{**clean, **values[kind]})
 
 
 @strawberry.interface
@@ -140,6 +205,10 @@ class Query:
     def named(self) -> Named:
         return Person(name="p", age=3)
 
+    @strawberry.field
+    def leaves(self, kind: str) -> list[Leaves | None]:
+        return [_leaves(kind), _leaves("clean")]
+
 
 @strawberry.type
 class Mutation:
@@ -150,7 +219,12 @@ class Mutation:
 
 def _schema(context: type[Any], extensions: tuple[Any, ...] = ()) -> strawberry.Schema:
     schema = strawberry.Schema(
-        query=Query, mutation=Mutation, types=[Person], execution_context_class=context, extensions=list(extensions)
+        query=Query,
+        mutation=Mutation,
+        types=[Person],
+        execution_context_class=context,
+        extensions=list(extensions),
+        config=StrawberryConfig(scalar_map={Money: strawberry.scalar(name="Money", serialize=int, parse_value=int)}),
     )
     read_basic_fields_directly(schema)
     return schema
@@ -343,3 +417,101 @@ def test_a_resolve_hook_extension_sees_every_field_through_graphql_core() -> Non
 
     assert _compiled_plan(hooked, "{ owner { name } }", middleware=MiddlewareManager(_ResolveHook())) is None
     assert _answer(hooked, "{ owner { meters { serial } } }") == _answer(CORE, "{ owner { meters { serial } } }")
+
+
+LEAVES = (
+    "query Q($kind: String!) { leaves(kind: $kind) { text maybeText number maybeNumber flag maybeFlag zone "
+    "maybeZone money day ident __typename } }"
+)
+
+
+@pytest.mark.parametrize("kind", ["clean", "nulls", "coerced", "wrong", "null in non-null"])
+def test_plain_leaves_read_inline_answer_as_graphql_core(kind: str) -> None:
+    data, errors, _ = _same(LEAVES, {"kind": kind})
+
+    assert data["leaves"][1]["zone"] == "NIGHT"
+    if kind == "clean":
+        assert not errors
+        assert data["leaves"][0] == data["leaves"][1]
+    if kind == "coerced":
+        assert not errors
+        assert data["leaves"][0]["number"] == 1
+        assert data["leaves"][0]["money"] == 2**40
+        assert data["leaves"][0]["ident"] == "12"
+    if kind == "wrong":
+        assert [error[1] for error in errors] == [
+            ["leaves", 0, "number"],  # non-null: the item is nulled, the rest of its fields are not completed
+        ]
+        assert data["leaves"][0] is None
+    if kind == "null in non-null":
+        assert data["leaves"][0] is None
+        assert errors[0][0] == "Cannot return null for non-nullable field Leaves.zone."
+
+
+def test_aliases_and_repeated_fields_of_plain_leaves() -> None:
+    data, errors, _ = _same(
+        '{ leaves(kind: "clean") { a: text b: text text n: maybeNumber ... on Leaves { text zone z: zone } } }'
+    )
+    assert not errors
+    assert list(data["leaves"][0]) == ["a", "b", "text", "n", "zone", "z"]
+
+
+@strawberry.type
+class Note:
+    text: str
+    customer_id: strawberry.Private[int | None] = None
+
+
+@strawberry.type
+class NotesQuery:
+    @strawberry.field
+    def notes(self) -> list[Note]:
+        return [Note(text="call +7 921 000-00-04"), Note(text="no phone")]  # no Cyrillic: no names are read
+
+
+@dataclass
+class _Context:
+    viewer: Viewer | None
+
+
+def _masked_schema(context: type[Any]) -> strawberry.Schema:
+    schema = strawberry.Schema(query=NotesQuery, execution_context_class=context)
+    read_basic_fields_directly(schema)
+    mask_strings_for_analysts(schema._schema)
+    return schema
+
+
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.CUSTOMER, None])
+def test_strings_are_masked_for_analysts_only_and_plain_for_everyone_else(role: Role | None) -> None:
+    viewer = (
+        None
+        if role is None
+        else Viewer(customer_id=1, role=role, session_id=uuid.uuid4(), expires_at=datetime(2030, 1, 1, tzinfo=UTC))
+    )
+
+    async def answer(context: type[Any]) -> Any:
+        result = await _masked_schema(context).execute("{ notes { text } }", context_value=_Context(viewer))
+        return result.data, result.errors
+
+    compiled = asyncio.run(answer(CompiledExecutionContext))
+
+    assert compiled == asyncio.run(answer(StrawberryGraphQLCoreExecutionContext))
+    texts = [note["text"] for note in compiled[0]["notes"]]
+    assert ("+7 921 000-00-04" in texts[0]) is (role is not Role.ANALYST)
+    assert texts[1] == "no phone"
+
+
+def test_resolvers_with_nothing_for_strawberrys_wrapper_to_do_are_called_directly() -> None:
+    plan = _compiled_plan(COMPILED, "{ owner { meters { strict: strictList { strict } secret readings { value } } } }")
+    meter = plan.fields[0].value.object.fields[0].value.item.object
+    direct = {field.name: field.direct is not None for field in meter.fields}
+
+    assert direct == {"strictList": True, "secret": False, "readings": False}  # a permission class; arguments
+
+
+def test_an_async_resolver_called_directly_fails_with_its_path() -> None:
+    data, errors, batches = _same("{ owners(first: 2) { meters { firstReading { value strict } } } }")
+
+    assert data is None  # non-null all the way up
+    assert errors[0][1] == ["owners", 0, "meters", 1, "firstReading", "strict"]
+    assert batches == [[0, 1, 10, 11]]

@@ -7,7 +7,9 @@ object is about (its customer, its author, its appeal's customer), read by one l
 is a person's identifier as a whole (a full name, an address's house and flat, an individual's INN, a file's name)
 have a rule of their own. A new String field is masked by default: forgetting it cannot leak a phone number.
 
-Only String fields are wrapped, and for anyone but an analyst the wrapper is one attribute check.
+Only String fields are wrapped, and for anyone but an analyst the wrapper is one attribute check; the compiled path
+(schema/core/compiled/plan.py) plans a non-analyst's query with the unwrapped resolvers (`unmasked_resolver`), so that
+its strings are read by their plain getters like any other field.
 """
 
 from __future__ import annotations
@@ -139,8 +141,7 @@ def _masked(resolve: Callable[..., Any], rule: Rule | None, nullable: bool) -> C
 
     def resolve_masked(source: Any, info: Any, **arguments: Any) -> Any:
         result = resolve(source, info, **arguments)
-        viewer = getattr(info.context, "viewer", None)
-        if viewer is None or viewer.role is not Role.ANALYST:
+        if not masks_strings(info.context):
             return result
         if inspect.isawaitable(result):
 
@@ -151,7 +152,19 @@ def _masked(resolve: Callable[..., Any], rule: Rule | None, nullable: bool) -> C
             return later()
         return for_analysts(result, source, info)
 
+    resolve_masked.unmasked = resolve  # type: ignore[attr-defined]
     return resolve_masked
+
+
+def masks_strings(context: Any) -> bool:
+    """Whether the strings of this request's answer are masked: its viewer is an analyst."""
+    viewer = getattr(context, "viewer", None)
+    return viewer is not None and viewer.role is Role.ANALYST
+
+
+def unmasked_resolver(resolve: Any) -> Any:
+    """The resolver a masked field wraps (what it answers whenever `masks_strings` is false); others unchanged."""
+    return getattr(resolve, "unmasked", resolve)
 
 
 def mask_strings_for_analysts(schema: GraphQLSchema) -> int:

@@ -26,6 +26,7 @@ def _getter(python_name: str) -> Any:
         return get(source)
 
     resolve.plain_getter = get  # type: ignore[attr-defined]  # read without an info (schema/core/execution.py)
+    resolve.plain_attribute = python_name  # type: ignore[attr-defined]  # read inline (schema/core/compiled/generated.py)
     return resolve
 
 

@@ -36,7 +36,7 @@ class Reading(RowNode):
     period: date = strawberry.field(description="The billing month it counts toward (its first day).")
     source: ReadingSource
     status: ReadingStatus
-    meter_row: strawberry.Private[Any | None] = None  # prefetched by `with_meters`
+    meter_node: strawberry.Private[Any | None] = None  # prefetched by `with_meters`, shared by a meter's readings
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -54,21 +54,21 @@ class Reading(RowNode):
     @strawberry.field(description="The meter the reading was taken from.")
     def meter(self, info: Info) -> Annotated[Meter, strawberry.lazy("schema.readings.meter")] | None:
         # Sync: a page's meters are usually prefetched (no task per reading); else the loader's awaitable.
-        if self.meter_row is not None:
-            from schema.readings.meter import Meter
-
-            return Meter.from_row(self.meter_row)
+        if self.meter_node is not None:
+            return self.meter_node  # type: ignore[no-any-return]
         return _meter(info, self.meter_id)  # type: ignore[return-value]
 
     @classmethod
     async def with_meters(cls, info: Info, readings: list[Self], *, under: tuple[str, ...] = ()) -> list[Self]:
         """Fetch the meters of all `readings` at once when the client selected them."""
         if readings and selects(info, *under, "meter"):
+            from schema.readings.meter import Meter
+
             meter_ids = sorted({reading.meter_id for reading in readings})
             rows = await info.context.loaders.get(MeterById).load_many(meter_ids)
-            by_id = {row.id: row for row in rows if row is not None}
+            by_id = {row.id: Meter.from_row(row) for row in rows if row is not None}  # one node per meter
             for reading in readings:
-                reading.meter_row = by_id.get(reading.meter_id)
+                reading.meter_node = by_id.get(reading.meter_id)
         return readings
 
 

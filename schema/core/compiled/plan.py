@@ -1,4 +1,5 @@
-"""A query's plan: built once per operation (and values of its `@skip`/`@include` variables), cached, bounded.
+"""A query's plan: built once per operation (and values of its `@skip`/`@include` variables, and whether the viewer's
+strings are masked: schema/core/analyst_masking.py), cached, bounded.
 
 Fields are collected by graphql-core's own `collect_fields` / `collect_subfields`, so fragments, inline fragments,
 aliases, merging and the directives are exactly graphql-core's. Whatever the plan cannot run exactly like graphql-core
@@ -21,6 +22,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
     OperationDefinitionNode,
     TypeNameMetaFieldDef,
     VariableNode,
@@ -33,9 +35,13 @@ from graphql.execution.values import get_argument_values
 from graphql.language import Visitor
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
 
+from schema.core.analyst_masking import masks_strings, unmasked_resolver
+from schema.core.compiled.direct import DirectResolver, direct_resolver
+from schema.core.compiled.generated import ObjectFunction, object_function
+
 LEAF, OBJECT, LIST = 0, 1, 2
 PLANS_KEPT = 512  # operations, like strawberry's validation cache
-VARIANTS_KEPT = 16  # plans of one operation (values of its @skip/@include variables)
+VARIANTS_KEPT = 16  # plans of one operation (values of its @skip/@include variables, masked or not)
 _DYNAMIC: Any = object()  # arguments coerced per request (they use variables, or their coercion fails)
 
 
@@ -46,7 +52,18 @@ class Unsupported(Exception):
 class ValuePlan:
     """What completes a value at one position: a field's, or a list item's."""
 
-    __slots__ = ("coerce", "field", "item", "kind", "nodes", "non_null", "null_message", "object", "type")
+    __slots__ = (
+        "coerce",
+        "enum_names",
+        "field",
+        "item",
+        "kind",
+        "nodes",
+        "non_null",
+        "null_message",
+        "object",
+        "type",
+    )
 
     def __init__(self, graphql_type: GraphQLOutputType, nodes: list[FieldNode], field: str) -> None:
         self.non_null = isinstance(graphql_type, GraphQLNonNull)
@@ -58,21 +75,24 @@ class ValuePlan:
         self.coerce: Callable[[Any], Any] | None = None
         self.object: ObjectPlan | None = None
         self.item: ValuePlan | None = None
+        self.enum_names: tuple[dict[Any, str], type] | None = None
         if isinstance(nullable, GraphQLList):
             self.kind = LIST
             self.item = ValuePlan(nullable.of_type, nodes, field)
         elif is_leaf_type(nullable):
             self.kind = LEAF
-            self.coerce = _enum_names(nullable) or nullable.coerce_output_value
+            self.enum_names = _enum_names(nullable)
+            names = self.enum_names
+            self.coerce = nullable.coerce_output_value if names is None else _enum_coerce(nullable, names[0])
         elif is_abstract_type(nullable):
             raise Unsupported("abstract type")
         else:
             self.kind = OBJECT
 
 
-def _enum_names(enum_type: Any) -> Callable[[Any], Any] | None:
-    """strawberry's enum output by a dict: the name of the first value equal to the member's (what its
-    `coerce_output_value` finds by a scan); anything else goes to that method."""
+def _enum_names(enum_type: Any) -> tuple[dict[Any, str], type] | None:
+    """A strawberry enum's output names by member: the name of the first value equal to the member's (what its
+    `coerce_output_value` finds by a scan), and the enum class; None for other enums."""
     if not isinstance(enum_type, CustomGraphQLEnumType):
         return None
     names: dict[Any, str] = {}
@@ -81,10 +101,16 @@ def _enum_names(enum_type: Any) -> Callable[[Any], Any] | None:
         name = next((name for name, value in enum_type.values.items() if member.value == value.value), None)
         if name is not None:
             names[member] = name
+    return names, enum_type.wrapped_cls
+
+
+def _enum_coerce(enum_type: Any, names: dict[Any, str]) -> Callable[[Any], Any]:
+    """strawberry's enum output by a dict; anything else goes to its `coerce_output_value`."""
     slow = enum_type.coerce_output_value
+    wrapped_cls = enum_type.wrapped_cls
 
     def coerce(value: Any) -> Any:
-        name = names.get(value) if value.__class__ is enum_type.wrapped_cls else None
+        name = names.get(value) if value.__class__ is wrapped_cls else None
         return slow(value) if name is None else name
 
     return coerce
@@ -93,6 +119,8 @@ def _enum_names(enum_type: Any) -> Callable[[Any], Any] | None:
 class FieldPlan:
     __slots__ = (
         "arguments",
+        "attribute",
+        "direct",
         "field_def",
         "getter",
         "name",
@@ -104,7 +132,15 @@ class FieldPlan:
         "value",
     )
 
-    def __init__(self, response_name: str, parent_type: GraphQLObjectType, details: list[FieldDetails]) -> None:
+    def __init__(
+        self,
+        response_name: str,
+        parent_type: GraphQLObjectType,
+        details: list[FieldDetails],
+        *,
+        masked: bool,
+        schema: GraphQLSchema,
+    ) -> None:
         node = details[0].node
         name = node.name.value
         self.response_name = response_name
@@ -117,10 +153,15 @@ class FieldPlan:
             raise Unsupported(f"unknown field {name}")  # validated documents have none
         self.field_def: GraphQLField = field_def
         self.value = ValuePlan(field_def.type, self.nodes, f"{parent_type}.{name}")
-        self.resolve: Callable[..., Any] | None = field_def.resolve
+        # Strings are masked for analysts only: anyone else's plan binds what the mask wraps.
+        self.resolve: Callable[..., Any] | None = field_def.resolve if masked else unmasked_resolver(field_def.resolve)
         has_arguments = bool(field_def.args or node.arguments)
         getter = getattr(self.resolve, "plain_getter", None)  # schema/core/fast_fields.py
         self.getter: Callable[[Any], Any] | None = None if has_arguments else getter
+        # The resolver's own function, when strawberry's wrapper has nothing to do for it (direct.py).
+        self.direct: DirectResolver | None = None if self.getter else direct_resolver(schema, field_def, self.resolve)
+        # The attribute the getter reads, when it is one (schema/core/fast_fields.py): read inline (generated.py).
+        self.attribute: str | None = getattr(self.resolve, "plain_attribute", None) if self.getter else None
         self.arguments: Any = (
             {} if not has_arguments else _DYNAMIC if _uses_variables(node) else _literal(field_def, node)
         )
@@ -147,7 +188,7 @@ def _literal(field_def: GraphQLField, node: FieldNode) -> Any:
 
 
 class ObjectPlan:
-    __slots__ = ("fields", "is_type_of", "name", "type")
+    __slots__ = ("execute", "fields", "is_type_of", "name", "type")
 
     def __init__(self, object_type: GraphQLObjectType, fields: list[FieldPlan]) -> None:
         self.type = object_type
@@ -157,6 +198,7 @@ class ObjectPlan:
         if is_type_of is not None and not _strawberrys_own(is_type_of):
             raise Unsupported("is_type_of that may read its info")
         self.is_type_of: Callable[[Any, Any], Any] | None = is_type_of
+        self.execute: ObjectFunction = object_function(self)
 
 
 def _strawberrys_own(is_type_of: Callable[..., Any]) -> bool:
@@ -165,7 +207,8 @@ def _strawberrys_own(is_type_of: Callable[..., Any]) -> bool:
 
 
 class _Builder:
-    def __init__(self, executor: Any) -> None:
+    def __init__(self, executor: Any, *, masked: bool) -> None:
+        self.masked = masked
         self.schema = executor.schema
         self.fragments = executor.fragments
         self.variables = executor.variable_values
@@ -188,7 +231,7 @@ class _Builder:
                 raise Unsupported("fragment variables")
             if details[0].node.name.value in ("__schema", "__type"):
                 raise Unsupported("introspection")
-            field = FieldPlan(response_name, object_type, details)
+            field = FieldPlan(response_name, object_type, details, masked=self.masked, schema=self.schema)
             self.sub_plans(field.value, details)
             fields.append(field)
         return ObjectPlan(object_type, fields)
@@ -253,11 +296,12 @@ def plan_for(executor: Any) -> ObjectPlan | None:
     else:
         _entries.move_to_end(key)
     coerced = executor.variable_values.coerced
-    variant = tuple(coerced.get(name) for name in entry.directive_variables)
+    masked = masks_strings(executor.context_value)
+    variant = (masked, *(coerced.get(name) for name in entry.directive_variables))
     if variant in entry.plans:
         return entry.plans[variant]
     try:
-        plan: ObjectPlan | None = _Builder(executor).root()
+        plan: ObjectPlan | None = _Builder(executor, masked=masked).root()
     except (Unsupported, RecursionError):
         plan = None
     if len(entry.plans) < VARIANTS_KEPT:

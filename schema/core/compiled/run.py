@@ -15,7 +15,6 @@ own `CollectedErrors`, which also drops later errors under a nulled position, as
 from __future__ import annotations
 
 import asyncio
-from types import GeneratorType
 from typing import Any
 
 from graphql import GraphQLError, located_error
@@ -23,6 +22,7 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import Executor, invalid_return_type_error
 from graphql.pyutils import Path, Undefined, is_iterable
 
+from schema.core.compiled.generated import SETTLED, settle
 from schema.core.compiled.plan import LEAF, OBJECT, FieldPlan, ObjectPlan, ValuePlan, arguments_of
 
 
@@ -37,16 +37,6 @@ class _Node:
         self.key = key
         self.nullable = nullable
         self.path = path
-
-
-# Classes whose instances were found to be neither awaitable nor an exception: their values skip both checks.
-_SETTLED: set[type] = {str, int, float, bool, list, tuple, dict}
-_SETTLED_KEPT = 4096
-
-
-def _settle(cls: type) -> None:
-    if cls is not GeneratorType and len(_SETTLED) < _SETTLED_KEPT:  # a generator may be an awaitable one
-        _SETTLED.add(cls)
 
 
 _Pending = tuple[ValuePlan, Any, Any, Any, _Node, Path]  # (value plan, awaitable, container, key, owner, path)
@@ -66,7 +56,7 @@ class Run:
 
     async def execute(self, plan: ObjectPlan, root_value: Any) -> dict[str, Any] | None:
         data: dict[str, Any] = {}
-        self.execute_object(plan, root_value, _Node(None, None, None, False, None), data)
+        plan.execute(self, root_value, _Node(None, None, None, False, None), data)
         while self.pending:
             await self.settle()
         return None if self.data_nulled else data
@@ -89,50 +79,31 @@ class Run:
                 continue  # graphql-core cancels what runs under a nulled position
             self.complete(plan, result, container, key, owner, path.prev, path.key, path.typename, path)
 
-    def execute_object(self, plan: ObjectPlan, source: Any, node: _Node, result: dict[str, Any]) -> _Node | None:
-        """Fill `result` with the object's fields; the node a non-null error nulled (this one or above), else None."""
-        typename = plan.name
-        for field in plan.fields:
-            key = field.response_name
-            getter = field.getter
-            path: Path | None = None
-            if getter is not None:
-                try:
-                    value = getter(source)
-                except Exception as error:  # noqa: BLE001 - the field's error, as graphql-core reports it
-                    nulled = self.fail(field.value, error, result, key, node, Path(node.path, key, typename))
-                    if nulled is not None:
-                        return nulled
-                    continue
-                value_plan = field.value
-                if value_plan.kind == LEAF and value.__class__ in _SETTLED:  # the short way of most fields
-                    try:
-                        coerced = value_plan.coerce(value)  # type: ignore[misc]
-                    except Exception:  # noqa: BLE001 - `complete` coerces again and reports it
-                        coerced = None
-                    if coerced is not None and coerced is not Undefined:
-                        result[key] = coerced
-                        continue
-            elif field.typename is not None:
-                result[key] = typename
-                continue
-            else:
-                path = Path(node.path, key, typename)
-                try:
-                    value = self.resolve(field, source, path)
-                except Exception as error:  # noqa: BLE001 - the field's error, as graphql-core reports it
-                    nulled = self.fail(field.value, error, result, key, node, path)
-                    if nulled is not None:
-                        return nulled
-                    continue
-                if self.is_awaitable(value):
-                    result[key] = None  # holds the key's place in the selection's order
-                    self.pending.append((field.value, value, result, key, node, path))
-                    continue
-            nulled = self.complete(field.value, value, result, key, node, node.path, key, typename, path)
-            if nulled is not None:
-                return nulled  # graphql-core stops this object's fields here too
-        return None
+    def field(self, field: FieldPlan, source: Any, node: _Node, result: dict[str, Any]) -> _Node | None:
+        """One field of an object into `result`: the node a non-null error nulled (this one or above), else None."""
+        key = field.response_name
+        typename = field.parent_type.name
+        getter = field.getter
+        path: Path | None = None
+        if getter is not None:
+            try:
+                value = getter(source)
+            except Exception as error:  # noqa: BLE001 - the field's error, as graphql-core reports it
+                return self.fail(field.value, error, result, key, node, Path(node.path, key, typename))
+        elif field.typename is not None:
+            result[key] = typename
+            return None
+        else:
+            path = Path(node.path, key, typename)
+            try:
+                value = self.resolve(field, source, path)
+            except Exception as error:  # noqa: BLE001 - the field's error, as graphql-core reports it
+                return self.fail(field.value, error, result, key, node, path)
+            if self.is_awaitable(value):
+                result[key] = None  # holds the key's place in the selection's order
+                self.pending.append((field.value, value, result, key, node, path))
+                return None
+        return self.complete(field.value, value, result, key, node, node.path, key, typename, path)
 
     def resolve(self, field: FieldPlan, source: Any, path: Path) -> Any:
         executor = self.executor
@@ -143,6 +114,9 @@ class Run:
                 cached = self.arguments[id(field)] = arguments_of(field, executor)
             arguments = cached
         info = executor.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
+        direct = field.direct
+        if direct is not None:  # strawberry's wrapper would only call it (direct.py)
+            return direct(source, info)
         resolve = field.resolve or executor.field_resolver
         return resolve(source, info, **arguments)
 
@@ -168,13 +142,13 @@ class Run:
             container[key] = None
             return None
         cls = value.__class__
-        if cls not in _SETTLED:
+        if cls not in SETTLED:
             if isinstance(value, Exception):
                 return self.fail(plan, value, container, key, owner, path or Path(prev, path_key, typename))
             if self.is_awaitable(value):  # read by a plain getter (resolvers' awaitables were put aside already)
                 self.wait(plan, value, container, key, owner, path or Path(prev, path_key, typename))
                 return None
-            _settle(cls)
+            settle(cls)
         kind = plan.kind
         if kind == LEAF:
             try:
@@ -196,7 +170,8 @@ class Run:
             result: dict[str, Any] = {}
             container[key] = result
             node = _Node(owner, container, key, not plan.non_null, path)
-            nulled = self.execute_object(object_plan, value, node, result)
+            # The object's fields: its plain leaves inline (generated.py), the others through `field`.
+            nulled = object_plan.execute(self, value, node, result)
             return None if nulled is None or nulled is node else nulled
         return self.complete_list(plan, value, container, key, owner, path)
 
