@@ -162,3 +162,19 @@ def test_a_command_line_task_logs_in_the_chosen_format(tmp_path: Path, database_
         except orjson.JSONDecodeError:
             pass
     assert parsed == (len(lines) if log_format == "json" else 0)
+
+
+def test_fonttools_does_not_narrate_each_pdf_at_info() -> None:
+    """fpdf2 subsets a font for each PDF (a statement, an e-receipt) and fontTools logs every table it prunes."""
+    import logging
+
+    from services.platform.logs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging(level="INFO")
+        assert not logging.getLogger("fontTools.subset").isEnabledFor(logging.INFO)
+        assert logging.getLogger("fontTools.subset").isEnabledFor(logging.WARNING)
+    finally:
+        root.handlers[:], root.level = handlers, level

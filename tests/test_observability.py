@@ -94,10 +94,10 @@ async def test_a_websocket_and_its_subscription_are_counted_while_open(
 
 
 async def test_pool_use_and_backlogs_are_sampled(app_client: httpx.AsyncClient, runtime: Runtime) -> None:
-    from services.platform.observability import sample_once
+    from services.platform.observability import sample_pool
 
     await runtime.db.ping()
-    await sample_once(runtime)
+    sample_pool(runtime)
     text = await metrics(app_client)
 
     for name in (
@@ -107,6 +107,18 @@ async def test_pool_use_and_backlogs_are_sampled(app_client: httpx.AsyncClient, 
         "lk_outbound_messages_pending",
     ):
         assert any(s.name == name for f in text_string_to_metric_families(text) for s in f.samples), name
+
+
+async def test_backlogs_are_counted_at_the_scrape(app_client: httpx.AsyncClient, runtime: Runtime) -> None:
+    """No poll: a message queued just now is in the very next scrape's count."""
+    before = sample(await metrics(app_client), "lk_outbound_messages_pending")
+    async with runtime.db.connection() as connection:
+        await connection.exec_driver_sql(
+            "INSERT INTO outbound_message (channel, sender, recipient, body, kind, status, attempts, created_at) "
+            "VALUES ('SMS', 'EnergoSbyt', '+79210000099', 'код 1234', 'SIGN_UP_CODE', 'PENDING', 0, now())"
+        )
+    after = sample(await metrics(app_client), "lk_outbound_messages_pending")
+    assert after == before + 1
 
 
 def test_job_runs_are_counted_by_outcome() -> None:

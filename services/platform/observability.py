@@ -54,8 +54,14 @@ WEBSOCKETS = Gauge("lk_websocket_connections", "Open websocket connections", mul
 SUBSCRIPTIONS = Gauge("lk_graphql_subscriptions", "Active GraphQL subscriptions", multiprocess_mode="livesum")
 POOL_IN_USE = Gauge("lk_db_pool_connections_in_use", "Database connections checked out", multiprocess_mode="livesum")
 POOL_OPEN = Gauge("lk_db_pool_connections_open", "Database connections open in the pools", multiprocess_mode="livesum")
-OUTBOX_BACKLOG = Gauge("lk_outbox_unpublished_events", "Committed events not yet published", multiprocess_mode="max")
-DELIVERY_BACKLOG = Gauge("lk_outbound_messages_pending", "SMS and email waiting for delivery", multiprocess_mode="max")
+# Counted in the database when /metrics is scraped (not polled: an idle process makes no statements, issue 15); the
+# worker that answers the scrape has the newest count.
+OUTBOX_BACKLOG = Gauge(
+    "lk_outbox_unpublished_events", "Committed events not yet published", multiprocess_mode="mostrecent"
+)
+DELIVERY_BACKLOG = Gauge(
+    "lk_outbound_messages_pending", "SMS and email waiting for delivery", multiprocess_mode="mostrecent"
+)
 JOB_RUNS = Counter(
     "lk_job_runs_total", "Background job ticks by job and outcome (worked, idle, failed)", ["job", "outcome"]
 )
@@ -184,7 +190,12 @@ def observe_job(name: str, done: int | None) -> None:
     JOB_RUNS.labels(name, "failed" if done is None else "worked" if done else "idle").inc()
 
 
-async def metrics_endpoint(_: Request) -> Response:
+async def metrics_endpoint(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        await sample_backlogs(runtime)
+    except Exception:  # the database away: the other metrics still answer, the backlogs keep their last count
+        log.warning("backlogs not counted", exc_info=True)
     if MULTIPROCESS:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
@@ -195,22 +206,25 @@ async def metrics_endpoint(_: Request) -> Response:
 
 
 async def sample_forever(runtime: Runtime, *, every: float = 5) -> None:
-    """Pool use and backlogs are states, read every few seconds (a callback gauge cannot work across processes)."""
+    """Pool use is a state of each process, read every few seconds without a statement (a callback gauge cannot
+    work across processes)."""
     while True:
         try:
-            await sample_once(runtime)
-        except asyncio.CancelledError:
-            raise
+            sample_pool(runtime)
         except Exception:
             log.warning("metrics sample failed", exc_info=True)
         await asyncio.sleep(every)
 
 
-async def sample_once(runtime: Runtime) -> None:
+def sample_pool(runtime: Runtime) -> None:
     pool: Any = runtime.db.engine.pool
     if hasattr(pool, "checkedout"):
         POOL_IN_USE.set(pool.checkedout())
         POOL_OPEN.set(pool.checkedout() + pool.checkedin())
+
+
+async def sample_backlogs(runtime: Runtime) -> None:
+    """The events not yet published and the messages not yet sent, counted now (at a scrape)."""
     async with runtime.db.connection() as connection:
         unpublished = await connection.exec_driver_sql("SELECT count(*) FROM outbox_event WHERE published_at IS NULL")
         OUTBOX_BACKLOG.set(unpublished.scalar_one())
