@@ -258,6 +258,26 @@ async def _idle(
     return (cpu[0], cpu[1]), 100 * (_cpu_seconds(me) - before_me) / elapsed, (after_sql - before_sql) / elapsed
 
 
+async def _drained(url: str, name: str, *, limit: float = 180.0) -> None:
+    """Wait until the demo data's own work is done (its closed month's e-receipts sent, every event published), then
+    until PostgreSQL's counters have caught up (an idle backend reports its transactions up to 10 s late): the idle
+    window then counts what an idle process does, not the tail of the start."""
+    connection = await asyncpg.connect(_admin_dsn(url, name))
+    try:
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline:
+            busy = await connection.fetchval(
+                "SELECT (SELECT count(*) FROM outbound_message WHERE status = 'PENDING')"
+                " + (SELECT count(*) FROM outbox_event WHERE published_at IS NULL)"
+            )
+            if not busy:
+                break
+            await asyncio.sleep(1)
+    finally:
+        await connection.close()
+    await asyncio.sleep(11)
+
+
 async def _settle(process: psutil.Process) -> float:
     """Seconds until A spends under 10 % of a core over a second (its subscriptions have done their start-up)."""
     started = time.perf_counter()
@@ -340,6 +360,7 @@ async def run_case(*, label: str, root: Path, n: int, args: argparse.Namespace, 
 
             await asyncio.sleep(3)  # the appeals' own events relayed
             if label not in baseline:  # the background jobs alone, no subscriber
+                await _drained(args.database_url, name)
                 idle_row = Row(label=label, subscribers=0, load=row.load)
                 idle_row.cpu, idle_row.client_cpu, idle_row.sql_per_second = await _idle(
                     args.database_url, name, servers, me, args.idle_seconds
@@ -376,7 +397,9 @@ async def run_case(*, label: str, root: Path, n: int, args: argparse.Namespace, 
                     task.cancel()
                 row.settle_seconds = await _settle(servers[0])
 
-                # Idle.
+                # Idle (after PostgreSQL's counters have caught up with the connect phase's statements: the scrapes of
+                # /metrics above count the backlogs in the database, and an idle backend reports up to 10 s late).
+                await asyncio.sleep(11)
                 row.cpu, row.client_cpu, row.sql_per_second = await _idle(
                     args.database_url, name, servers, me, args.idle_seconds
                 )
