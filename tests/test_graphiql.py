@@ -298,6 +298,7 @@ async def test_the_analyst_signs_in_and_runs_an_example_offline(
     edges = seen["result"]["data"]["appealInbox"]["edges"]
     assert edges  # the demo appeals, read by the analyst
     assert all(edge["node"]["customer"]["fullName"] is None for edge in edges)  # masked for analysts
+    assert seen["live"].get("data"), seen["live"]
     live = seen["live"]["data"]["appealMessageAdded"]
     assert live["message"]["authorRole"] == "CUSTOMER"
     assert live["message"]["text"].startswith("Проверка связи, перезвоните на ")

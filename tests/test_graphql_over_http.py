@@ -100,6 +100,8 @@ async def test_the_response_media_type_follows_accept(
         ("{ noSuchField }", None, "GRAPHQL_VALIDATION_FAILED"),
         ("query($id: ID!) { node(id: $id) { id } }", {"id": {"x": 1}}, "BAD_USER_INPUT"),  # variable coercion
         ("query($id: ID!) { node(id: $id) { id } }", {}, "BAD_USER_INPUT"),  # a required variable missing
+        # a subscription has no event to answer over HTTP (it answered an internal error): the websocket's
+        ("subscription Live { appealMessageAdded { eventId } }", None, "SUBSCRIPTION_OVER_HTTP"),
     ],
 )
 async def test_a_request_error_is_a_400_without_data_in_graphql_response_json(
@@ -117,6 +119,17 @@ async def test_a_request_error_is_a_400_without_data_in_graphql_response_json(
     assert (legacy.status_code, media_of(legacy)) == (200, JSON_MEDIA)
     assert json_of(legacy)["data"] is None
     assert codes(json_of(legacy)) == [code]
+
+
+async def test_a_document_with_a_subscription_runs_its_query_over_http(app_client: httpx.AsyncClient) -> None:
+    document = "query Name { __typename } subscription Live { appealMessageAdded { eventId } }"
+
+    query = await app_client.post("/graphql", json={"query": document, "operationName": "Name"})
+    live = await app_client.post("/graphql", json={"query": document, "operationName": "Live"})
+
+    assert query.json()["data"] == {"__typename": "Query"}
+    assert "errors" not in query.json()
+    assert codes(live.json()) == ["SUBSCRIPTION_OVER_HTTP"]
 
 
 async def test_an_executed_operation_with_a_field_error_is_a_200_with_data(app_client: httpx.AsyncClient) -> None:

@@ -24,11 +24,13 @@ from graphql import (
     ListValueNode,
     ObjectValueNode,
     OperationDefinitionNode,
+    OperationType,
     StringValueNode,
     ValueNode,
     visit,
 )
 from graphql.language import Visitor
+from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 
 from schema.core.document_memo import DocumentMemo
@@ -142,6 +144,18 @@ def document_problems(
     return problems
 
 
+def _subscription_over_http(document: DocumentNode, operation_name: str | None, context: Any) -> bool:
+    """A subscription sent in an HTTP request: executed there, its root field would have no event to answer."""
+    if isinstance(getattr(context, "request", None), WebSocket):
+        return False
+    return any(
+        isinstance(d, OperationDefinitionNode)
+        and d.operation is OperationType.SUBSCRIPTION
+        and (operation_name is None or (d.name is not None and d.name.value == operation_name))
+        for d in document.definitions
+    )
+
+
 class RequestGuards(SchemaExtension):
     """Runs `document_problems` after parsing; any problem answers instead of validation and execution."""
 
@@ -157,6 +171,14 @@ class RequestGuards(SchemaExtension):
                 variables=execution.variables,
                 introspection=introspection,
             )
+            if _subscription_over_http(document, execution._provided_operation_name, execution.context):
+                problems.append(
+                    GraphQLError(
+                        "Подписки (subscription) работают только через websocket по протоколу graphql-transport-ws "
+                        "на том же адресе /graphql",
+                        extensions={"code": "SUBSCRIPTION_OVER_HTTP"},
+                    )
+                )
             if problems:
                 execution.pre_execution_errors = problems  # validation sees them there and does not run
         yield

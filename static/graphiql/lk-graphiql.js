@@ -119,12 +119,32 @@
   var baseFetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: url.replace(/^http/, "ws") });
   function fetcher(params, options) {
     // GraphiQL learns the operation name 100 ms after an edit: run at once after opening a tab, it would still send
-    // the previous tab's name, which the server rightly refuses. A name the document does not define is dropped.
+    // no name or the previous tab's, which the server rightly refuses. A missing name or one the document does not
+    // define is replaced by the document's own when it has one operation (GraphiQL picks the websocket by that name:
+    // without it a subscription went over HTTP), else dropped.
     var name = params.operationName;
-    if (name && !new RegExp("\\b(query|mutation|subscription)\\s+" + name + "\\b").test(params.query || "")) {
-      params = Object.assign({}, params, { operationName: undefined });
+    if (!name || !new RegExp("\\b(query|mutation|subscription)\\s+" + name + "\\b").test(params.query || "")) {
+      var own = (params.query || "").match(/\b(?:query|mutation|subscription)\s+[_A-Za-z][_0-9A-Za-z]*/g) || [];
+      var only = own.length === 1 ? own[0].split(/\s+/)[1] : undefined;
+      params = Object.assign({}, params, { operationName: only });
     }
-    return baseFetcher(params, Object.assign({}, options, { headers: withCurrentToken((options && options.headers) || {}) }));
+    var extra = { headers: withCurrentToken((options && options.headers) || {}) };
+    // GraphiQL sends an operation over the websocket only when the editor's parsed document (also late after an edit
+    // or a tab switch) names it a subscription: run at once, a subscription went over HTTP, which refuses it. The
+    // text decides here, through the one thing GraphiQL reads of that document (operations, names).
+    var chosen = params.operationName;
+    if (chosen && new RegExp("\\bsubscription\\s+" + chosen + "\\b").test(params.query || "")) {
+      extra.documentAST = {
+        kind: "Document",
+        definitions: [{
+          kind: "OperationDefinition",
+          operation: "subscription",
+          name: { kind: "Name", value: chosen },
+          selectionSet: { kind: "SelectionSet", selections: [] },
+        }],
+      };
+    }
+    return baseFetcher(params, Object.assign({}, options, extra));
   }
 
   // The headers editor of the open tab shows the session's token: put in on sign-in, on refresh and on opening a
