@@ -38,6 +38,7 @@ from services.ereceipts.queue import queue_e_receipts
 from services.errors import DomainError
 from services.events.broker import start_broker, stop_broker
 from services.events.relay import listen_for_commits, listen_for_numbered, relay_once
+from services.identity.cost_ledger import start_cost_ledger, stop_cost_ledger
 from services.identity.guard import start_session_guard, stop_session_guard
 from services.identity.limits import sweep_rate_limit_counters
 from services.messaging.delivery import deliver_pending, listen_for_queued
@@ -56,8 +57,9 @@ access_log = structlog.get_logger("access")
 # The background part of every process: beside HTTP in the server, alone in `server.py worker`. Every job and hook is
 # listed here; nothing registers itself by being imported.
 BACKGROUND = Background(
-    startup=[start_broker, start_session_guard],  # the guard listens for revocations through the broker
-    shutdown=[stop_session_guard, stop_broker],
+    # The guard listens for revocations through the broker; the cost ledger sends queries' charges together.
+    startup=[start_broker, start_session_guard, start_cost_ledger],
+    shutdown=[stop_cost_ledger, stop_session_guard, stop_broker],
     jobs=[
         # Runs when a transaction that wrote events commits (PostgreSQL NOTIFY): events reach every process at once.
         # Listening, it polls only every minute as a fallback; while not (PostgreSQL away), every 100 ms. The jobs

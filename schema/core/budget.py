@@ -27,7 +27,7 @@ from strawberry.types.graphql import OperationType
 from models.enums import Role
 from schema.core.cost import selected_operation_cost
 from services.auth_tokens import Viewer
-from services.identity.cost_budget import COST_BUDGETS, COST_WINDOW, BudgetRole, CostCharge, budget_key, charge_cost
+from services.identity.cost_budget import COST_BUDGETS, COST_WINDOW, BudgetRole, CostCharge, budget_key
 from services.identity.limits import window_bounds
 from services.integrations.service_tokens import ServicePrincipal
 from services.platform.database import database_unavailable
@@ -79,7 +79,9 @@ class CostBudget(SchemaExtension):
         cost = selected_operation_cost(execution.schema._schema, document, execution._provided_operation_name)
         now = runtime.clock.now()
         try:
-            self.charge = charge = await charge_cost(runtime.rate_limiter, key=key, role=role, cost=cost, now=now)
+            self.charge = charge = await runtime.cost_ledger.charge(
+                key=key, role=role, cost=cost, now=now, exact=execution.operation_type is OperationType.MUTATION
+            )
             _charged.set(charge)
         except Exception as error:
             if not (is_redis_error(error) or database_unavailable(error)):
@@ -155,7 +157,7 @@ async def uncharged_report(
     key, role = _whose(viewer, service, client_ip)
     now = runtime.clock.now()
     try:
-        spent = await runtime.rate_limiter.count(key, window=COST_WINDOW, now=now)
+        spent = await runtime.cost_ledger.spent(key, now=now)
     except Exception as error:
         if not (is_redis_error(error) or database_unavailable(error)):
             raise

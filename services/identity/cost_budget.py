@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from services.identity.limits import RateLimiter, window_bounds
-
 BudgetRole = Literal["anonymous", "customer", "operator", "analyst", "admin", "service"]
 
 COST_WINDOW = timedelta(minutes=1)
@@ -52,15 +50,3 @@ def budget_key(*, customer_id: int | None, service_token_id: int | None, client_
     if service_token_id is not None:
         return f"cost:service:{service_token_id}"
     return f"cost:ip:{client_ip}"
-
-
-async def charge_cost(limiter: RateLimiter, *, key: str, role: BudgetRole, cost: int, now: datetime) -> CostCharge:
-    """Charge `cost` to `key`'s budget of the current minute, or refuse it (charging nothing) when it does not fit."""
-    limit = COST_BUDGETS[role]
-    _, reset_at = window_bounds(now, COST_WINDOW)
-    spent = await limiter.hit(key, window=COST_WINDOW, now=now, amount=cost)
-    if spent > limit:
-        # Taken back at once: a refused query costs nothing, and a client waiting out the window is not kept out longer.
-        spent = await limiter.hit(key, window=COST_WINDOW, now=now, amount=-cost)
-        return CostCharge(cost, limit, max(limit - spent, 0), reset_at, refused=True)
-    return CostCharge(cost, limit, limit - spent, reset_at, refused=False)

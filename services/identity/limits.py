@@ -15,7 +15,7 @@ transaction is rolled back.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -47,6 +47,10 @@ class RateLimiter(Protocol):
     async def hit(self, key: str, *, window: timedelta, now: datetime, amount: int = 1) -> int:
         """Count `amount` more (one event, or a query's cost; negative takes back) in the current window of `key`;
         the count so far, these included."""
+        ...
+
+    async def hit_many(self, amounts: Sequence[tuple[str, int]], *, window: timedelta, now: datetime) -> list[int]:
+        """`hit` for several keys at once (one round trip where the store allows it); the counts in the same order."""
         ...
 
     async def undo_hit(self, key: str, *, window: timedelta, now: datetime) -> None:
@@ -85,6 +89,9 @@ class PostgresRateLimiter:
             count = (await run(session, statement)).scalar_one()
             await session.commit()
         return int(count)
+
+    async def hit_many(self, amounts: Sequence[tuple[str, int]], *, window: timedelta, now: datetime) -> list[int]:
+        return [await self.hit(key, window=window, now=now, amount=amount) for key, amount in amounts]
 
     async def undo_hit(self, key: str, *, window: timedelta, now: datetime) -> None:
         window_id, _ = window_bounds(now, window)
@@ -153,6 +160,16 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 return count
 """
 
+# The same for every key given (the cost ledger's flush: the charges of many viewers in one round trip).
+_ADD_MANY_AND_EXPIRE = """
+local counts = {}
+for index, key in ipairs(KEYS) do
+  counts[index] = redis.call('INCRBY', key, ARGV[index + 1])
+  redis.call('EXPIRE', key, ARGV[1])
+end
+return counts
+"""
+
 _DECREMENT_IF_POSITIVE = """
 if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then return redis.call('DECR', KEYS[1]) end
 return 0
@@ -166,12 +183,21 @@ class RedisRateLimiter:
         self.redis = redis
         self.prefix = prefix
         self._add = redis.register_script(_ADD_AND_EXPIRE)  # EVALSHA, loaded again if Redis forgot it
+        self._add_many = redis.register_script(_ADD_MANY_AND_EXPIRE)
 
     async def hit(self, key: str, *, window: timedelta, now: datetime, amount: int = 1) -> int:
         window_id, _ = window_bounds(now, window)
         full_key = f"{self.prefix}{key}:{window_id}"
         count = await self._add(keys=[full_key], args=[amount, int(window.total_seconds()) + 60])
         return int(count)
+
+    async def hit_many(self, amounts: Sequence[tuple[str, int]], *, window: timedelta, now: datetime) -> list[int]:
+        if not amounts:
+            return []
+        window_id, _ = window_bounds(now, window)
+        keys = [f"{self.prefix}{key}:{window_id}" for key, _ in amounts]
+        counts = await self._add_many(keys=keys, args=[int(window.total_seconds()) + 60, *(a for _, a in amounts)])
+        return [int(count) for count in counts]
 
     async def undo_hit(self, key: str, *, window: timedelta, now: datetime) -> None:
         window_id, _ = window_bounds(now, window)
@@ -221,6 +247,12 @@ class ResilientRateLimiter:
         return await self._counter(
             lambda: self.redis.hit(key, window=window, now=now, amount=amount),
             lambda: self.postgres.hit(key, window=window, now=now, amount=amount),
+        )
+
+    async def hit_many(self, amounts: Sequence[tuple[str, int]], *, window: timedelta, now: datetime) -> list[int]:
+        return await self._counter(
+            lambda: self.redis.hit_many(amounts, window=window, now=now),
+            lambda: self.postgres.hit_many(amounts, window=window, now=now),
         )
 
     async def undo_hit(self, key: str, *, window: timedelta, now: datetime) -> None:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from services.events.broker import Broker
     from services.files.storage import FileStorage
+    from services.identity.cost_ledger import CostLedger
     from services.identity.guard import SessionGuard
     from services.identity.limits import RateLimiter
     from services.integrations.service_tokens import ServiceTokenCache
@@ -46,6 +47,7 @@ class Runtime:
         # Imported here: each of these modules takes a Runtime in its own functions.
         from services.events.broker import make_broker
         from services.files.storage import LocalFileStorage
+        from services.identity.cost_ledger import CostLedger
         from services.identity.guard import SessionGuard
         from services.identity.limits import make_rate_limiter
         from services.integrations.service_tokens import ServiceTokenCache
@@ -59,6 +61,8 @@ class Runtime:
         self.broker: Broker = broker if broker is not None else make_broker(redis)
         self.session_guard: SessionGuard = session_guard if session_guard is not None else SessionGuard(db, clock)
         self.rate_limiter: RateLimiter = rate_limiter if rate_limiter is not None else make_rate_limiter(db, redis)
+        # Queries' cost charges, sent to `rate_limiter` together while the process serves (cost_ledger.py).
+        self.cost_ledger: CostLedger = CostLedger(self)
         self.file_storage: FileStorage = (
             file_storage if file_storage is not None else LocalFileStorage(settings.files_dir)
         )
