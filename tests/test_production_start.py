@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -17,8 +15,7 @@ from sqlalchemy.engine import make_url
 
 from services.demo import ADMIN_PASSWORD, ADMIN_PHONE, DEMO_PASSWORD, DEMO_PHONE, database_is_empty
 from services.platform.database import Database, to_async_url
-from services.platform.settings import PROJECT_ROOT
-from tests.support.processes import admin_execute
+from tests.support.processes import admin_execute, spawn_server
 from tests.test_command_line import base_env, free_port, run_server
 
 PRODUCTION = {
@@ -56,14 +53,7 @@ def test_production_on_an_empty_database_serves_without_demo_data(tmp_path: Path
     # given: a production configuration on an empty database
     port = free_port()
     env = base_env(tmp_path, DATABASE_URL=empty_database, LOG_LEVEL="INFO", **PRODUCTION)
-    process = subprocess.Popen(
-        [sys.executable, "server.py", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = spawn_server(env, port)
     try:
         # when: it starts and someone tries the demo admin's published password
         deadline = time.monotonic() + 120

@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from services.platform.settings import PROJECT_ROOT
+from tests.support.processes import spawn_server
 from tests.support.tmp import private_directory
 from tests.test_command_line import base_env, free_port
 from tests.test_embedded_postgres import answers, postgres_processes, wait_gone
@@ -42,14 +41,7 @@ def data_dir() -> Iterator[Path]:
 def start(data: Path) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
     env = base_env(data.parent, DATA_DIR=str(data), LOG_LEVEL="INFO")
-    process = subprocess.Popen(
-        [sys.executable, "server.py", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = spawn_server(env, port)
     return process, port
 
 

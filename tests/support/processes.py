@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -47,6 +48,18 @@ class ServerProcesses:
         return f"{self.urls[index]}/graphql"
 
 
+def spawn_server(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    """`server.py` on `port` as a child process, its output (both streams, as text) on `stdout`."""
+    return subprocess.Popen(
+        [sys.executable, "server.py", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 async def admin_execute(server_url: str, statement: str) -> None:
     dsn = make_url(to_async_url(server_url)).set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(dsn)
@@ -62,7 +75,9 @@ async def _wait_ready(url: str, process: asyncio.subprocess.Process, timeout: fl
     async with httpx.AsyncClient() as client:
         while True:
             if process.returncode is not None:
-                raise RuntimeError(f"server process exited with {process.returncode}")
+                raise RuntimeError(
+                    f"server process exited with {process.returncode} (its output: server-N.log in the test's tmp_path)"
+                )
             try:
                 if (await client.get(f"{url}/readyz", timeout=2)).status_code == 200:
                     return
@@ -99,20 +114,22 @@ async def server_processes(
             "LOG_LEVEL": "WARNING",
         }
         urls = []
-        for _ in range(count):
+        for index in range(count):
             port = free_port()
-            processes.append(
-                await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "server.py",
-                    "--port",
-                    str(port),
-                    cwd=PROJECT_ROOT,
-                    env=env,
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.DEVNULL,
+            # Each process's output is kept beside the test's files: what a failing test's servers said.
+            with (tmp_path / f"server-{index}.log").open("wb") as output:
+                processes.append(
+                    await asyncio.create_subprocess_exec(
+                        sys.executable,
+                        "server.py",
+                        "--port",
+                        str(port),
+                        cwd=PROJECT_ROOT,
+                        env=env,
+                        stdout=output,
+                        stderr=asyncio.subprocess.STDOUT,
+                    )
                 )
-            )
             urls.append(f"http://127.0.0.1:{port}")
         for process, process_url in zip(processes, urls, strict=True):
             await _wait_ready(process_url, process)
