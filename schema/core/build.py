@@ -11,16 +11,19 @@ from collections.abc import Sequence
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.extensions.query_depth_limiter import create_validator
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from schema.core.analyst_masking import mask_strings_for_analysts
 from schema.core.budget import CostBudget
 from schema.core.compiled.executor import CompiledExecutionContext
 from schema.core.cost import QueryCostRule
 from schema.core.execution import PlainFieldsExecutionContext
+from schema.core.extension_runner import PlannedExtensionsRunner
 from schema.core.fast_fields import read_basic_fields_directly
 from schema.core.guards import RequestGuards
 from schema.core.http_errors import MAX_BATCH_OPERATIONS
@@ -35,6 +38,15 @@ def execution_context_class() -> type[PlainFieldsExecutionContext]:
     """Queries through their compiled plan (schema/core/compiled/), unless `LK_EXECUTION=graphql-core`: the kill
     switch, which leaves graphql-core with the plain-field short way."""
     return PlainFieldsExecutionContext if os.environ.get("LK_EXECUTION") == "graphql-core" else CompiledExecutionContext
+
+
+class Schema(strawberry.Schema):
+    """strawberry's schema, its extension hooks planned once per class (schema/core/extension_runner.py)."""
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return PlannedExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
 
 @strawberry.type
@@ -53,7 +65,7 @@ def build_schema(
 ) -> strawberry.Schema:
     """The schema of these root types (`node(id)` is added to the queries); `node_types` are every Node type, so that
     `node(id)` can answer for types no root field reaches directly."""
-    schema = strawberry.Schema(
+    schema = Schema(
         query=merge_types("Query", (NodeQuery, *queries)),
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,
