@@ -35,6 +35,9 @@ class Wake(Protocol):
     async def wait(self, timeout: float) -> None: ...
 
 
+STOP_RETRY_SECONDS = 1.0  # how often a job that has not ended is cancelled again while the process stops
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -75,6 +78,12 @@ class Background:
         for task in tasks:
             task.cancel()
         for task in tasks:
+            # Cancelled again until it ends: code a job awaits may swallow one cancellation (Python 3.11's
+            # `asyncio.wait_for` does when its inner wait ends at the same moment), and the stop must not hang.
+            while not task.done():
+                await asyncio.wait({task}, timeout=STOP_RETRY_SECONDS)
+                if not task.done():
+                    task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         for hook in self.shutdown:

@@ -177,8 +177,11 @@ class PostgresListener:
 
     async def wait(self, timeout: float) -> None:
         """Return when notified since the last `clear()`, or after `timeout` seconds."""
+        # Not `asyncio.wait_for`: on Python 3.11 it swallows a cancellation that meets a notification, and the job
+        # waiting here then ran on after its process's shutdown had cancelled it (the shutdown hung).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._notified.wait(), timeout=timeout)
+            async with asyncio.timeout(timeout):
+                await self._notified.wait()
 
 
 _hubs: weakref.WeakKeyDictionary[Runtime, NotificationHub] = weakref.WeakKeyDictionary()
