@@ -125,7 +125,8 @@ async def test_merged_statements_answer_the_rows_each_answers_alone_whatever_the
     ids = await _some_account_ids(plain_db)
     statements = [
         (
-            "SELECT id, number, object_kind, NULL::date AS nothing FROM personal_account WHERE id = ANY($1) ORDER BY id DESC",
+            "SELECT id, number, object_kind, NULL::date AS nothing FROM personal_account WHERE id = ANY($1) "
+            "ORDER BY id DESC",
             (ids,),
         ),
         ("SELECT id, ARRAY[id, id + 1] AS pair FROM personal_account WHERE id = ANY($1) ORDER BY id", (ids,)),
