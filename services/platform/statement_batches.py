@@ -151,16 +151,33 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# Merged texts by their statements and parameter counts: a server sends the same few combinations again and again.
+_merged: dict[tuple[tuple[str, int], ...], str] = {}
+_MERGED_KEPT = 1024
+
+
 def _merged_sql(items: list[_Pending], columns: list[_Columns]) -> tuple[str, list[Any]]:
-    """The one statement of `items` and its parameters: per item, one typed array per column (read from the item's
-    materialized CTE), or one array of its records."""
+    """The one statement of `items` and its parameters."""
+    args: list[Any] = []
+    for item in items:
+        args.extend(item.args)
+    key = tuple((item.sql, len(item.args)) for item in items)
+    sql = _merged.get(key)
+    if sql is None:
+        sql = _merged_text(items, columns)
+        if len(_merged) < _MERGED_KEPT:
+            _merged[key] = sql
+    return sql, args
+
+
+def _merged_text(items: list[_Pending], columns: list[_Columns]) -> str:
+    """Per item, one typed array per column (read from the item's materialized CTE), or one array of its records."""
     ctes: list[str] = []
     parts: list[str] = []
-    args: list[Any] = []
+    offset = 0
     for number, (item, shape) in enumerate(zip(items, columns, strict=True)):
-        offset = len(args)
         sql = _renumbered(item.sql, offset) if offset else item.sql
-        args.extend(item.args)
+        offset += len(item.args)
         if shape.as_arrays:
             ctes.append(f"q{number} AS MATERIALIZED ({sql})")
             parts.extend(
@@ -170,7 +187,7 @@ def _merged_sql(items: list[_Pending], columns: list[_Columns]) -> tuple[str, li
         else:
             parts.append(f"ARRAY(SELECT t FROM ({sql}) AS t) AS r{number}")
     head = f"WITH {', '.join(ctes)} " if ctes else ""
-    return f"{head}SELECT {', '.join(parts)}", args
+    return f"{head}SELECT {', '.join(parts)}"
 
 
 def _rows_of_arrays(arrays: tuple[Any, ...], row_class: Callable[[tuple[Any, ...]], Any], enums: _Enums) -> list[Any]:

@@ -184,7 +184,7 @@ class Run:
     def complete_list(  # noqa: PLR0917 - positional: called for every list of the answer
         self, plan: ValuePlan, value: Any, container: Any, key: Any, owner: _Node, path: Path
     ) -> _Node | None:
-        if not is_iterable(value):
+        if value.__class__ is not list and not is_iterable(value):  # a list is: no ABC check for the usual case
             error = GraphQLError(f"Expected Iterable, but did not find one for field '{plan.field}'.")
             return self.fail(plan, error, container, key, owner, path)
         items = list(value)
@@ -192,13 +192,31 @@ class Run:
         node = _Node(owner, container, key, not plan.non_null, path)
         item_plan = plan.item
         assert item_plan is not None
-        is_awaitable = self.is_awaitable
+        complete = self.complete
+        object_plan = item_plan.object
+        if object_plan is None:
+            # `complete` puts an awaitable item aside itself, at the same place and path.
+            for index, item in enumerate(items):
+                nulled = complete(item_plan, item, items, index, node, path, index, None, None)
+                if nulled is not None:
+                    return None if nulled is node else nulled  # graphql-core stops completing the list here too
+            return None
+        # A list of objects: an item of a class already seen (neither awaitable nor an exception) that is of the type
+        # is completed here, the way `complete` completes it; anything else (null, an error, an awaitable, another
+        # class, one `is_type_of` refuses) goes through `complete` itself.
+        is_type_of = object_plan.is_type_of
+        execute = object_plan.execute
+        nullable = not item_plan.non_null
         for index, item in enumerate(items):
-            if is_awaitable(item):
-                items[index] = None
-                self.pending.append((item_plan, item, items, index, node, Path(path, index, None)))
-                continue
-            nulled = self.complete(item_plan, item, items, index, node, path, index, None, None)
+            if item is None or item.__class__ not in SETTLED or (is_type_of is not None and not is_type_of(item, None)):
+                nulled = complete(item_plan, item, items, index, node, path, index, None, None)
+            else:
+                result: dict[str, Any] = {}
+                items[index] = result
+                child = _Node(node, items, index, nullable, Path(path, index, None))
+                nulled = execute(self, item, child, result)
+                if nulled is child:
+                    nulled = None
             if nulled is not None:
                 return None if nulled is node else nulled  # graphql-core stops completing the list here too
         return None
