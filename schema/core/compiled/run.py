@@ -43,7 +43,7 @@ _Pending = tuple[ValuePlan, Any, Any, Any, _Node, Path]  # (value plan, awaitabl
 
 
 class Run:
-    __slots__ = ("arguments", "data_nulled", "errors", "executor", "is_awaitable", "nulled", "pending")
+    __slots__ = ("arguments", "converted", "data_nulled", "errors", "executor", "is_awaitable", "nulled", "pending")
 
     def __init__(self, executor: Executor[Any]) -> None:
         self.executor = executor
@@ -51,6 +51,7 @@ class Run:
         self.is_awaitable = executor.is_awaitable
         self.pending: list[_Pending] = []
         self.arguments: dict[int, dict[str, Any]] = {}  # arguments read from variables, coerced once per request
+        self.converted: dict[int, dict[str, Any]] = {}  # arguments as Python values, for direct resolvers (direct.py)
         self.nulled = False  # some position was nulled: pending values are checked before they complete
         self.data_nulled = False
 
@@ -115,8 +116,14 @@ class Run:
             arguments = cached
         info = executor.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
         direct = field.direct
-        if direct is not None:  # strawberry's wrapper would only call it (direct.py)
-            return direct(source, info)
+        if direct is not None:  # strawberry's wrapper would only convert the arguments and call it (direct.py)
+            convert = direct.convert
+            if convert is None:
+                return direct.call(source, info, None)
+            converted = self.converted.get(id(field))
+            if converted is None:  # once per request and field; an error is the field's, at every call
+                converted = self.converted[id(field)] = convert(arguments)
+            return direct.call(source, info, converted)
         resolve = field.resolve or executor.field_resolver
         return resolve(source, info, **arguments)
 
