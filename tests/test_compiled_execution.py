@@ -527,7 +527,7 @@ def test_arguments_of_direct_resolvers_are_converted_once_per_request_and_field(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     conversions: list[dict[str, Any]] = []
-    convert = direct_module.convert_arguments
+    from strawberry.types.arguments import convert_arguments as convert
 
     def counted(coerced: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         conversions.append(dict(coerced))
