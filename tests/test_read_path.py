@@ -148,3 +148,10 @@ async def test_merged_statements_answer_the_rows_each_answers_alone_whatever_the
     assert together[0][0].nothing is None
     assert together[4] == []
     assert [_columns[sql].as_arrays for sql, _ in statements] == [True, False, False, False, True, True]
+
+
+async def test_read_connections_plan_their_statements_once(plain_db: Database) -> None:
+    # A loader's statement is the same text with other ids every time: its generic plan, not a new plan per execution.
+    rows = await plain_db.fetch("SELECT current_setting('plan_cache_mode') AS mode")
+
+    assert rows[0]["mode"] == "force_generic_plan"
