@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import socket
 import threading
@@ -126,7 +127,23 @@ async def prepare_database(db: Database, *, clock: Clock, load_demo: bool) -> bo
     return False
 
 
+# Container objects allocated (net) between two young collections of the garbage collector: CPython's default is 700.
+# A cabinet request makes tens of thousands of short-lived containers (result dicts, lists, paths, futures) that
+# reference counting frees at its end; at 700 the collector ran dozens of times per request and promoted what was in
+# flight to the older generations, whose full passes followed (10 % of a worker's CPU in gc_collect_main under load;
+# in process, 1 client: 7.9-9.9 ms of CPU per request at 10,000 against 10.2-11.7 ms at 700). Cycles are still
+# collected, a few requests later.
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
+def tune_garbage_collector() -> None:
+    """The collector's thresholds for a serving process (its older generations keep CPython's)."""
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
+
+
 def build_runtime(settings: Settings, db: Database, *, clock: Clock | None = None) -> Runtime:
+    tune_garbage_collector()  # every process that serves or works builds its runtime once, here
     redis = None
     if settings.redis_url:
         import redis.asyncio as aioredis
