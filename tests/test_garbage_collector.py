@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.platform.bootstrap import YOUNG_COLLECTION_THRESHOLD, build_runtime
+from services.platform.bootstrap import COLLECTION_THRESHOLDS, build_runtime
 from services.platform.clock import SystemClock
 from services.platform.database import Database
 from services.platform.settings import Settings
@@ -21,11 +21,11 @@ def thresholds() -> Iterator[tuple[int, int, int]]:
     gc.set_threshold(*before)
 
 
-def test_building_the_runtime_raises_the_young_collection_threshold_only(
+def test_building_the_runtime_sets_the_collectors_thresholds(
     thresholds: tuple[int, int, int], database_url: str
 ) -> None:
     db = Database.from_url(database_url, pool_size=1)
     build_runtime(Settings(database_url=database_url), db, clock=SystemClock())
 
-    assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, 10, 10)
-    assert YOUNG_COLLECTION_THRESHOLD > 700
+    assert gc.get_threshold() == COLLECTION_THRESHOLDS
+    assert COLLECTION_THRESHOLDS[0] > 700  # young collections less often than CPython's default
