@@ -8,6 +8,7 @@ enum columns turned into their enum members.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import asyncpg
 import sqlalchemy as sa
-from aiodataloader import DataLoader
+from aiodataloader import DataLoader, dispatch_queue_batch
+from aiodataloader import Loader as Queued
 from sqlalchemy import Executable, ScalarResult, Select
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
@@ -86,10 +88,42 @@ def enum_values(values: Iterable[Any]) -> list[Any]:
 class Loader(DataLoader[K, V], Generic[K, V]):
     """Subclasses implement `batch_load_fn(keys) -> values in key order`."""
 
-    def __init__(self, db: Database) -> None:
-        super().__init__()
+    # A request makes a score of loaders and a few dozen loads: aiodataloader's own `__init__` checks the batch
+    # function with `inspect` and looks the loop up, and its dispatch makes a coroutine and two tasks per batch. These
+    # do the same with less: one task per batch, started on the same turn of the loop as aiodataloader's, so that the
+    # same loads meet in a batch (and the same batches in a round trip: services/platform/statement_batches.py).
+    # Caching and batching are always on, with no batch size limit (aiodataloader's defaults, which every loader here
+    # keeps).
+
+    def __init__(self, db: Database) -> None:  # DataLoader's attributes, set here without its checks
+        self.loop = asyncio.get_running_loop()
+        self._cache: dict[Any, asyncio.Future[V]] = {}
+        self._queue: list[Queued] = []
         self.db = db
         self.registry: Loaders | None = None  # the request's loaders, when made by them
+
+    def get_cache_key(self, key: K) -> Any:
+        return key
+
+    def load(self, key: K) -> asyncio.Future[V]:
+        if key is None:
+            raise TypeError(f"The loader.load() function must be called with a value, but got: {key}.")
+        cache_key = self.get_cache_key(key)
+        cached = self._cache.get(cache_key)
+        if cached is not None:
+            return cached
+        future: asyncio.Future[V] = self.loop.create_future()
+        self._cache[cache_key] = future
+        self._queue.append(Queued(key=key, future=future))
+        if len(self._queue) == 1:
+            # aiodataloader: call_soon(ensure_future, dispatch()) → a task → dispatch_queue → a task for the batch,
+            # whose batch function runs three turns after this one; so does this one's.
+            self.loop.call_soon(self.loop.call_soon, self._dispatch)
+        return future
+
+    def _dispatch(self) -> None:
+        queue, self._queue = self._queue, []
+        self.loop.create_task(dispatch_queue_batch(self, queue))
 
     async def fetch(self, query: Query, *args: Any) -> list[Any]:
         """Run one fixed statement: plain records, no transaction."""

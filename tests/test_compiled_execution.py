@@ -30,6 +30,7 @@ from strawberry.types.nodes import SelectedField
 
 from models.enums import Role
 from schema.core.analyst_masking import mask_strings_for_analysts
+from schema.core.compiled import direct as direct_module
 from schema.core.compiled.executor import CompiledExecutionContext
 from schema.core.compiled.plan import plan_for
 from schema.core.fast_fields import read_basic_fields_directly
@@ -55,10 +56,28 @@ class Reading:
         return self.value
 
 
+class Zone(enum.Enum):
+    DAY = "DAY"
+    NIGHT = "NIGHT"
+
+
+@strawberry.input
+class Window:
+    first: int
+    zone: Zone | None = None
+
+
 @strawberry.type
 class Meter:
     serial: str
     row_id: strawberry.Private[int]
+
+    @strawberry.field
+    def window(self, window: Window, tag: strawberry.relay.GlobalID | None = None) -> str | None:
+        if window.first < 0:
+            raise ValueError("a negative window")
+        zone = window.zone.value if window.zone is not None else "-"
+        return f"{self.serial}:{window.first}:{zone}:{tag.node_id if tag is not None else '-'}"
 
     @strawberry.field
     async def readings(self, info: Info, last: int = 2) -> list[Reading]:
@@ -116,11 +135,6 @@ class _Later:
 
     async def _value(self) -> Any:
         return self.value
-
-
-class Zone(enum.Enum):
-    DAY = "DAY"
-    NIGHT = "NIGHT"
 
 
 Money = NewType("Money", int)
@@ -506,7 +520,54 @@ def test_resolvers_with_nothing_for_strawberrys_wrapper_to_do_are_called_directl
     meter = plan.fields[0].value.object.fields[0].value.item.object
     direct = {field.name: field.direct is not None for field in meter.fields}
 
-    assert direct == {"strictList": True, "secret": False, "readings": False}  # a permission class; arguments
+    assert direct == {"strictList": True, "secret": False, "readings": True}  # a permission class
+
+
+def test_arguments_of_direct_resolvers_are_converted_once_per_request_and_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conversions: list[dict[str, Any]] = []
+    from strawberry.types.arguments import convert_arguments as convert
+
+    def counted(coerced: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        conversions.append(dict(coerced))
+        return convert(coerced, *args, **kwargs)
+
+    monkeypatch.setattr(direct_module, "convert_arguments", counted)
+    query = """
+        query Q($w: Window!, $tag: ID) {
+          owners(first: 3) { meters {
+            a: window(window: $w, tag: $tag) b: window(window: {first: 2}) c: window(window: {first: 2, zone: NIGHT})
+            readings(last: 1) { value }
+          } }
+        }
+    """
+    variables = {"w": {"first": 1, "zone": "DAY"}, "tag": "TWV0ZXI6Nw=="}  # Meter:7
+
+    data, errors, _ = _same(query, variables)
+    compiled_conversions = len(conversions)
+    conversions.clear()
+    _answer(COMPILED, query, {"w": {"first": 5}, "tag": None})
+
+    assert not errors
+    assert data["owners"][2]["meters"][1] == {"a": "2-1:1:DAY:7", "b": "2-1:2:-:-", "c": "2-1:2:NIGHT:-",
+                                              "readings": [{"value": 23}]}  # fmt: skip
+    assert compiled_conversions == 5  # owners; a, b, c and readings once each for the 6 meters
+    assert {"window": {"first": 5, "zone": None}, "tag": None} in conversions  # the next request's own variables
+
+
+@pytest.mark.parametrize("tag", ["not a global id", "TWV0ZXI6Nw=="])
+def test_a_direct_resolvers_argument_or_resolver_error_is_the_fields_at_each_parent(tag: str) -> None:
+    data, errors, _ = _same(
+        "query Q($tag: ID) { owners(first: 2) { name meters { serial w: window(window: {first: -1}, tag: $tag) } } }",
+        {"tag": tag},
+    )
+
+    assert [error[1] for error in errors] == [["owners", o, "meters", m, "w"] for o in range(2) for m in range(2)]
+    assert data["owners"][1] == {
+        "name": "owner 1",
+        "meters": [{"serial": "1-0", "w": None}, {"serial": "1-1", "w": None}],
+    }
 
 
 def test_an_async_resolver_called_directly_fails_with_its_path() -> None:

@@ -13,6 +13,7 @@ import pytest_asyncio
 from loaders.identity import CustomerById
 from loaders.objects import AccountById
 from services.platform.database import Database, count_statements
+from services.platform.statement_batches import _columns
 
 
 @pytest_asyncio.fixture
@@ -116,3 +117,41 @@ async def test_a_wrong_statement_fails_alone_when_merged(plain_db: Database) -> 
     assert isinstance(bad, asyncpg.DataError)  # division by zero reaches the one who asked
     assert isinstance(good, list)
     assert [account.id for account in good] == ids
+
+
+async def test_merged_statements_answer_the_rows_each_answers_alone_whatever_their_columns(plain_db: Database) -> None:
+    # Plain scalars go as one array per column; an array column, a record column or a name used twice go as an array
+    # of records; no row, nulls and enum columns come back as they do alone.
+    ids = await _some_account_ids(plain_db)
+    statements = [
+        (
+            "SELECT id, number, object_kind, NULL::date AS nothing FROM personal_account WHERE id = ANY($1) "
+            "ORDER BY id DESC",
+            (ids,),
+        ),
+        ("SELECT id, ARRAY[id, id + 1] AS pair FROM personal_account WHERE id = ANY($1) ORDER BY id", (ids,)),
+        ("SELECT id, id FROM personal_account WHERE id = ANY($1) ORDER BY id", (ids,)),
+        ("SELECT id, ROW(id, number) AS both_ FROM personal_account WHERE id = ANY($1) ORDER BY id", (ids,)),
+        ("SELECT id, number FROM personal_account WHERE id = ANY($1) AND false", (ids,)),
+        ("SELECT $1::text AS word, $2::int AS n", ('a"b', 7)),
+    ]
+    alone = [[tuple(row) for row in await plain_db.fetch(sql, *args)] for sql, args in statements]
+
+    async with plain_db.read_scope():
+        await asyncio.gather(*(plain_db.fetch(sql, *args) for sql, args in statements))  # warm: prepared once
+        async with count_statements() as counter:
+            together = await asyncio.gather(*(plain_db.fetch(sql, *args) for sql, args in statements))
+
+    assert counter == [1, 1]
+    assert [[tuple(row) for row in rows] for rows in together] == alone
+    assert together[0][0]["number"] == together[0][0].number == alone[0][0][1]
+    assert together[0][0].nothing is None
+    assert together[4] == []
+    assert [_columns[sql].as_arrays for sql, _ in statements] == [True, False, False, False, True, True]
+
+
+async def test_read_connections_plan_their_statements_once(plain_db: Database) -> None:
+    # A loader's statement is the same text with other ids every time: its generic plan, not a new plan per execution.
+    rows = await plain_db.fetch("SELECT current_setting('plan_cache_mode') AS mode")
+
+    assert rows[0]["mode"] == "force_generic_plan"

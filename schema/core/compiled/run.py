@@ -43,7 +43,7 @@ _Pending = tuple[ValuePlan, Any, Any, Any, _Node, Path]  # (value plan, awaitabl
 
 
 class Run:
-    __slots__ = ("arguments", "data_nulled", "errors", "executor", "is_awaitable", "nulled", "pending")
+    __slots__ = ("arguments", "converted", "data_nulled", "errors", "executor", "is_awaitable", "nulled", "pending")
 
     def __init__(self, executor: Executor[Any]) -> None:
         self.executor = executor
@@ -51,6 +51,7 @@ class Run:
         self.is_awaitable = executor.is_awaitable
         self.pending: list[_Pending] = []
         self.arguments: dict[int, dict[str, Any]] = {}  # arguments read from variables, coerced once per request
+        self.converted: dict[int, dict[str, Any]] = {}  # arguments as Python values, for direct resolvers (direct.py)
         self.nulled = False  # some position was nulled: pending values are checked before they complete
         self.data_nulled = False
 
@@ -115,8 +116,14 @@ class Run:
             arguments = cached
         info = executor.build_resolve_info(field.field_def, field.nodes, field.parent_type, path)
         direct = field.direct
-        if direct is not None:  # strawberry's wrapper would only call it (direct.py)
-            return direct(source, info)
+        if direct is not None:  # strawberry's wrapper would only convert the arguments and call it (direct.py)
+            convert = direct.convert
+            if convert is None:
+                return direct.call(source, info, None)
+            converted = self.converted.get(id(field))
+            if converted is None:  # once per request and field; an error is the field's, at every call
+                converted = self.converted[id(field)] = convert(arguments)
+            return direct.call(source, info, converted)
         resolve = field.resolve or executor.field_resolver
         return resolve(source, info, **arguments)
 
@@ -184,7 +191,7 @@ class Run:
     def complete_list(  # noqa: PLR0917 - positional: called for every list of the answer
         self, plan: ValuePlan, value: Any, container: Any, key: Any, owner: _Node, path: Path
     ) -> _Node | None:
-        if not is_iterable(value):
+        if value.__class__ is not list and not is_iterable(value):  # a list is: no ABC check for the usual case
             error = GraphQLError(f"Expected Iterable, but did not find one for field '{plan.field}'.")
             return self.fail(plan, error, container, key, owner, path)
         items = list(value)
@@ -192,13 +199,31 @@ class Run:
         node = _Node(owner, container, key, not plan.non_null, path)
         item_plan = plan.item
         assert item_plan is not None
-        is_awaitable = self.is_awaitable
+        complete = self.complete
+        object_plan = item_plan.object
+        if object_plan is None:
+            # `complete` puts an awaitable item aside itself, at the same place and path.
+            for index, item in enumerate(items):
+                nulled = complete(item_plan, item, items, index, node, path, index, None, None)
+                if nulled is not None:
+                    return None if nulled is node else nulled  # graphql-core stops completing the list here too
+            return None
+        # A list of objects: an item of a class already seen (neither awaitable nor an exception) that is of the type
+        # is completed here, the way `complete` completes it; anything else (null, an error, an awaitable, another
+        # class, one `is_type_of` refuses) goes through `complete` itself.
+        is_type_of = object_plan.is_type_of
+        execute = object_plan.execute
+        nullable = not item_plan.non_null
         for index, item in enumerate(items):
-            if is_awaitable(item):
-                items[index] = None
-                self.pending.append((item_plan, item, items, index, node, Path(path, index, None)))
-                continue
-            nulled = self.complete(item_plan, item, items, index, node, path, index, None, None)
+            if item is None or item.__class__ not in SETTLED or (is_type_of is not None and not is_type_of(item, None)):
+                nulled = complete(item_plan, item, items, index, node, path, index, None, None)
+            else:
+                result: dict[str, Any] = {}
+                items[index] = result
+                child = _Node(node, items, index, nullable, Path(path, index, None))
+                nulled = execute(self, item, child, result)
+                if nulled is child:
+                    nulled = None
             if nulled is not None:
                 return None if nulled is node else nulled  # graphql-core stops completing the list here too
         return None
