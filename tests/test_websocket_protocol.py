@@ -1,5 +1,6 @@
 """The server's websocket protocol (services/platform/websocket_protocol.py, issue 15): uvicorn's websockets-sansio,
-which forgets the handshake's request and response once the socket is accepted, and works as before."""
+which forgets the handshake's request and response once the socket is accepted, with a lean inbox and writable flag,
+and works as before."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from websockets.asyncio.client import connect
 
 from services.platform.bootstrap import uvicorn_options
 from services.platform.settings import Settings
-from services.platform.websocket_protocol import LeanWebSocketsSansIOProtocol
+from services.platform.websocket_protocol import Inbox, LeanWebSocketsSansIOProtocol, Writable
 from tests.support.processes import free_port
 
 
@@ -49,11 +50,47 @@ async def _serving(port: int) -> AsyncIterator[uvicorn.Server]:
 async def test_an_accepted_socket_keeps_no_handshake_and_still_talks() -> None:
     port = free_port()
     async with _serving(port) as server, connect(f"ws://127.0.0.1:{port}/") as ws:
-        await ws.send("hello")
-        answer = await asyncio.wait_for(ws.recv(), timeout=5)
+        answers = []
+        for text in ("hello", "again", "and again"):
+            await ws.send(text)
+            answers.append(await asyncio.wait_for(ws.recv(), timeout=5))
         (protocol,) = (each for each in server.server_state.connections)
 
-    assert answer == "hello"
+    assert answers == ["hello", "again", "and again"]
     assert isinstance(protocol, LeanWebSocketsSansIOProtocol)
+    assert isinstance(protocol.queue, Inbox)
     assert protocol.request is None
     assert protocol.response is None
+    assert "request" not in (protocol.conn.parser.gi_frame.f_locals or {})  # a parser of frames alone
+
+
+async def test_the_inbox_hands_out_in_order_and_wakes_each_waiting_reader() -> None:
+    inbox: Inbox[int] = Inbox()
+    inbox.put_nowait(1)
+    inbox.put_nowait(2)
+    assert [await inbox.get(), await inbox.get()] == [1, 2]
+    assert inbox.empty()
+
+    cancelled = asyncio.ensure_future(inbox.get())
+    first, second = asyncio.ensure_future(inbox.get()), asyncio.ensure_future(inbox.get())
+    await asyncio.sleep(0)
+    cancelled.cancel()  # a reader that goes away does not take the others with it
+    await asyncio.sleep(0)
+    inbox.put_nowait(3)
+    inbox.put_nowait(4)
+    assert sorted(await asyncio.wait_for(asyncio.gather(first, second), timeout=5)) == [3, 4]
+    assert cancelled.cancelled()
+
+
+async def test_a_writer_waits_while_the_socket_is_not_writable() -> None:
+    writable = Writable()
+    writable.set()
+    await asyncio.wait_for(writable.wait(), timeout=5)
+
+    writable.clear()
+    waiting = asyncio.ensure_future(writable.wait())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    assert not writable.is_set()
+    writable.set()
+    await asyncio.wait_for(waiting, timeout=5)
