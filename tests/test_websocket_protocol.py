@@ -5,7 +5,9 @@ and works as before."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,10 +33,17 @@ async def _echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _serving(port: int) -> AsyncIterator[uvicorn.Server]:
+async def _serving(port: int, **keepalive: float) -> AsyncIterator[uvicorn.Server]:
     options = uvicorn_options(Settings(_env_file=None))
     config = uvicorn.Config(
-        _echo, host="127.0.0.1", port=port, ws=str(options["ws"]), lifespan="off", log_config=None, loop="asyncio"
+        _echo,
+        host="127.0.0.1",
+        port=port,
+        ws=str(options["ws"]),
+        lifespan="off",
+        log_config=None,
+        loop="asyncio",
+        **keepalive,  # type: ignore[arg-type]
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
@@ -94,3 +103,50 @@ async def test_a_writer_waits_while_the_socket_is_not_writable() -> None:
     assert not writable.is_set()
     writable.set()
     await asyncio.wait_for(waiting, timeout=5)
+
+
+async def test_every_socket_is_pinged_and_its_pongs_keep_it_open() -> None:
+    port = free_port()
+    async with (
+        _serving(port, ws_ping_interval=1.0, ws_ping_timeout=1.0) as server,
+        connect(f"ws://127.0.0.1:{port}/") as first,
+        connect(f"ws://127.0.0.1:{port}/") as second,
+    ):
+        protocols = list(server.server_state.connections)
+        first_pings = {id(each): 0.0 for each in protocols}
+        answered: set[int] = set()
+        async with asyncio.timeout(15):
+            while len(answered) < len(protocols):  # each socket pinged at least twice, each time answered
+                await asyncio.sleep(0.1)
+                for each in protocols:
+                    assert isinstance(each, LeanWebSocketsSansIOProtocol)
+                    if each.ping_sent_at and not first_pings[id(each)]:
+                        first_pings[id(each)] = each.ping_sent_at
+                    elif each.ping_sent_at > first_pings[id(each)] > 0 and each.pending_ping_payload is None:
+                        answered.add(id(each))
+        for ws in (first, second):  # the client's pongs (websockets answers pings itself) kept both open
+            await ws.send("still here")
+            assert await asyncio.wait_for(ws.recv(), timeout=5) == "still here"
+    assert len(protocols) == 2
+
+
+async def test_a_socket_that_does_not_answer_its_ping_is_closed() -> None:
+    port = free_port()
+    async with _serving(port, ws_ping_interval=1.0, ws_ping_timeout=1.0):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            (
+                "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+        assert head.startswith(b"HTTP/1.1 101")
+        # when: it reads what comes (the pings) and never answers
+        async with asyncio.timeout(15):
+            while await reader.read(1024):
+                pass
+        writer.close()
+    # then: the server closed it (EOF above) after the ping's timeout
