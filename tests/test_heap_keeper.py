@@ -118,7 +118,32 @@ async def test_an_acknowledged_socket_and_its_subscription_are_frozen(
             await socket.subscribe(SUBSCRIPTION)
             await socket.expect_silence(seconds=0.2)
             after_subscribe = server_keeper.freezes
+        await asyncio.sleep(0.05)
+        closed = server_keeper._closed
     finally:
         server_keeper.disable()
     assert after_ack == 1
     assert after_subscribe == 2
+    assert closed == 1  # the socket's close was noted
+
+
+@pytest.mark.usefixtures("collector")
+async def test_many_closed_sockets_bring_the_sweep_closer() -> None:
+    keeper = HeapKeeper(freeze_after_seconds=0.0, sweep_seconds=3600, sweep_after_closed=3, min_sweep_seconds=0.0)
+    keeper.enable()
+    try:
+        first, second = Held(), Held()
+        first.other, second.other = second, first
+        gone = weakref.ref(first)
+        keeper.freeze()  # the sweep is an hour away
+        del first, second
+        keeper.note_closed()
+        keeper.note_closed()
+        await asyncio.sleep(0.05)
+        assert keeper.sweeps == 0  # two closed: not yet
+        keeper.note_closed()
+        await asyncio.sleep(0.05)
+        assert keeper.sweeps == 1
+        assert gone() is None
+    finally:
+        keeper.disable()

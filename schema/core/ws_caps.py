@@ -290,6 +290,13 @@ class CappedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             else:
                 await self._caps.release(slot)
 
+    async def shutdown(self) -> None:
+        try:
+            await super().shutdown()
+        finally:
+            if self.connection_acknowledged:
+                heap_keeper.note_closed()  # what it leaves in reference cycles waits, frozen, for the sweep
+
     def forget_id(self, id: str) -> None:
         slot = self._slots.pop(id, None)
         if slot is not None:
