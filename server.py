@@ -46,6 +46,7 @@ from services.messaging.delivery import next_due as next_delivery_due
 from services.payments.notifications import settle_stale_payments
 from services.platform.background import Background, Job
 from services.platform.bootstrap import build_runtime, open_database, resolve_database_url
+from services.platform.heap import keeper as heap_keeper
 from services.platform.logs import configure_logging
 from services.platform.runtime import Runtime
 from services.platform.settings import get_settings
@@ -208,6 +209,8 @@ def app_from_environment() -> ASGIApp:
             # this heap) leave it out from now on.
             gc.freeze()
             gc.enable()
+            # And what the websockets keep, a moment after they open (services/platform/heap.py, issue 15).
+            heap_keeper.enable()
         await state["app"](scope, receive, send)
 
     return app

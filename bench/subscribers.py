@@ -453,6 +453,11 @@ async def run_case(*, label: str, root: Path, n: int, args: argparse.Namespace, 
                 row.duplicates = deliveries.duplicates
                 row.latencies = [(at - answered[k]) * 1000 for k in answered for at in deliveries.by_event.get(k, ())]
                 row.rss_peak = (_rss_mb(servers[0]), _rss_mb(servers[1]))
+                if args.per_event:  # which events were late, and whether their deliveries were late together
+                    for k in sorted(answered):
+                        late = sorted((at - answered[k]) * 1000 for at in deliveries.by_event.get(k, ()))
+                        if late:
+                            print(f"  event {k}: {len(late)} deliveries, {late[0]:.0f}..{late[-1]:.0f} ms", flush=True)
     finally:
         for socket in sockets:
             if socket.ws is not None:
@@ -542,6 +547,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13"))
     parser.add_argument("--output", default=None)
     parser.add_argument("--log-dir", default=None, help="keep the servers' output there")
+    parser.add_argument("--per-event", action="store_true", help="print each event's first and last delivery")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 5,000 sockets here, 5,000 in server A

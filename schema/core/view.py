@@ -40,6 +40,7 @@ from schema.core.pagination import set_cursor_secret
 from schema.core.persisted import PersistedDocuments, PersistedRefusal, load_manifest
 from schema.core.ws_caps import CONNECTION_INIT_TIMEOUT, CappedTransportWSHandler, WebSocketCaps
 from services.auth_tokens import VerifiedTokens, Viewer
+from services.identity.guard import Watch
 from services.integrations.service_tokens import service_principal
 from services.platform.database import database_unavailable
 from services.platform.runtime import Runtime
@@ -49,9 +50,6 @@ EXECUTION_BUDGET_SECONDS = 10.0
 
 # Closing codes of graphql-transport-ws: 4403 "Forbidden" for a refused, revoked or expired token.
 WS_CLOSE_FORBIDDEN = 4403
-# A failed revocation poll is retried after 0.5 s, then 1 s, 2 s … at most 5 s (revocation is noticed that late).
-GUARD_RETRY_FIRST_SECONDS = 0.5
-GUARD_RETRY_MAX_SECONDS = 5.0
 
 log = structlog.get_logger("websocket")
 
@@ -94,6 +92,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.runtime = runtime
         self.tokens = VerifiedTokens(secret=runtime.settings.secret_key)  # each token's signature checked once
         self.ws_caps = WebSocketCaps(runtime.redis)  # shared by every process through Redis
+        self._closing: set[asyncio.Task[None]] = set()  # sockets being closed by their token's watch
         # Cursors signed with the server's secret: every worker accepts every worker's cursors.
         set_cursor_secret(runtime.settings.secret_key)
         settings = runtime.settings
@@ -336,8 +335,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise ConnectionRejectionError()
         await self._count_connection(context, websocket, str(viewer.session_id))
         context.viewer = viewer
-        task = asyncio.create_task(self._close_when_token_ends(websocket, viewer, self.runtime.session_guard))
-        websocket.state.token_guard = task
+        websocket.state.token_guard = self._watch_token(websocket, viewer)  # cancelled when the socket ends
         return await super().on_ws_connect(context)
 
     async def _count_connection(self, context: Context, websocket: WebSocket, key: str) -> None:
@@ -347,46 +345,37 @@ class GraphQLView(GraphQL[Context, None]):
     async def session_revoked(self, viewer: Viewer) -> bool:
         return not await self.runtime.session_guard.honours(viewer)
 
-    async def _close_when_token_ends(self, websocket: WebSocket, viewer: Viewer, guard: Any) -> None:
+    def _watch_token(self, websocket: WebSocket, viewer: Viewer) -> Watch:
         """Close the socket (4403) when its access token expires or its session is revoked.
 
-        A failed revocation poll (the database is away) is logged and retried until the token expires; whatever
-        ends the wait other than the socket closing first (which cancels this task), the socket is closed: a guard
-        that cannot watch a token must not leave its socket open.
+        A watch in the session guard, not a task per socket (issue 15: memory per socket). A failed check of the
+        database (the database is away) is logged and checked again by the guard's ticker until the token expires;
+        when the watch ends, the socket is closed: a guard that cannot watch a token must not leave its socket open.
         """
-        cancelled = False
-        try:
-            await self._wait_until_token_ends(viewer, guard)
-        except asyncio.CancelledError:
-            cancelled = True  # the socket ended first: nothing to close
-            raise
-        finally:
-            if not cancelled:
-                try:
-                    await websocket.close(code=WS_CLOSE_FORBIDDEN, reason="Token expired or revoked")
-                except (RuntimeError, OSError):  # the client went at the same moment: it is closed either way
-                    log.debug("websocket already closed", session_id=str(viewer.session_id))
+        session_id = str(viewer.session_id)
 
-    async def _wait_until_token_ends(self, viewer: Viewer, guard: Any) -> None:
-        """Return when the session is revoked or the token has expired; retry a failed poll with a growing pause."""
-        pause = GUARD_RETRY_FIRST_SECONDS
-        while (remaining := (viewer.expires_at - self.runtime.clock.now()).total_seconds()) > 0:
-            if guard is None:
-                await asyncio.sleep(remaining)
-                return
-            try:
-                await guard.wait_revoked(viewer.session_id, timeout=remaining)
-            except Exception:
-                log.warning(
-                    "websocket token guard: revocation poll failed, retrying",
-                    session_id=str(viewer.session_id),
-                    retry_in_seconds=pause,
-                    exc_info=True,
-                )
-                await asyncio.sleep(min(pause, remaining))
-                pause = min(pause * 2, GUARD_RETRY_MAX_SECONDS)
-                continue
-            return
+        def ended(_: bool) -> None:
+            task = asyncio.get_running_loop().create_task(self._close_forbidden(websocket, session_id))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+        def failed(error: Exception) -> None:
+            log.warning(
+                "websocket token guard: revocation poll failed, retrying",
+                session_id=session_id,
+                retry_in_seconds=self.runtime.session_guard.poll_seconds,
+                exc_info=error,
+            )
+
+        remaining = (viewer.expires_at - self.runtime.clock.now()).total_seconds()
+        return self.runtime.session_guard.watch(viewer.session_id, remaining, on_end=ended, on_error=failed)
+
+    @staticmethod
+    async def _close_forbidden(websocket: WebSocket, session_id: str) -> None:
+        try:
+            await websocket.close(code=WS_CLOSE_FORBIDDEN, reason="Token expired or revoked")
+        except (RuntimeError, OSError):  # the client went at the same moment: it is closed either way
+            log.debug("websocket already closed", session_id=session_id)
 
     def encode_json(self, data: object) -> str:
         # A str, not bytes: websockets must carry graphql-transport-ws messages as text frames.

@@ -34,6 +34,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 
 from schema.core.persisted import PersistedRefusal
 from services.platform.bootstrap import WS_MAX_MESSAGE_BYTES
+from services.platform.heap import keeper as heap_keeper
 from services.platform.redis_errors import redis_errors
 
 if TYPE_CHECKING:
@@ -243,6 +244,13 @@ class CappedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         finally:
             self.websocket.close = original_close  # type: ignore[method-assign]
             _refused_for_count.reset(flag)
+        timeout_task = self.connection_init_timeout_task
+        if timeout_task is not None and (timeout_task.done() or timeout_task.cancelling()):
+            # Cancelled by the init: the finished task (its CancelledError, traceback and frame) is not kept for the
+            # socket's life (issue 15: memory per socket).
+            self.connection_init_timeout_task = None
+        if self.connection_acknowledged:
+            heap_keeper.note_long_lived()
 
     async def handle_subscribe(self, message: Any) -> None:
         if self.connection_acknowledged and isinstance(message.get("payload"), dict):
@@ -274,11 +282,20 @@ class CappedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                 await self.send_message({"id": operation_id, "type": "error", "payload": [error.formatted]})
                 return
         await super().handle_subscribe(message)
+        if operation_id in self.operations:
+            heap_keeper.note_long_lived()  # a subscription lives as long as its socket, or until completed
         if slot is not None:
             if operation_id in self.operations:
                 self._slots[operation_id] = slot
             else:
                 await self._caps.release(slot)
+
+    async def shutdown(self) -> None:
+        try:
+            await super().shutdown()
+        finally:
+            if self.connection_acknowledged:
+                heap_keeper.note_closed()  # what it leaves in reference cycles waits, frozen, for the sweep
 
     def forget_id(self, id: str) -> None:
         slot = self._slots.pop(id, None)

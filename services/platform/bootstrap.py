@@ -166,7 +166,8 @@ def uvicorn_options(settings: Settings) -> dict[str, object]:
         "timeout_worker_healthcheck": settings.worker_healthcheck_timeout,
         "log_config": None,
         "access_log": False,
-        "ws": "websockets-sansio",
+        # websockets-sansio, without the handshake kept for the socket's life (services/platform/websocket_protocol.py)
+        "ws": "services.platform.websocket_protocol:LeanWebSocketsSansIOProtocol",
         "ws_max_size": WS_MAX_MESSAGE_BYTES,  # a bigger websocket message closes the socket (1009)
         # No permessage-deflate: its zlib state costs ~45 KB per socket (5,000 sockets: issue 15) to shrink messages
         # of a few hundred bytes.
