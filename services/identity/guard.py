@@ -278,8 +278,9 @@ class SessionGuard:
         in the database when revocations may not have reached this process."""
         self._checked_at = time.monotonic()  # each waiter's session was checked as it began to wait
         while self._waiters:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._nudge.wait(), timeout=self.poll_seconds)
+            with contextlib.suppress(TimeoutError):  # not wait_for: on 3.11 it can swallow the stop's cancellation
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._nudge.wait()
             self._nudge.clear()
             now = self.clock.now().timestamp()
             while self._deadlines and self._deadlines[0][0] <= now:
