@@ -2,15 +2,17 @@
 
 uv run bench/peers.py [--database-url postgresql://postgres@127.0.0.1:5432/lk_bench_speed] [--rounds 3]
                       [--duration 5] [--concurrency 1,16] [--executions compiled,graphql-core]
+                      [--vs /path/to/another/checkout]
 
 The peers, each a server of its own started here (and stopped here, by its own process group):
 - project: `server.py` with WORKERS=1, the query below as GraphQL with a customer's bearer token (`me { … }`);
 - PostGraphile v4 (`npx postgraphile@4`, from the npm registry) over the project's own tables, `--simple-collections
   both`, the same shape through its generated relations (`customerById → accountLinksByCustomerIdList → …`);
 - raw: asyncpg + orjson (bench/peers_raw.py), three hand-written statements.
-With `--executions compiled,graphql-core` the project runs twice, side by side in the same rounds: a server per
-execution path (`LK_EXECUTION`, read at schema build: schema/core/build.py), named `project:<execution>`; before and
-after of the compiled path in one run.
+With `--vs <checkout>` the project of that checkout (its own `uv run server.py`) runs too, as `project@before`:
+before and after in the same rounds. With `--executions compiled,graphql-core` the project runs twice, side by side
+in the same rounds: a server per execution path (`LK_EXECUTION`, read at schema build: schema/core/build.py), named
+`project:<execution>`; before and after of the compiled path in one run.
 
 The query: a customer → personal accounts with their details, debt and utility provider → meters in service → the last
 12 accepted readings of each meter. Same fields and the same rows in all three: checked once at start for a sample of
@@ -57,6 +59,7 @@ DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/lk_bench_speed"
 SAMPLE_CUSTOMERS = 300
 CHECKED_CUSTOMERS = 25
 PEERS = ["project", "postgraphile", "raw"]  # the project's entries become one per --executions
+BEFORE_ROOT: Path | None = None  # --vs: another checkout, run as "project@before"
 
 PROJECT_QUERY = """
 query Peers {
@@ -126,7 +129,8 @@ class Peer:
                        "--http", "httptools"]  # fmt: skip
             self.path = "/peers"
         self.log = open(f"/tmp/lk_peers_{name}.log", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        root = BEFORE_ROOT if name.endswith("@before") and BEFORE_ROOT is not None else ROOT
+        self.process = subprocess.Popen(command, cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)  # fmt: skip
 
     def wait_ready(self, timeout: float = 180) -> None:
@@ -358,9 +362,14 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5)
     parser.add_argument("--concurrency", default="1,16")
     parser.add_argument("--executions", default="", help="e.g. compiled,graphql-core: a project server for each")
+    parser.add_argument("--vs", type=Path, default=None, help="another checkout, run as project@before")
     args = parser.parse_args()
     if args.executions:
         PEERS[:1] = [f"project:{execution}" for execution in args.executions.split(",")]
+    if args.vs is not None:
+        global BEFORE_ROOT  # noqa: PLW0603 - set once from the command line, read by Peer
+        BEFORE_ROOT = args.vs.resolve()
+        PEERS.insert(0, "project@before")
     concurrency = [int(c) for c in args.concurrency.split(",")]
     secret = secrets.token_urlsafe(48)
     customers = asyncio.run(sample_customers(args.database_url, secret))
