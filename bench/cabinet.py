@@ -270,6 +270,8 @@ async def drive(
                 elapsed = time.perf_counter() - started
                 if response.status_code != 200 or b'"errors":' in response.content:
                     errors += 1
+                    if errors <= 3:  # what went wrong, not only how often
+                        print(f"    error from {kind}: HTTP {response.status_code} {response.content[:300]!r}")
                 if record:
                     latencies.append(elapsed)
 
