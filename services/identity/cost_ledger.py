@@ -10,10 +10,11 @@ background part), it charges a query from what it knows of the viewer's window, 
   and for a viewer's first charge of a window in this process, and for every mutation, it is charged on the shared
   counter at once, with what is pending: a refusal near the limit is as exact as before.
 
-Two processes can therefore never let a viewer exceed the budget (each stops charging locally at half of it), and P
-processes by at most (P/2 - 1) budgets, once, within one flush. A process's view of the others' charges is at most
-`FLUSH_SECONDS` old while it charges that viewer. When the ledger is not running (tests without a lifespan, commands),
-every charge goes to the shared counter, as before.
+Each process charges at most half a budget that the shared counter has not seen yet (it stops charging locally at
+half), so with P processes a viewer can exceed a window's budget by at most (P - 1)/2 budgets: half a budget with two
+processes, none with one. A process's view of the others' charges is at most `FLUSH_SECONDS` old while it charges that
+viewer. When the ledger is not running (tests without a lifespan, commands), every charge goes to the shared counter,
+as before.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from services.platform.runtime import Runtime
 log = structlog.get_logger("cost_ledger")
 
 FLUSH_SECONDS = 0.2
+# The last flush at stop waits at most this long (a Redis that accepts but never answers must not hold the shutdown).
+STOP_FLUSH_SECONDS = 5.0
 # Charged here only while at least this share of the budget is left after the query.
 MARGIN_SHARE = 0.5
 # Viewers known at once; past it, a new viewer's charges go to the shared counter (memory stays bounded).
@@ -47,12 +50,13 @@ class _Entry:
 
 
 class CostLedger:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, flush_seconds: float = FLUSH_SECONDS) -> None:
         self.runtime = runtime
+        self.flush_seconds = flush_seconds
         self._entries: dict[str, _Entry] = {}
         self._newest_window = 0
         self._live = False
-        self._due = asyncio.Event()  # some charge is pending: the flusher sends it after FLUSH_SECONDS
+        self._due = asyncio.Event()  # some charge is pending: the flusher sends it after `flush_seconds`
         self._flusher: asyncio.Task[None] | None = None
 
     @property
@@ -77,7 +81,8 @@ class CostLedger:
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
         try:
-            await self.flush()
+            async with asyncio.timeout(STOP_FLUSH_SECONDS):
+                await self.flush()
         except Exception:  # stopping: the charges of the last FLUSH_SECONDS are lost, and said so
             log.warning("cost ledger: pending charges not sent at stop", exc_info=True)
         self._entries.clear()
@@ -89,7 +94,9 @@ class CostLedger:
         budget by a flush)."""
         limit = COST_BUDGETS[role]
         window_id, reset_at = window_bounds(now, COST_WINDOW)
-        self._newest_window = max(self._newest_window, window_id)
+        if window_id > self._newest_window:
+            self._newest_window = window_id
+            self._forget_past_windows()
         entry = self._entries.get(key)
         if entry is not None and entry.window_id != window_id:
             entry = None  # an earlier window's: its pending part goes out with the next flush
@@ -103,7 +110,7 @@ class CostLedger:
             taken, entry.pending = entry.pending, 0
         try:
             spent = await self.limiter.hit(key, window=COST_WINDOW, now=now, amount=cost + taken)
-        except Exception:
+        except BaseException:  # a cancelled request too: what was pending must not be forgotten
             if entry is not None:
                 entry.pending += taken  # sent with a later charge or flush
             raise
@@ -119,7 +126,7 @@ class CostLedger:
         """The window's count for `key` as this process knows it (its own charges not yet sent included)."""
         window_id, _ = window_bounds(now, COST_WINDOW)
         entry = self._entries.get(key)
-        if entry is not None and entry.window_id == window_id:
+        if self._live and entry is not None and entry.window_id == window_id:
             return entry.known
         return await self.limiter.count(key, window=COST_WINDOW, now=now)
 
@@ -137,7 +144,7 @@ class CostLedger:
         """Idle, it waits (no timer runs); once a charge is pending, it sends after FLUSH_SECONDS."""
         while True:
             await self._due.wait()
-            await asyncio.sleep(FLUSH_SECONDS)
+            await asyncio.sleep(self.flush_seconds)
             self._due.clear()
             try:
                 await self.flush()
@@ -158,7 +165,7 @@ class CostLedger:
                 counts = await self.limiter.hit_many(
                     [(key, amount) for key, _, amount in taken], window=COST_WINDOW, now=taken[0][1].moment
                 )
-            except Exception:
+            except BaseException:  # cancelled (a stop) too: what was taken goes back, sent by the next flush
                 for unsent in windows[index:]:
                     for _, entry, amount in unsent:
                         entry.pending += amount
@@ -166,6 +173,10 @@ class CostLedger:
             for (key, entry, _), count in zip(taken, counts, strict=True):
                 if self._entries.get(key) is entry:
                     entry.known = count + entry.pending
+        self._forget_past_windows()
+
+    def _forget_past_windows(self) -> None:
+        """Entries of windows before the newest, with nothing pending: the memory bound holds with no local charge."""
         for key in [k for k, e in self._entries.items() if e.window_id < self._newest_window and not e.pending]:
             del self._entries[key]
 

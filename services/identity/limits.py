@@ -91,7 +91,21 @@ class PostgresRateLimiter:
         return int(count)
 
     async def hit_many(self, amounts: Sequence[tuple[str, int]], *, window: timedelta, now: datetime) -> list[int]:
-        return [await self.hit(key, window=window, now=now, amount=amount) for key, amount in amounts]
+        """All or none (one transaction): a caller retrying after a failure must not count some keys twice."""
+        window_id, ends_at = window_bounds(now, window)
+        table = RateLimitCounter.__table__  # type: ignore[attr-defined]
+        counts = []
+        async with self.db.session() as session:
+            for key, amount in amounts:
+                statement = (
+                    insert(table)
+                    .values(key=f"{key}:{window_id}", count=amount, window_ends_at=ends_at)
+                    .on_conflict_do_update(index_elements=["key"], set_={"count": table.c.count + amount})
+                    .returning(table.c.count)
+                )
+                counts.append(int((await run(session, statement)).scalar_one()))
+            await session.commit()
+        return counts
 
     async def undo_hit(self, key: str, *, window: timedelta, now: datetime) -> None:
         window_id, _ = window_bounds(now, window)

@@ -4,16 +4,18 @@ exact. Run on both counters: PostgreSQL and the real Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from services.identity.cost_budget import COST_BUDGETS, COST_WINDOW
 from services.identity.cost_ledger import FLUSH_SECONDS, MARGIN_SHARE, CostLedger
-from services.identity.limits import PostgresRateLimiter, RateLimiter, RedisRateLimiter
+from services.identity.limits import PostgresRateLimiter, RateLimiter, RedisRateLimiter, ResilientRateLimiter
 from services.platform.runtime import Runtime
 
 LIMIT = COST_BUDGETS["customer"]
@@ -29,9 +31,10 @@ def limiter(request: pytest.FixtureRequest, runtime: Runtime) -> RateLimiter:
 
 @pytest_asyncio.fixture
 async def ledger(limiter: RateLimiter, runtime: Runtime) -> AsyncIterator[CostLedger]:
-    """The runtime's ledger, running, over the given counter."""
+    """The runtime's ledger, running, over the given counter; its flusher waits an hour, so that what the tests see
+    before they flush does not depend on the machine's speed (the flusher has a test of its own)."""
     runtime.rate_limiter = limiter
-    ledger = runtime.cost_ledger
+    ledger = runtime.cost_ledger = CostLedger(runtime, flush_seconds=3600)
     ledger.start()
     yield ledger
     await ledger.stop()
@@ -77,9 +80,10 @@ async def test_far_from_the_limit_queries_are_charged_here_and_sent_together(
     assert await shared(runtime, "cost:viewer:1") == 6000
 
 
-async def test_the_flusher_sends_pending_charges_by_itself(ledger: CostLedger, runtime: Runtime) -> None:
-    import asyncio
-
+async def test_the_flusher_sends_pending_charges_by_itself(limiter: RateLimiter, runtime: Runtime) -> None:
+    runtime.rate_limiter = limiter
+    ledger = CostLedger(runtime)  # the process's flush interval
+    ledger.start()
     now = runtime.clock.now()
     await ledger.charge(key="cost:viewer:2", role="customer", cost=10, now=now, exact=False)
     await ledger.charge(key="cost:viewer:2", role="customer", cost=10, now=now, exact=False)
@@ -89,6 +93,7 @@ async def test_the_flusher_sends_pending_charges_by_itself(ledger: CostLedger, r
         if await shared(runtime, "cost:viewer:2") == 20:
             break
     assert await shared(runtime, "cost:viewer:2") == 20
+    await ledger.stop()
 
 
 async def test_the_margin_is_where_local_charging_stops(ledger: CostLedger, runtime: Runtime) -> None:
@@ -208,3 +213,87 @@ async def test_hit_many_counts_each_key_in_one_call(ledger: CostLedger, runtime:
     counts = await runtime.rate_limiter.hit_many([("k:a", 3), ("k:b", 4), ("k:a", 5)], window=COST_WINDOW, now=now)
     assert counts == [3, 4, 8]
     assert await runtime.rate_limiter.hit_many([], window=COST_WINDOW, now=now) == []
+
+
+class _Held:
+    """The real limiter, whose calls wait for `release` (to cancel them while they are in flight)."""
+
+    def __init__(self, inner: RateLimiter) -> None:
+        self.inner = inner
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def hit(self, key: str, **kwargs: Any) -> int:
+        self.entered.set()
+        await self.release.wait()
+        return await self.inner.hit(key, **kwargs)
+
+    async def hit_many(self, amounts: Any, **kwargs: Any) -> list[int]:
+        self.entered.set()
+        await self.release.wait()
+        return await self.inner.hit_many(amounts, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_a_flush_cancelled_in_flight_keeps_its_charges(ledger: CostLedger, runtime: Runtime) -> None:
+    now = runtime.clock.now()
+    await ledger.charge(key="cost:viewer:11", role="customer", cost=100, now=now, exact=False)
+    await ledger.charge(key="cost:viewer:11", role="customer", cost=100, now=now, exact=False)  # pending
+    working = runtime.rate_limiter
+    held = _Held(working)
+    runtime.rate_limiter = held  # type: ignore[assignment]
+    flushing = asyncio.create_task(ledger.flush())
+    await held.entered.wait()
+    flushing.cancel()  # e.g. the process stopping
+    with pytest.raises(asyncio.CancelledError):
+        await flushing
+    runtime.rate_limiter = working
+    await ledger.flush()
+    assert await shared(runtime, "cost:viewer:11") == 200
+
+
+async def test_a_cancelled_request_does_not_lose_what_was_pending(ledger: CostLedger, runtime: Runtime) -> None:
+    now = runtime.clock.now()
+    await ledger.charge(key="cost:viewer:12", role="customer", cost=100, now=now, exact=False)
+    await ledger.charge(key="cost:viewer:12", role="customer", cost=100, now=now, exact=False)  # pending
+    working = runtime.rate_limiter
+    held = _Held(working)
+    runtime.rate_limiter = held  # type: ignore[assignment]
+    mutation = asyncio.create_task(ledger.charge(key="cost:viewer:12", role="customer", cost=3, now=now, exact=True))
+    await held.entered.wait()
+    mutation.cancel()  # the client went away during the exact charge
+    with pytest.raises(asyncio.CancelledError):
+        await mutation
+    runtime.rate_limiter = working
+    await ledger.flush()
+    assert await shared(runtime, "cost:viewer:12") == 200  # the pending charge was sent; the cancelled one never ran
+
+
+async def test_past_windows_are_forgotten_without_any_local_charge(ledger: CostLedger, runtime: Runtime) -> None:
+    now = runtime.clock.now()
+    await ledger.charge(key="cost:ip:10.0.0.1", role="anonymous", cost=5, now=now, exact=True)
+    assert "cost:ip:10.0.0.1" in ledger._entries
+    await ledger.charge(key="cost:ip:10.0.0.2", role="anonymous", cost=5, now=now + COST_WINDOW, exact=True)
+    assert set(ledger._entries) == {"cost:ip:10.0.0.2"}
+
+
+async def test_with_redis_away_the_flush_counts_in_postgresql(runtime: Runtime) -> None:
+    import redis.asyncio as aioredis
+
+    nowhere = aioredis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    postgres = PostgresRateLimiter(runtime.db)
+    runtime.rate_limiter = ResilientRateLimiter(RedisRateLimiter(nowhere), postgres)
+    ledger = runtime.cost_ledger = CostLedger(runtime, flush_seconds=3600)
+    ledger.start()
+    try:
+        now = runtime.clock.now()
+        for _ in range(3):
+            await ledger.charge(key="cost:viewer:13", role="customer", cost=10, now=now, exact=False)
+        await ledger.flush()
+        assert await postgres.count("cost:viewer:13", window=COST_WINDOW, now=now) == 30
+        assert await postgres.hit_many([("k:a", 1), ("k:b", 2)], window=COST_WINDOW, now=now) == [1, 2]
+    finally:
+        await ledger.stop()
+        await nowhere.aclose()
