@@ -10,6 +10,7 @@ from server import BACKGROUND, start_background, stop_background
 from services.platform.background import STOP_RETRY_SECONDS, Background, Job
 from services.platform.listener import PostgresListener
 from services.platform.runtime import Runtime
+from tests.support.wakes import AlwaysLive
 
 
 async def test_every_listed_job_runs_a_tick(runtime: Runtime) -> None:
@@ -40,25 +41,12 @@ async def test_the_hooks_start_the_session_guards_feed_and_stop_it(runtime: Runt
     assert not runtime.session_guard.trusted
 
 
-class _SwallowingWake:
+class _SwallowingWake(AlwaysLive):
     """A wake whose wait swallows the first cancellation it gets, as Python 3.11's `asyncio.wait_for` does when the
     awaited event is set at the same moment."""
 
     def __init__(self) -> None:
         self.swallowed = 0
-
-    @property
-    def live(self) -> bool:
-        return True
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    def clear(self) -> None:
-        return None
 
     async def wait(self, timeout: float) -> None:
         try:

@@ -26,6 +26,7 @@ from services.platform.listener import APPLICATION_NAME
 from services.platform.runtime import Runtime
 from services.platform.settings import Settings
 from tests.support.processes import committed_database
+from tests.support.wakes import AlwaysLive
 
 ARRIVAL_BOUND = 15.0  # generous for a loaded machine; the jobs' own polls are a minute or more
 SLOW_POLL = 60.0
@@ -153,24 +154,6 @@ async def test_next_due_is_the_earliest_pending_message_or_its_retry(server_url:
     assert waiting <= 0
 
 
-class _AlwaysLive:
-    """A wake that is listening and never notified: only the job's own pause ends a wait."""
-
-    live = True
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    def clear(self) -> None:
-        return None
-
-    async def wait(self, timeout: float) -> None:
-        await asyncio.sleep(timeout)
-
-
 async def test_a_woken_job_waits_until_its_next_known_work(runtime: Runtime) -> None:
     ticks: list[int] = []
     asked: list[int] = []
@@ -186,9 +169,7 @@ async def test_a_woken_job_waits_until_its_next_known_work(runtime: Runtime) -> 
         asked.append(1)
         return 0.0  # work is due now: the pause is the job's short one, not its hour-long poll
 
-    job = Job(
-        name="t", run_once=tick, idle_seconds=0.01, wake=lambda _: _AlwaysLive(), woken_idle_seconds=3600, due=due
-    )
+    job = Job(name="t", run_once=tick, idle_seconds=0.01, wake=lambda _: AlwaysLive(), woken_idle_seconds=3600, due=due)
     background = Background(jobs=[job])
     tasks = await background.start(runtime)
     try:

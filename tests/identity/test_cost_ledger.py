@@ -5,8 +5,7 @@ exact. Run on both counters: PostgreSQL and the real Redis."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -21,14 +20,6 @@ from services.platform.runtime import Runtime
 LIMIT = COST_BUDGETS["customer"]
 
 
-@pytest.fixture(params=["postgres", "redis"])
-def limiter(request: pytest.FixtureRequest, runtime: Runtime) -> RateLimiter:
-    if request.param == "postgres":
-        return PostgresRateLimiter(runtime.db)
-    limiter: RateLimiter = request.getfixturevalue("redis_limiter")
-    return limiter
-
-
 @pytest_asyncio.fixture
 async def ledger(limiter: RateLimiter, runtime: Runtime) -> AsyncIterator[CostLedger]:
     """The runtime's ledger, running, over the given counter; its flusher waits an hour, so that what the tests see
@@ -38,19 +29,6 @@ async def ledger(limiter: RateLimiter, runtime: Runtime) -> AsyncIterator[CostLe
     ledger.start()
     yield ledger
     await ledger.stop()
-
-
-@pytest_asyncio.fixture
-async def redis_limiter(redis_url: str) -> AsyncIterator[RedisRateLimiter]:
-    import redis.asyncio as aioredis
-
-    client = aioredis.from_url(redis_url)
-    limiter = RedisRateLimiter(client, prefix=f"test:{uuid.uuid4().hex}:")
-    yield limiter
-    keys = [key async for key in client.scan_iter(match=f"{limiter.prefix}*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def shared(runtime: Runtime, key: str, moment_offset: timedelta = timedelta(0)) -> int:
@@ -237,36 +215,35 @@ class _Held:
         return getattr(self.inner, name)
 
 
-async def test_a_flush_cancelled_in_flight_keeps_its_charges(ledger: CostLedger, runtime: Runtime) -> None:
+async def _cancelled_in_flight(
+    ledger: CostLedger, runtime: Runtime, key: str, call: Callable[[], Coroutine[Any, Any, Any]]
+) -> None:
+    """Two charges pending for `key`, then `call` cancelled while its round trip to the counter is in flight."""
     now = runtime.clock.now()
-    await ledger.charge(key="cost:viewer:11", role="customer", cost=100, now=now, exact=False)
-    await ledger.charge(key="cost:viewer:11", role="customer", cost=100, now=now, exact=False)  # pending
+    await ledger.charge(key=key, role="customer", cost=100, now=now, exact=False)
+    await ledger.charge(key=key, role="customer", cost=100, now=now, exact=False)  # pending
     working = runtime.rate_limiter
     held = _Held(working)
     runtime.rate_limiter = held  # type: ignore[assignment]
-    flushing = asyncio.create_task(ledger.flush())
+    in_flight = asyncio.create_task(call())
     await held.entered.wait()
-    flushing.cancel()  # e.g. the process stopping
+    in_flight.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await flushing
+        await in_flight
     runtime.rate_limiter = working
+
+
+async def test_a_flush_cancelled_in_flight_keeps_its_charges(ledger: CostLedger, runtime: Runtime) -> None:
+    await _cancelled_in_flight(ledger, runtime, "cost:viewer:11", ledger.flush)  # e.g. the process stopping
     await ledger.flush()
     assert await shared(runtime, "cost:viewer:11") == 200
 
 
 async def test_a_cancelled_request_does_not_lose_what_was_pending(ledger: CostLedger, runtime: Runtime) -> None:
-    now = runtime.clock.now()
-    await ledger.charge(key="cost:viewer:12", role="customer", cost=100, now=now, exact=False)
-    await ledger.charge(key="cost:viewer:12", role="customer", cost=100, now=now, exact=False)  # pending
-    working = runtime.rate_limiter
-    held = _Held(working)
-    runtime.rate_limiter = held  # type: ignore[assignment]
-    mutation = asyncio.create_task(ledger.charge(key="cost:viewer:12", role="customer", cost=3, now=now, exact=True))
-    await held.entered.wait()
-    mutation.cancel()  # the client went away during the exact charge
-    with pytest.raises(asyncio.CancelledError):
-        await mutation
-    runtime.rate_limiter = working
+    def mutation() -> Coroutine[Any, Any, Any]:  # the client goes away during the exact charge
+        return ledger.charge(key="cost:viewer:12", role="customer", cost=3, now=runtime.clock.now(), exact=True)
+
+    await _cancelled_in_flight(ledger, runtime, "cost:viewer:12", mutation)
     await ledger.flush()
     assert await shared(runtime, "cost:viewer:12") == 200  # the pending charge was sent; the cancelled one never ran
 

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
-import pytest_asyncio
 
 from services.identity.limits import PostgresRateLimiter, RateLimiter, RedisRateLimiter
 from services.platform.clock import FrozenClock
@@ -17,28 +12,6 @@ from tests.support.graphql import GraphQLClient
 from tests.support.identity import SIGN_IN, count_rows, error_codes_of
 
 WINDOW = timedelta(minutes=15)
-
-
-@pytest_asyncio.fixture
-async def redis_limiter(redis_url: str) -> AsyncIterator[RedisRateLimiter]:
-    """A limiter on the real Redis under a prefix of its own, whose keys are deleted afterwards."""
-    import redis.asyncio as aioredis
-
-    client = aioredis.from_url(redis_url)
-    limiter = RedisRateLimiter(client, prefix=f"test:{uuid.uuid4().hex}:")
-    yield limiter
-    keys = [key async for key in client.scan_iter(match=f"{limiter.prefix}*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
-
-
-@pytest.fixture(params=["postgres", "redis"])
-def limiter(request: pytest.FixtureRequest, runtime: Runtime) -> RateLimiter:
-    if request.param == "postgres":
-        return PostgresRateLimiter(runtime.db)
-    limiter: RateLimiter = request.getfixturevalue("redis_limiter")
-    return limiter
 
 
 async def test_hits_count_within_a_window_and_start_over_in_the_next(limiter: RateLimiter, clock: FrozenClock) -> None:
