@@ -17,9 +17,12 @@ from loaders.billing import (
     PointPaymentsInMonth,
     StatementById,
 )
+from loaders.pages import table_of
+from models import AccountDebt as DebtModel
 from models.enums import ChargeKind as ChargeKindEnum
 from schema.billing.penalty import PenaltyExplanation
 from schema.core.access import viewer_is_analyst
+from schema.core.compiled.sql_tree import Leaf, declare
 from schema.core.context import Info
 from schema.core.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
 from schema.core.nodes import RowNode
@@ -323,3 +326,16 @@ class Debt:
             return None
         explained = await info.context.loaders.get(PenaltyExplanationByAccount).load(self.account_id)
         return PenaltyExplanation.of_debt(explained)
+
+
+# An account's debt in SQL (schema/core/compiled/sql_tree.py), read through a LEFT JOIN from one row: with no debt
+# row yet, zeros and no update time, as `Debt.from_row(None)`.
+declare(
+    Debt,
+    table_of(DebtModel),
+    electricity=Leaf(sql="coalesce({t}.electricity, 0)", nullable=False),
+    penalty=Leaf(sql="coalesce({t}.penalty, 0)", nullable=False),
+    state_duty=Leaf(sql="coalesce({t}.state_duty, 0)", nullable=False),
+    total=Leaf(sql="coalesce({t}.electricity + {t}.penalty + {t}.state_duty, 0)", nullable=False),
+    updated_at=Leaf("updated_at"),
+)

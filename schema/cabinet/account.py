@@ -19,6 +19,7 @@ from loaders.billing import (
 from loaders.customer_objects import AccountLinkOf
 from loaders.metering import MetersByAccount, ReadingPagesByAccount, SubmissionPagesByAccount, TariffsInForce
 from loaders.objects import AccountById
+from loaders.pages import table_of
 from loaders.supply import UtilityProviderById
 from models import PersonalAccount as AccountModel
 from models.enums import Role, TariffZone
@@ -27,6 +28,7 @@ from schema.billing.tariff import Tariff
 from schema.billing.types import Charge, Debt, Payment, Statement
 from schema.cabinet.utility_provider import UtilityProvider
 from schema.core.access import viewer_is_analyst
+from schema.core.compiled.sql_tree import Leaf, Relation, declare
 from schema.core.context import Info
 from schema.core.enums import ObjectKind, TariffCategory
 from schema.core.nodes import RowNode
@@ -209,3 +211,29 @@ class PersonalAccount(ReadingTabs, RowNode):
             return None
         link = await info.context.loaders.get(AccountLinkOf).load((viewer.customer_id, self.row_id))
         return ReceiptDelivery.from_link(link) if link is not None else None
+
+
+# How the account's plain fields and relations read in SQL, for subtrees PostgreSQL answers as JSON
+# (schema/core/compiled/sql_tree.py); fields not named here keep their resolvers.
+declare(
+    PersonalAccount,
+    table_of(AccountModel),
+    id=Leaf(global_id=True),
+    number=Leaf("number"),
+    address=Leaf("address"),  # analysts' plans are never answered in SQL: their address is masked
+    locality=Leaf("locality"),
+    object_kind=Leaf("object_kind"),
+    tariff_category=Leaf("tariff_category"),
+    residents=Leaf("residents"),
+    benefit_recipients=Leaf("benefit_recipients"),
+    area_m2=Leaf("area_m2"),
+    in_apartment_building=Leaf("in_apartment_building"),
+    opened_on=Leaf("opened_on"),
+    closed_on=Leaf("closed_on"),
+    utility_provider=Relation("one", "utility_provider {t} WHERE {t}.id = {p}.utility_provider_id"),
+    # No debt row yet: zeros and no update time (Debt.from_row(None)).
+    debt=Relation("one", "(SELECT 1) AS {t}_one LEFT JOIN account_debt {t} ON {t}.account_id = {p}.id", always=True),
+    meters=Relation(  # as MetersByAccount: in service, in installation order
+        "many", "meter {t} WHERE {t}.account_id = {p}.id AND {t}.removed_on IS NULL", order="{t}.installed_on, {t}.id"
+    ),
+)

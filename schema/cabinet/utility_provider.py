@@ -6,6 +6,10 @@ from typing import Any, Self
 
 import strawberry
 
+from loaders.pages import table_of
+from models import UtilityProvider as ProviderModel
+from schema.core.compiled.sql_tree import Leaf, declare
+
 
 @strawberry.type(
     name="UtilityProvider",
@@ -19,3 +23,6 @@ class UtilityProvider:
     @classmethod
     def from_row(cls, row: Any) -> Self:
         return cls(name=row.name, inn=row.inn, phone=row.phone)
+
+
+declare(UtilityProvider, table_of(ProviderModel), name=Leaf("name"), inn=Leaf("inn"), phone=Leaf("phone"))

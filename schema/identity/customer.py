@@ -22,6 +22,7 @@ from schema.appeals.appeal import Appeal, AppealStatus, AppealTopic
 from schema.appeals.inputs import AppealTopicGroup
 from schema.cabinet.account import PersonalAccount
 from schema.core.access import viewer_is_analyst, viewer_is_staff_reader
+from schema.core.compiled.sql_tree import Relation, declare
 from schema.core.context import Info
 from schema.core.nodes import RowNode
 from schema.core.pagination import decode_keyset, exactly, make_connection, page_size
@@ -152,3 +153,16 @@ class Customer(RowNode):
         if viewer_is_staff_reader(info):
             return rows
         return [row if row is not None and row.id == viewer.customer_id else None for row in rows]
+
+
+# The customer's accounts in SQL (schema/core/compiled/sql_tree.py), in number order as `personal_accounts` sorts
+# them (Python compares code points: "C" collation).
+declare(
+    Customer,
+    None,
+    personal_accounts=Relation(
+        "many",
+        "account_link {t}_l JOIN personal_account {t} ON {t}.id = {t}_l.account_id WHERE {t}_l.customer_id = {p}.id",
+        order='{t}.number COLLATE "C"',
+    ),
+)

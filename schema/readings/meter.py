@@ -9,8 +9,12 @@ import strawberry
 from strawberry import relay
 
 from loaders.metering import LastReadingsByMeter, MeterById, ReadingPagesByMeter, SubmissionPagesByMeter
+from loaders.pages import table_of
+from models import Meter as MeterModel
 from models.enums import ZONES_BY_COUNT
+from models.enums import ReadingStatus as ReadingStatusEnum
 from models.enums import TariffZone as TariffZoneEnum
+from schema.core.compiled.sql_tree import Leaf, Relation, declare
 from schema.core.context import Info
 from schema.core.enums import TariffZone
 from schema.core.nodes import RowNode
@@ -116,3 +120,24 @@ class Meter(RowNode):
             return None
         row = await info.context.loaders.get(MeteringPointByMeter).load(self.row_id)
         return IsuPoint.from_row(row, self) if row is not None else None
+
+
+# The meter's plain fields and its first page of readings in SQL (schema/core/compiled/sql_tree.py).
+declare(
+    Meter,
+    table_of(MeterModel),
+    id=Leaf(global_id=True),
+    serial=Leaf("serial"),
+    model=Leaf("model"),
+    zone_count=Leaf("zone_count"),
+    digits=Leaf("digits"),
+    verification_due_on=Leaf("verification_due_on"),
+    is_smart=Leaf("is_smart"),
+    installed_on=Leaf("installed_on"),
+    removed_on=Leaf("removed_on"),
+    readings=Relation(  # as ReadingPagesByMeter: accepted, the latest first
+        "page",
+        f"reading {{t}} WHERE {{t}}.meter_id = {{p}}.id AND {{t}}.status = '{ReadingStatusEnum.ACCEPTED.value}'",
+        order="{t}.taken_on DESC, {t}.id DESC",
+    ),
+)

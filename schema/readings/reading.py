@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 import strawberry
 
 from loaders.metering import MeterById, ReadingById, SubmissionById, SubmittedValuesBySubmission
+from loaders.pages import table_of
+from models import Reading as ReadingModel
+from schema.core.compiled.sql_tree import Leaf, declare
 from schema.core.context import Info
 from schema.core.enums import ReadingSource, ReadingStatus, SubmissionStatus, TariffZone
 from schema.core.nodes import RowNode
@@ -70,6 +73,19 @@ class Reading(RowNode):
             for reading in readings:
                 reading.meter_node = by_id.get(reading.meter_id)
         return readings
+
+
+declare(
+    Reading,
+    table_of(ReadingModel),
+    id=Leaf(global_id=True),
+    zone=Leaf("zone"),
+    value=Leaf("value"),
+    taken_on=Leaf("taken_on"),
+    period=Leaf("period"),
+    source=Leaf("source"),
+    status=Leaf("status"),
+)
 
 
 @strawberry.type(name="SubmittedValue", description="One zone's value of a submitted reading.")

@@ -105,10 +105,10 @@ class GraphQLClient:
         assert response.status_code == 200, response.text
         body = answer(response.json())
         if self.compare and _is_query(query) and _first_time(query, variables, self.token):
-            await self._compare_with_graphql_core(query, variables, body)
+            await self.compare_with_graphql_core(query, variables, body)
         return body
 
-    async def _compare_with_graphql_core(
+    async def compare_with_graphql_core(
         self, query: str, variables: dict[str, Any] | None, body: dict[str, Any]
     ) -> None:
         """The same query again through graphql-core's own execution context: the same answer, errors and paths."""

@@ -38,6 +38,7 @@ from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from schema.core.analyst_masking import masks_strings, unmasked_resolver
 from schema.core.compiled.direct import DirectResolver, direct_resolver
 from schema.core.compiled.generated import ObjectFunction, object_function
+from schema.core.compiled.sql_tree import SqlTree, subtree_of
 
 LEAF, OBJECT, LIST = 0, 1, 2
 PLANS_KEPT = 512  # operations, like strawberry's validation cache
@@ -128,6 +129,7 @@ class FieldPlan:
         "parent_type",
         "resolve",
         "response_name",
+        "sql",
         "typename",
         "value",
     )
@@ -165,6 +167,7 @@ class FieldPlan:
         self.arguments: Any = (
             {} if not has_arguments else _DYNAMIC if _uses_variables(node) else _literal(field_def, node)
         )
+        self.sql: SqlTree | None = None  # the subtree as one statement building its JSON (sql_tree.py)
 
 
 def _uses_variables(node: FieldNode) -> bool:
@@ -232,7 +235,9 @@ class _Builder:
             if details[0].node.name.value in ("__schema", "__type"):
                 raise Unsupported("introspection")
             field = FieldPlan(response_name, object_type, details, masked=self.masked, schema=self.schema)
-            self.sub_plans(field.value, details)
+            self.sub_plans(field.value, details)  # also when answered in SQL: a failed statement resolves it
+            if not self.masked and field.value.kind != LEAF and field.typename is None:
+                field.sql = subtree_of(self, object_type, field.name, field.field_def.type, details)
             fields.append(field)
         return ObjectPlan(object_type, fields)
 

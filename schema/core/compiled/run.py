@@ -22,8 +22,19 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import Executor, invalid_return_type_error
 from graphql.pyutils import Path, Undefined, is_iterable
 
+from loaders.sql_trees import RESOLVE, SqlTrees
 from schema.core.compiled.generated import SETTLED, settle
 from schema.core.compiled.plan import LEAF, OBJECT, FieldPlan, ObjectPlan, ValuePlan, arguments_of
+from schema.core.compiled.sql_tree import SqlTree
+
+
+class _Answered:
+    """A subtree PostgreSQL built (sql_tree.py): already the answer, put in place as it is."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
 
 
 class _Node:
@@ -96,6 +107,15 @@ class Run:
             return None
         else:
             path = Path(node.path, key, typename)
+            sql = field.sql
+            if sql is not None:
+                parent = getattr(source, sql.parent_key, None)
+                if parent.__class__ is int:
+                    result[key] = None  # holds the key's place in the selection's order
+                    self.pending.append(
+                        (field.value, self.answer(sql, parent, field, source, path), result, key, node, path)
+                    )
+                    return None
             try:
                 value = self.resolve(field, source, path)
             except Exception as error:  # noqa: BLE001 - the field's error, as graphql-core reports it
@@ -105,6 +125,14 @@ class Run:
                 self.pending.append((field.value, value, result, key, node, path))
                 return None
         return self.complete(field.value, value, result, key, node, node.path, key, typename, path)
+
+    async def answer(self, sql: SqlTree, parent: int, field: FieldPlan, source: Any, path: Path) -> Any:
+        """The field's subtree from its statement; resolved the ordinary way when the statement could not answer."""
+        data = await self.executor.context_value.loaders.get(SqlTrees).load((sql, parent))
+        if data is not RESOLVE:
+            return _Answered(data)
+        value = self.resolve(field, source, path)
+        return (await value) if self.is_awaitable(value) else value
 
     def resolve(self, field: FieldPlan, source: Any, path: Path) -> Any:
         executor = self.executor
@@ -150,6 +178,9 @@ class Run:
             return None
         cls = value.__class__
         if cls not in SETTLED:
+            if cls is _Answered:
+                container[key] = value.data
+                return None
             if isinstance(value, Exception):
                 return self.fail(plan, value, container, key, owner, path or Path(prev, path_key, typename))
             if self.is_awaitable(value):  # read by a plain getter (resolvers' awaitables were put aside already)

@@ -1,0 +1,45 @@
+"""Subtrees answered by PostgreSQL as JSON (schema/core/compiled/sql_tree.py): key (statement, parent id) → the
+parent's subtree as Python values, or `RESOLVE` when its JSON text carries the mark of a value its GraphQL type cannot
+hold (an `Int` out of range): that field is then resolved the ordinary way, which answers graphql-core's error."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable
+from typing import Any, Final, Protocol
+
+import orjson
+
+from loaders.base import Loader
+
+RESOLVE: Final = object()
+# JSON's escape of U+0001: written by the statement in place of an out-of-range value, and by PostgreSQL for that
+# character in a string (a harmless false alarm: the resolvers answer the same).
+OUT_OF_RANGE: Final = "\\u0001"
+
+
+class SqlTree(Hashable, Protocol):
+    """A statement of `$1` the parents' ids answering rows (parent id, JSON text)."""
+
+    @property
+    def sql(self) -> str: ...
+
+    @property
+    def cast_ints(self) -> bool: ...  # whether its text may carry OUT_OF_RANGE
+
+
+class SqlTrees(Loader[tuple[SqlTree, int], Any]):
+    async def batch_load_fn(self, keys: list[tuple[SqlTree, int]]) -> list[Any]:
+        parents: defaultdict[SqlTree, list[int]] = defaultdict(list)
+        for tree, parent in keys:
+            parents[tree].append(parent)
+        found: dict[tuple[SqlTree, int], Any] = {}
+        for tree, ids in parents.items():
+            for parent, text in await self.db.fetch(tree.sql, ids):
+                if text is None:  # a `one` relation that found no row
+                    found[tree, parent] = None
+                elif tree.cast_ints and OUT_OF_RANGE in text:
+                    found[tree, parent] = RESOLVE
+                else:
+                    found[tree, parent] = orjson.loads(text)
+        return [found.get(key, RESOLVE) for key in keys]

@@ -1,0 +1,338 @@
+"""Subtrees of a query answered by PostgreSQL as JSON: one statement for a whole subtree, however deep (issue 15).
+
+A type declares how its fields read from its table (`declare`): a leaf is a column, or an SQL expression; a relation
+is the rows of another table under this one (`many`, `one`, or a connection's first page, `page`). When every field a
+query selects under a relation is declared, the plan answers that relation with one statement built at plan time,
+batched over the parents of one turn like any loader (loaders/sql_trees.py):
+
+    SELECT p.id, (json_build_object('number', t1.number, 'meters', coalesce((SELECT json_agg(…) …), '[]')))::text
+    FROM personal_account p WHERE p.id = ANY($1::bigint[])
+
+Answers are exactly graphql-core's (the differential test runs the suite's queries both ways):
+- each leaf is serialized in SQL as the field's GraphQL type serializes the column's Python value (enum names from
+  the GraphQL enum's own `serialize` at plan time, `Decimal` as its text, `DateTime` as `isoformat()`, global ids as
+  strawberry's base64 of "Type:id"); a pairing of column and type not listed here is not compiled;
+- a non-null field never reads a nullable column, nor a relation that may find no row;
+- an `Int` read from a `bigint` column out of the `Int`'s range becomes a mark in the JSON text (an escape PostgreSQL
+  also writes for a control character in a string, so a string may raise it too): that parent's field is then
+  resolved the ordinary way, which answers graphql-core's error (or, for the string, the same answer, more slowly);
+- anything else (an undeclared field, arguments other than a literal `first` in range, a connection's cursor or page
+  info, an analyst's masked strings) leaves the field to its resolver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from graphql import (
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLString,
+)
+from graphql.execution.collect_fields import FieldDetails, collect_subfields
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+from loaders.sql_trees import OUT_OF_RANGE
+from schema.core.pagination import DEFAULT_PAGE, MAX_PAGE
+
+_MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
+
+
+class NotCompiled(Exception):
+    """The field keeps its resolver."""
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """A leaf: `column` of the type's table (serialized by its type), or an SQL expression (`{t}`: the object's row)
+    already of the GraphQL type's JSON form, with whether it can be null."""
+
+    column: str | None = None
+    sql: str | None = None
+    nullable: bool = True
+    global_id: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """Rows of another table under this object. `source`: `<from items> WHERE <condition>`, `{t}` the child's row and
+    `{p}` the parent's (a subtree's root reads its parents' rows from their table, or only their ids, `p(id)`, for a
+    type declared without one); `order`: the list's order."""
+
+    kind: Literal["many", "one", "page"]
+    source: str
+    order: str = ""
+    always: bool = False  # `one`: a row is always found (e.g. a LEFT JOIN from one row)
+    parent_key: str = "row_id"  # the Python attribute of the parent object holding `{p}.id` (a subtree's root)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    table: sa.Table | None
+    fields: Mapping[str, Leaf | Relation]
+
+
+_shapes: dict[type, Shape] = {}
+
+
+def declare(cls: type, table: sa.Table | None, **fields: Leaf | Relation) -> None:
+    """How the strawberry type `cls` reads from `table` (field names in Python spelling, as the type's own)."""
+    _shapes[cls] = Shape(table, {_camel(name): value for name, value in fields.items()})
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _shape_of(object_type: GraphQLObjectType) -> Shape | None:
+    definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(definition, "origin", None)
+    return _shapes.get(origin) if origin is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class SqlTree:
+    """A relation's subtree as one statement: `$1` the parents' ids; rows (parent, tree as JSON text)."""
+
+    sql: str
+    parent_key: str
+    cast_ints: bool  # whether an Int read from a bigint may carry the mark of a value out of range
+
+
+class Compiler:
+    """Compiles the subtree under one field of a plan (`collect` gathers a field's subfields as the plan does)."""
+
+    def __init__(self, collect: Callable[[GraphQLObjectType, list[FieldDetails]], dict[str, list[FieldDetails]]]):
+        self.collect = collect
+        self.aliases = 0
+        self.cast_ints = False
+
+    def tree(
+        self, parent_type: GraphQLObjectType, field_name: str, field_type: Any, details: list[FieldDetails]
+    ) -> SqlTree | None:
+        shape = _shape_of(parent_type)
+        relation = shape.fields.get(field_name) if shape is not None else None
+        if not isinstance(relation, Relation):
+            return None
+        try:
+            expression = self.relation(relation, field_type, details, "p")
+        except NotCompiled:
+            return None
+        # The parents' rows, for relations that read more of them than their id (`{p}.utility_provider_id`)
+        parents = (
+            "unnest($1::bigint[]) AS p(id)"
+            if shape.table is None
+            else f"{shape.table.name} p WHERE p.id = ANY($1::bigint[])"
+        )
+        sql = f"SELECT p.id AS parent, ({expression})::text AS tree FROM {parents}"
+        return SqlTree(sql, relation.parent_key, self.cast_ints)
+
+    def _alias(self) -> str:
+        self.aliases += 1
+        return f"t{self.aliases}"
+
+    def relation(self, relation: Relation, field_type: Any, details: list[FieldDetails], parent: str) -> str:
+        if any(detail.node.arguments for detail in details) and relation.kind != "page":
+            raise NotCompiled
+        non_null = isinstance(field_type, GraphQLNonNull)
+        nullable_type = field_type.of_type if non_null else field_type
+        alias = self._alias()
+        source = relation.source.format(t=alias, p=parent)
+        order = relation.order.format(t=alias, p=parent)
+        if relation.kind == "one":
+            if non_null and not relation.always:
+                raise NotCompiled
+            if not isinstance(nullable_type, GraphQLObjectType):
+                raise NotCompiled
+            return f"SELECT {self.object(nullable_type, details, alias)} FROM {source}"
+        if relation.kind == "many":
+            item = _list_item(nullable_type)
+            aggregate = f"json_agg({self.object(item, details, alias)}{f' ORDER BY {order}' if order else ''})"
+            return f"coalesce((SELECT {aggregate} FROM {source}), '[]'::json)"
+        return self.page(nullable_type, details, alias, source, order)
+
+    def page(self, connection: Any, details: list[FieldDetails], alias: str, source: str, order: str) -> str:
+        """A connection's first page, `edges { node }` only (no cursor, no page info)."""
+        if not isinstance(connection, GraphQLObjectType):
+            raise NotCompiled
+        first = DEFAULT_PAGE
+        for detail in details:
+            for argument in detail.node.arguments or ():
+                value = argument.value
+                if argument.name.value != "first" or value.kind != "int_value":
+                    raise NotCompiled  # `after`, `period`, variables: the resolver coerces and checks them
+                first = int(value.value)  # type: ignore[attr-defined]
+        if not 0 <= first <= MAX_PAGE:
+            raise NotCompiled  # the resolver's own error
+        pairs = []
+        for response_name, subfields in self.collect(connection, details).items():
+            name = subfields[0].node.name.value
+            if name == "__typename":
+                pairs.append(f"'{response_name}', '{connection.name}'")
+            elif name == "edges":
+                edge_type = _list_item(_nullable(connection.fields[name].type))
+                pairs.append(f"'{response_name}', {self.edges(edge_type, subfields, alias, source, order, first)}")
+            else:
+                raise NotCompiled
+        return _object(pairs)
+
+    def edges(  # noqa: PLR0917 - the page's parts, passed down once
+        self, edge_type: GraphQLObjectType, details: list[FieldDetails], alias: str, source: str, order: str, first: int
+    ) -> str:
+        pairs = []
+        for response_name, subfields in self.collect(edge_type, details).items():
+            name = subfields[0].node.name.value
+            if name == "__typename":
+                pairs.append(f"'{response_name}', '{edge_type.name}'")
+            elif name == "node":
+                node_type = _nullable(edge_type.fields[name].type)
+                pairs.append(f"'{response_name}', {self.object(node_type, subfields, alias)}")
+            else:
+                raise NotCompiled
+        rows = f"(SELECT {alias}.* FROM {source} ORDER BY {order} LIMIT {first}) AS {alias}"
+        return f"coalesce((SELECT json_agg({_object(pairs)} ORDER BY {order}) FROM {rows}), '[]'::json)"
+
+    def object(self, object_type: Any, details: list[FieldDetails], alias: str) -> str:
+        if not isinstance(object_type, GraphQLObjectType):
+            raise NotCompiled
+        shape = _shape_of(object_type)
+        if shape is None:
+            raise NotCompiled
+        pairs = []
+        for response_name, subfields in self.collect(object_type, details).items():
+            name = subfields[0].node.name.value
+            if name == "__typename":
+                pairs.append(f"'{response_name}', '{object_type.name}'")
+                continue
+            declared = shape.fields.get(name)
+            field_def = object_type.fields.get(name)
+            if declared is None or field_def is None:
+                raise NotCompiled
+            if isinstance(declared, Relation):
+                pairs.append(f"'{response_name}', ({self.relation(declared, field_def.type, subfields, alias)})")
+            else:
+                if any(detail.node.arguments for detail in subfields):
+                    raise NotCompiled
+                pairs.append(f"'{response_name}', {self.leaf(shape, declared, field_def.type, object_type, alias)}")
+        return _object(pairs)
+
+    def leaf(self, shape: Shape, leaf: Leaf, field_type: Any, object_type: GraphQLObjectType, alias: str) -> str:
+        non_null = isinstance(field_type, GraphQLNonNull)
+        graphql_type = field_type.of_type if non_null else field_type
+        if leaf.global_id:
+            if graphql_type is not GraphQLID:
+                raise NotCompiled
+            # strawberry's GlobalID: base64 of "Type:id" (encode() breaks lines every 76 characters)
+            prefix = f"{object_type.name}:"
+            return f"translate(encode(convert_to('{prefix}' || {alias}.id::text, 'UTF8'), 'base64'), E'\\n', '')"
+        if leaf.sql is not None:
+            if non_null and leaf.nullable:
+                raise NotCompiled
+            return f"({leaf.sql.format(t=alias)})"
+        if shape.table is None or leaf.column is None:
+            raise NotCompiled
+        column = shape.table.c[leaf.column]
+        if non_null and column.nullable:
+            raise NotCompiled  # graphql-core's error for a null there
+        return self.column(column, graphql_type, f"{alias}.{column.name}")
+
+    def column(self, column: sa.Column[Any], graphql_type: Any, value: str) -> str:
+        kind: Any = column.type
+        while isinstance(kind, sa.TypeDecorator):  # SQLModel's AutoString is a String
+            kind = kind.impl_instance
+        if isinstance(graphql_type, GraphQLEnumType):
+            enum_class = getattr(kind, "enum_class", None)
+            if enum_class is None:
+                raise NotCompiled
+            cases = []
+            for member in enum_class:
+                try:
+                    name = graphql_type.serialize(member)
+                except Exception as error:
+                    raise NotCompiled from error
+                if not isinstance(name, str) or not isinstance(member.value, str):
+                    raise NotCompiled
+                cases.append(f"WHEN {_literal(member.value)} THEN {_literal(name)}")
+            return f"CASE {value} {' '.join(cases)} END"
+        if graphql_type in (GraphQLString, GraphQLID) and isinstance(kind, sa.String):
+            return value
+        if graphql_type is GraphQLBoolean and isinstance(kind, sa.Boolean):
+            return value
+        if graphql_type is GraphQLInt and isinstance(kind, sa.Integer):
+            if isinstance(kind, sa.BigInteger):
+                # Out of Int's range: a mark the loader finds in the text, and the resolvers answer (the error)
+                self.cast_ints = True
+                return (
+                    f"CASE WHEN {value} IS NULL OR {value} BETWEEN -2147483648 AND 2147483647 "
+                    f"THEN to_json({value}) ELSE '\"{OUT_OF_RANGE}\"'::json END"
+                )
+            return value
+        if getattr(graphql_type, "coerce_output_value", None) is int and isinstance(kind, sa.Integer):
+            return value  # Kopecks, KilowattHours … (schema/core/scalars.py): `int`, any size
+        scalar = getattr(graphql_type, "name", None)
+        if scalar == "Date" and isinstance(kind, sa.Date) and not isinstance(kind, sa.DateTime):
+            return value  # to_json(date): "YYYY-MM-DD", as date.isoformat()
+        if scalar == "Decimal" and isinstance(kind, sa.Numeric):
+            return f"{value}::text"  # str(Decimal) of what asyncpg decodes from the same text
+        if scalar == "DateTime" and isinstance(kind, sa.DateTime) and kind.timezone:
+            # datetime.isoformat() of asyncpg's UTC value: microseconds only when there are any
+            return (
+                f"to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+                f"CASE WHEN date_part('microseconds', {value})::bigint % 1000000 = 0 THEN '' "
+                f"ELSE to_char({value} AT TIME ZONE 'UTC', '.US') END || '+00:00'"
+            )
+        raise NotCompiled
+
+
+def _nullable(graphql_type: Any) -> Any:
+    return graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+
+
+def _list_item(graphql_type: Any) -> Any:
+    """The object type of a list whose items may not be null (`[T!]`); anything else is not compiled."""
+    if not isinstance(graphql_type, GraphQLList) or not isinstance(graphql_type.of_type, GraphQLNonNull):
+        raise NotCompiled
+    return graphql_type.of_type.of_type
+
+
+def _object(pairs: list[str]) -> str:
+    if not pairs or len(pairs) > _MAX_PAIRS:
+        raise NotCompiled
+    return f"json_build_object({', '.join(pairs)})"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def subtree_of(
+    builder: Any, parent_type: GraphQLObjectType, field_name: str, field_type: Any, details: list[FieldDetails]
+) -> SqlTree | None:
+    """The statement answering this field's subtree, or None (the plan's `_Builder`: its collection of subfields)."""
+
+    def collect(object_type: GraphQLObjectType, field_details: list[FieldDetails]) -> dict[str, list[FieldDetails]]:
+        grouped, defer_usages, _ = collect_subfields(
+            builder.schema,
+            builder.fragments,
+            builder.variables,
+            builder.operation,
+            object_type,
+            field_details,
+            builder.hide_suggestions,
+        )
+        if defer_usages or any(
+            detail.fragment_variable_values is not None for details in grouped.values() for detail in details
+        ):
+            raise NotCompiled
+        return grouped
+
+    return Compiler(collect).tree(parent_type, field_name, field_type, details)

@@ -1,0 +1,198 @@
+"""Subtrees PostgreSQL answers as JSON (schema/core/compiled/sql_tree.py): the same answers as graphql-core's own
+execution on the values where serializing in SQL could go wrong, in one statement for the whole subtree, and the
+ordinary resolvers wherever the statement cannot answer exactly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from graphql import GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLString
+
+from schema.core.compiled.sql_tree import Compiler, NotCompiled
+from services.platform.clock import FrozenClock
+from services.platform.database import TransactionalDatabase, count_statements, run
+from services.platform.runtime import Runtime
+from tests.support.cabinet import CabinetAccount, create_cabinet_account, token_for
+from tests.support.factories import create_customer
+from tests.support.graphql import GraphQLClient
+
+ACCOUNTS = """
+query Accounts {
+  me {
+    personalAccounts {
+      __typename id number areaM2 closedOn openedOn inApartmentBuilding objectKind tariffCategory
+      provider: utilityProvider { name inn phone }
+      debt { electricity penalty stateDuty total updatedAt __typename }
+      meters {
+        ...meter
+        latest: readings(first: 1) { __typename edges { node { value } } }
+        none: readings(first: 0) { edges { node { id } } }
+      }
+    }
+  }
+}
+fragment meter on Meter {
+  id serial removedOn verificationDueOn isSmart zoneCount
+  readings(first: 12) { edges { __typename node { id zone value takenOn period source status } } }
+}
+"""
+
+
+async def _sql(db: TransactionalDatabase, statement: str, **params: Any) -> None:
+    async with db.session() as session:
+        await run(session, sa.text(statement), params)
+        await session.commit()  # the savepoint of the test's transaction
+
+
+async def _customer(
+    db: TransactionalDatabase, clock: FrozenClock, *, accounts: int
+) -> tuple[Any, list[CabinetAccount]]:
+    customer = await create_customer(db, now=clock.now())
+    made = [await create_cabinet_account(db, now=clock.now(), owner=customer, months=3) for _ in range(accounts)]
+    return customer, made
+
+
+async def _answer(gql: GraphQLClient, query: str) -> tuple[dict[str, Any], list[int]]:
+    """The answer (compared with graphql-core's, whatever the suite compared before) and its round trips."""
+    await gql.post(query)  # statements prepared, the session checked
+    async with count_statements() as counter:
+        body = await gql.post(query)
+    await gql.compare_with_graphql_core(query, None, body)
+    return body, counter
+
+
+async def test_a_subtree_answers_as_graphql_core_in_one_statement(
+    gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
+) -> None:
+    # given: values SQL must serialize as Python does, and rows the subtree must leave out
+    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
+    customer, (first, second) = await _customer(db, clock, accounts=2)
+    await _sql(db, "INSERT INTO utility_provider (name, inn, phone) VALUES ('ТСЖ «Ромашка''s»', NULL, '+78182000000')")
+    await _sql(
+        db,
+        "UPDATE personal_account SET area_m2 = 45.50, closed_on = '2026-11-30', "
+        "utility_provider_id = (SELECT max(id) FROM utility_provider) WHERE id = :id",
+        id=first.account.id,
+    )
+    await _sql(
+        db,
+        "UPDATE account_debt SET updated_at = '2026-11-26 09:00:00.0405+00' WHERE account_id = :id",
+        id=first.account.id,
+    )
+    await _sql(db, "DELETE FROM account_debt WHERE account_id = :id", id=second.account.id)  # never billed
+    await _sql(
+        db,
+        "UPDATE reading SET status = 'REJECTED' WHERE id = (SELECT max(id) FROM reading WHERE meter_id = :meter)",
+        meter=first.meters[0].id,
+    )
+    await _sql(  # a second meter, without readings, and a removed one
+        db,
+        "INSERT INTO meter (account_id, serial, model, zone_count, digits, is_smart, installed_on, removed_on) VALUES "
+        "(:id, '1', 'CE 102', 1, 6, true, '2030-01-01', NULL), (:id, '2', 'CE 102', 1, 6, false, '2019-01-01', "
+        "'2024-01-01')",
+        id=first.account.id,
+    )
+    token = await token_for(runtime, customer)
+
+    # when
+    body, round_trips = await _answer(gql.as_token(token), ACCOUNTS)
+
+    # then: graphql-core's answer (compared above), in the customer's round trip and one more
+    assert "errors" not in body
+    accounts = body["data"]["me"]["personalAccounts"]
+    assert [account["number"] for account in accounts] == sorted([first.account.number, second.account.number])
+    by_number = {account["number"]: account for account in accounts}
+    billed, unbilled = by_number[first.account.number], by_number[second.account.number]
+    assert billed["areaM2"] == "45.50"
+    assert billed["provider"] == {"name": "ТСЖ «Ромашка's»", "inn": None, "phone": "+78182000000"}
+    assert billed["debt"]["updatedAt"] == "2026-11-26T09:00:00.040500+00:00"
+    assert unbilled["debt"] == {
+        "electricity": 0, "penalty": 0, "stateDuty": 0, "total": 0, "updatedAt": None, "__typename": "Debt"
+    }  # fmt: skip
+    assert [meter["serial"] for meter in billed["meters"]] == [first.meters[0].serial, "1"]
+    assert billed["meters"][1]["readings"] == {"edges": []}
+    assert all(edge["node"]["status"] == "ACCEPTED" for edge in billed["meters"][0]["readings"]["edges"])
+    assert len(billed["meters"][0]["latest"]["edges"]) == 1
+    assert billed["meters"][0]["none"] == {"edges": []}
+    assert round_trips == [2, 2]
+
+
+async def test_an_int_out_of_range_is_resolved_the_ordinary_way(
+    gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
+) -> None:
+    # given: a register value no GraphQL Int can hold (the column is a bigint)
+    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
+    customer, (account,) = await _customer(db, clock, accounts=1)
+    await _sql(
+        db,
+        "UPDATE reading SET value = 3000000000 WHERE id = (SELECT max(id) FROM reading WHERE meter_id = :meter "
+        "AND status = 'ACCEPTED')",
+        meter=account.meters[0].id,
+    )
+
+    # when
+    body, _ = await _answer(gql.as_token(await token_for(runtime, customer)), ACCOUNTS)
+
+    # then: graphql-core's own error at that value's path, null up to the nearest nullable field (`me`)
+    assert [error["message"] for error in body["errors"]] == [
+        "Int cannot represent non 32-bit signed integer value: 3000000000"
+    ]
+    assert body["errors"][0]["path"][-3:] == [0, "node", "value"]
+    assert body["data"] == {"me": None}
+
+
+async def test_a_selection_it_cannot_answer_keeps_the_resolvers(
+    gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
+) -> None:
+    # given: cursors, page info and a computed list are not declared in SQL
+    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
+    customer, _ = await _customer(db, clock, accounts=1)
+    query = """
+    query Cursors {
+      me { personalAccounts { number meters { zones readings(first: 2) { pageInfo { hasNextPage }
+        edges { cursor node { value } } } } } }
+    }
+    """
+
+    # when
+    body, round_trips = await _answer(gql.as_token(await token_for(runtime, customer)), query)
+
+    # then: the resolvers' answer, level by level
+    meter = body["data"]["me"]["personalAccounts"][0]["meters"][0]
+    assert meter["readings"]["pageInfo"] == {"hasNextPage": True}
+    assert all(edge["cursor"] for edge in meter["readings"]["edges"])
+    assert round_trips[0] > 2
+
+
+def test_only_declared_pairs_of_column_and_type_are_compiled() -> None:
+    # given: a compiler and columns of each kind
+    compiler = Compiler(lambda *_: {})
+    table = sa.Table(
+        "t",
+        sa.MetaData(),
+        sa.Column("small", sa.Integer),
+        sa.Column("big", sa.BigInteger),
+        sa.Column("text", sa.String),
+        sa.Column("flag", sa.Boolean),
+        sa.Column("at", sa.DateTime(timezone=True)),
+        sa.Column("local", sa.DateTime(timezone=False)),
+    )
+
+    # then: as they are, an Int from a bigint checked (out of range: the mark), the others refused
+    assert compiler.column(table.c.small, GraphQLInt, "x") == "x"
+    assert not compiler.cast_ints
+    assert compiler.column(table.c.big, GraphQLInt, "x").endswith("THEN to_json(x) ELSE '\"\\u0001\"'::json END")
+    assert compiler.cast_ints
+    assert compiler.column(table.c.text, GraphQLString, "x") == "x"
+    assert compiler.column(table.c.flag, GraphQLBoolean, "x") == "x"
+    refused = [
+        (table.c.text, GraphQLInt),
+        (table.c.small, GraphQLFloat),
+        (table.c.at, GraphQLString),
+        (table.c.local, table.c.at.type),  # not a GraphQL type at all
+    ]
+    for column, graphql_type in refused:
+        with pytest.raises(NotCompiled):
+            compiler.column(column, graphql_type, "x")
