@@ -1,6 +1,7 @@
 """Subtrees answered by PostgreSQL as JSON (schema/core/compiled/sql_tree.py): key (statement, parent id) → the
-parent's subtree as Python values, or `RESOLVE` when its JSON text carries the mark of a value its GraphQL type cannot
-hold (an `Int` out of range): that field is then resolved the ordinary way, which answers graphql-core's error."""
+parent's subtree as JSON text (an `orjson.Fragment`: never parsed here, written into the response as it is), or
+`RESOLVE` when the text carries the mark of a value its GraphQL type cannot hold (an `Int` out of range): that field
+is then resolved the ordinary way, which answers graphql-core's error."""
 
 from __future__ import annotations
 
@@ -40,6 +41,6 @@ class SqlTrees(Loader[tuple[SqlTree, int], Any]):
                     found[tree, parent] = None
                 elif tree.cast_ints and OUT_OF_RANGE in text:
                     found[tree, parent] = RESOLVE
-                else:
-                    found[tree, parent] = orjson.loads(text)
+                else:  # put in the answer as it is: orjson writes a Fragment's text unchanged
+                    found[tree, parent] = orjson.Fragment(text)
         return [found.get(key, RESOLVE) for key in keys]

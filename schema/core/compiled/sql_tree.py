@@ -120,7 +120,9 @@ class Compiler:
         self, parent_type: GraphQLObjectType, field_name: str, field_type: Any, details: list[FieldDetails]
     ) -> SqlTree | None:
         shape = _shape_of(parent_type)
-        relation = shape.fields.get(field_name) if shape is not None else None
+        if shape is None:
+            return None
+        relation = shape.fields.get(field_name)
         if not isinstance(relation, Relation):
             return None
         try:
