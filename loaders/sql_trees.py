@@ -28,6 +28,9 @@ class SqlTree(Hashable, Protocol):
     @property
     def cast_ints(self) -> bool: ...  # whether its text may carry OUT_OF_RANGE
 
+    @property
+    def parent_key(self) -> str | None: ...  # None: a row not found is the resolver's to answer (`me`)
+
 
 class SqlTrees(Loader[tuple[SqlTree, int], Any]):
     async def batch_load_fn(self, keys: list[tuple[SqlTree, int]]) -> list[Any]:
@@ -38,7 +41,7 @@ class SqlTrees(Loader[tuple[SqlTree, int], Any]):
         for tree, ids in parents.items():
             for parent, text in await self.db.fetch(tree.sql, ids):
                 if text is None:  # a `one` relation that found no row
-                    found[tree, parent] = None
+                    found[tree, parent] = None if tree.parent_key is not None else RESOLVE
                 elif tree.cast_ints and OUT_OF_RANGE in text:
                     found[tree, parent] = RESOLVE
                 else:  # put in the answer as it is: orjson writes a Fragment's text unchanged

@@ -16,13 +16,14 @@ from loaders.appeals import AppealPagesOfCustomer, Page, TopicGroupsOfCustomer
 from loaders.customer_objects import ContractAccessRequestsOfCustomer, TechConnectionsOfCustomer
 from loaders.identity import CustomerById
 from loaders.objects import AccountById, ContractById
+from loaders.pages import table_of
 from models import Customer as CustomerModel
 from models.enums import Role as RoleEnum
 from schema.appeals.appeal import Appeal, AppealStatus, AppealTopic
 from schema.appeals.inputs import AppealTopicGroup
 from schema.cabinet.account import PersonalAccount
 from schema.core.access import viewer_is_analyst, viewer_is_staff_reader
-from schema.core.compiled.sql_tree import Relation, declare
+from schema.core.compiled.sql_tree import Leaf, Relation, declare
 from schema.core.context import Info
 from schema.core.nodes import RowNode
 from schema.core.pagination import decode_keyset, exactly, make_connection, page_size
@@ -155,11 +156,18 @@ class Customer(RowNode):
         return [row if row is not None and row.id == viewer.customer_id else None for row in rows]
 
 
-# The customer's accounts in SQL (schema/core/compiled/sql_tree.py), in number order as `personal_accounts` sorts
-# them (Python compares code points: "C" collation).
+# The customer's plain fields and accounts in SQL (schema/core/compiled/sql_tree.py), the accounts in number order as
+# `personal_accounts` sorts them (Python compares code points: "C" collation).
 declare(
     Customer,
-    None,
+    table_of(CustomerModel),
+    id=Leaf(global_id=True),
+    phone=Leaf("phone"),  # analysts' plans are never answered in SQL: they see others' contacts masked
+    email=Leaf("email"),
+    email_verified=Leaf("email_verified"),
+    full_name=Leaf("full_name"),
+    role=Leaf("role"),
+    created_at=Leaf("created_at"),
     personal_accounts=Relation(
         "many",
         "account_link {t}_l JOIN personal_account {t} ON {t}.id = {t}_l.account_id WHERE {t}_l.customer_id = {p}.id",

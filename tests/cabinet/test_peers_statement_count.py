@@ -1,6 +1,6 @@
 """The query of bench/peers.py (a customer → accounts with details, debt and provider → meters → 12 readings each)
-costs two round trips, however many accounts the customer has: the customer, then the whole `personalAccounts`
-subtree as one statement building its JSON (schema/core/compiled/sql_tree.py)."""
+costs one round trip, however many accounts the customer has: `me` and its whole subtree as one statement building
+its JSON (schema/core/compiled/sql_tree.py)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ async def _round_trips(gql: GraphQLClient, token: str) -> tuple[list[int], dict[
     return min(counts), data
 
 
-async def test_peers_query_costs_two_round_trips_for_one_or_five_accounts(
+async def test_peers_query_costs_one_round_trip_for_one_or_five_accounts(
     gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
 ) -> None:
     # given: the query's own statements (with no Redis, the cost budget's charge would fall back to PostgreSQL)
@@ -50,4 +50,4 @@ async def test_peers_query_costs_two_round_trips_for_one_or_five_accounts(
     accounts = data["me"]["personalAccounts"]
     assert len(accounts) == 5
     assert all(account["meters"] and account["meters"][0]["readings"]["edges"] for account in accounts)
-    assert for_one == for_five == [2, 2]  # executed, round trips: nothing prepared again, no BEGIN/ROLLBACK
+    assert for_one == for_five == [1, 1]  # executed, round trips: nothing prepared again, no BEGIN/ROLLBACK

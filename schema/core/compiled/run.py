@@ -109,7 +109,11 @@ class Run:
             path = Path(node.path, key, typename)
             sql = field.sql
             if sql is not None:
-                parent = getattr(source, sql.parent_key, None)
+                if sql.parent_key is not None:
+                    parent = getattr(source, sql.parent_key, None)
+                else:  # the viewer's own customer (`me`); anonymous: the resolver refuses
+                    viewer = getattr(self.executor.context_value, "viewer", None)
+                    parent = viewer.customer_id if viewer is not None else None
                 if parent.__class__ is int:
                     result[key] = None  # holds the key's place in the selection's order
                     self.pending.append(

@@ -71,7 +71,9 @@ class Relation:
     source: str
     order: str = ""
     always: bool = False  # `one`: a row is always found (e.g. a LEFT JOIN from one row)
-    parent_key: str = "row_id"  # the Python attribute of the parent object holding `{p}.id` (a subtree's root)
+    # A subtree's root: the Python attribute of the parent object holding `{p}.id`, or None for the viewer's own
+    # customer id (a root field such as `me`: no viewer, or no row found, and the resolver answers).
+    parent_key: str | None = "row_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,14 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def _origin_shape(object_type: GraphQLObjectType, field_name: str) -> Shape | None:
+    """The shape of the class that defines the field: the root types are merged from the domains' own classes."""
+    field_def = object_type.fields.get(field_name)
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF) if field_def else None
+    origin = getattr(definition, "origin", None)
+    return _shapes.get(origin) if origin is not None else None
+
+
 def _shape_of(object_type: GraphQLObjectType) -> Shape | None:
     definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     origin = getattr(definition, "origin", None)
@@ -104,7 +114,7 @@ class SqlTree:
     """A relation's subtree as one statement: `$1` the parents' ids; rows (parent, tree as JSON text)."""
 
     sql: str
-    parent_key: str
+    parent_key: str | None  # None: the viewer's customer id, and a missing row is the resolver's to answer
     cast_ints: bool  # whether an Int read from a bigint may carry the mark of a value out of range
 
 
@@ -119,7 +129,7 @@ class Compiler:
     def tree(
         self, parent_type: GraphQLObjectType, field_name: str, field_type: Any, details: list[FieldDetails]
     ) -> SqlTree | None:
-        shape = _shape_of(parent_type)
+        shape = _shape_of(parent_type) or _origin_shape(parent_type, field_name)
         if shape is None:
             return None
         relation = shape.fields.get(field_name)
