@@ -1,7 +1,7 @@
 """Subtrees answered by PostgreSQL as JSON (schema/core/compiled/sql_tree.py): key (statement, parent id) → the
 parent's subtree as JSON text (an `orjson.Fragment`: never parsed here, written into the response as it is), or
-`RESOLVE` when the text carries the mark of a value its GraphQL type cannot hold (an `Int` out of range): that field
-is then resolved the ordinary way, which answers graphql-core's error."""
+`RESOLVE` when the text carries the mark of a value its GraphQL type cannot answer (an `Int` out of range, an unknown
+enum value): that field is then resolved the ordinary way, which answers graphql-core's error."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import orjson
 from loaders.base import Loader
 
 RESOLVE: Final = object()
-# JSON's escape of U+0001: written by the statement in place of an out-of-range value, and by PostgreSQL for that
+# JSON's escape of U+0001: written by the statement in place of a value it cannot answer, and by PostgreSQL for that
 # character in a string (a harmless false alarm: the resolvers answer the same).
-OUT_OF_RANGE: Final = "\\u0001"
+UNANSWERABLE: Final = "\\u0001"
 
 
 class SqlTree(Hashable, Protocol):
@@ -26,7 +26,7 @@ class SqlTree(Hashable, Protocol):
     def sql(self) -> str: ...
 
     @property
-    def cast_ints(self) -> bool: ...  # whether its text may carry OUT_OF_RANGE
+    def marked(self) -> bool: ...  # whether its text may carry UNANSWERABLE
 
     @property
     def parent_key(self) -> str | None: ...  # None: a row not found is the resolver's to answer (`me`)
@@ -42,7 +42,7 @@ class SqlTrees(Loader[tuple[SqlTree, int], Any]):
             for parent, text in await self.db.fetch(tree.sql, ids):
                 if text is None:  # a `one` relation that found no row
                     found[tree, parent] = None if tree.parent_key is not None else RESOLVE
-                elif tree.cast_ints and OUT_OF_RANGE in text:
+                elif tree.marked and UNANSWERABLE in text:
                     found[tree, parent] = RESOLVE
                 else:  # put in the answer as it is: orjson writes a Fragment's text unchanged
                     found[tree, parent] = orjson.Fragment(text)

@@ -13,9 +13,10 @@ Answers are exactly graphql-core's (the differential test runs the suite's queri
   the GraphQL enum's own `serialize` at plan time, `Decimal` as its text, `DateTime` as `isoformat()`, global ids as
   strawberry's base64 of "Type:id"); a pairing of column and type not listed here is not compiled;
 - a non-null field never reads a nullable column, nor a relation that may find no row;
-- an `Int` read from a `bigint` column out of the `Int`'s range becomes a mark in the JSON text (an escape PostgreSQL
-  also writes for a control character in a string, so a string may raise it too): that parent's field is then
-  resolved the ordinary way, which answers graphql-core's error (or, for the string, the same answer, more slowly);
+- a value the GraphQL type cannot answer (an `Int` out of range from a `bigint` column, a stored enum value the enum
+  does not know) becomes a mark in the JSON text (an escape PostgreSQL also writes for a control character in a
+  string, so a string may raise it too): that parent's field is then resolved the ordinary way, which answers
+  graphql-core's error (or, for the string, the same answer, more slowly);
 - anything else (an undeclared field, arguments other than a literal `first` in range, a connection's cursor or page
   info, an analyst's masked strings) leaves the field to its resolver.
 """
@@ -40,7 +41,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-from loaders.sql_trees import OUT_OF_RANGE
+from loaders.sql_trees import UNANSWERABLE
 from schema.core.pagination import DEFAULT_PAGE, MAX_PAGE
 
 _MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
@@ -115,7 +116,7 @@ class SqlTree:
 
     sql: str
     parent_key: str | None  # None: the viewer's customer id, and a missing row is the resolver's to answer
-    cast_ints: bool  # whether an Int read from a bigint may carry the mark of a value out of range
+    marked: bool  # whether its text may carry the mark of a value the GraphQL type cannot answer
 
 
 class Compiler:
@@ -124,7 +125,7 @@ class Compiler:
     def __init__(self, collect: Callable[[GraphQLObjectType, list[FieldDetails]], dict[str, list[FieldDetails]]]):
         self.collect = collect
         self.aliases = 0
-        self.cast_ints = False
+        self.marked = False
 
     def tree(
         self, parent_type: GraphQLObjectType, field_name: str, field_type: Any, details: list[FieldDetails]
@@ -146,7 +147,7 @@ class Compiler:
             else f"{shape.table.name} p WHERE p.id = ANY($1::bigint[])"
         )
         sql = f"SELECT p.id AS parent, ({expression})::text AS tree FROM {parents}"
-        return SqlTree(sql, relation.parent_key, self.cast_ints)
+        return SqlTree(sql, relation.parent_key, self.marked)
 
     def _alias(self) -> str:
         self.aliases += 1
@@ -257,6 +258,11 @@ class Compiler:
             raise NotCompiled  # graphql-core's error for a null there
         return self.column(column, graphql_type, f"{alias}.{column.name}")
 
+    @staticmethod
+    def mark(value: str) -> str:
+        """What a value the GraphQL type cannot answer becomes: null stays null, anything else is the mark."""
+        return f"CASE WHEN {value} IS NULL THEN NULL::json ELSE {_MARK} END"
+
     def column(self, column: sa.Column[Any], graphql_type: Any, value: str) -> str:
         kind: Any = column.type
         while isinstance(kind, sa.TypeDecorator):  # SQLModel's AutoString is a String
@@ -273,20 +279,20 @@ class Compiler:
                     raise NotCompiled from error
                 if not isinstance(name, str) or not isinstance(member.value, str):
                     raise NotCompiled
-                cases.append(f"WHEN {_literal(member.value)} THEN {_literal(name)}")
-            return f"CASE {value} {' '.join(cases)} END"
+                cases.append(f"WHEN {_literal(member.value)} THEN to_json({_literal(name)}::text)")
+            # A stored value the enum does not know: the mark, and the resolver's error
+            self.marked = True
+            return f"CASE {value} {' '.join(cases)} ELSE {self.mark(value)} END"
         if graphql_type in (GraphQLString, GraphQLID) and isinstance(kind, sa.String):
             return value
         if graphql_type is GraphQLBoolean and isinstance(kind, sa.Boolean):
             return value
         if graphql_type is GraphQLInt and isinstance(kind, sa.Integer):
             if isinstance(kind, sa.BigInteger):
-                # Out of Int's range: a mark the loader finds in the text, and the resolvers answer (the error)
-                self.cast_ints = True
-                return (
-                    f"CASE WHEN {value} IS NULL OR {value} BETWEEN -2147483648 AND 2147483647 "
-                    f"THEN to_json({value}) ELSE '\"{OUT_OF_RANGE}\"'::json END"
-                )
+                # Out of Int's range: the mark, and the resolver's error
+                self.marked = True
+                within = f"{value} BETWEEN -2147483648 AND 2147483647"
+                return f"CASE WHEN {within} THEN to_json({value}) ELSE {self.mark(value)} END"
             return value
         if getattr(graphql_type, "coerce_output_value", None) is int and isinstance(kind, sa.Integer):
             return value  # Kopecks, KilowattHours … (schema/core/scalars.py): `int`, any size
@@ -303,6 +309,9 @@ class Compiler:
                 f"ELSE to_char({value} AT TIME ZONE 'UTC', '.US') END || '+00:00'"
             )
         raise NotCompiled
+
+
+_MARK = f"'\"{UNANSWERABLE}\"'::json"
 
 
 def _nullable(graphql_type: Any) -> Any:
