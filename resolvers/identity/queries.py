@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import strawberry
 
+from loaders.access import LinkedAccountIds
 from loaders.identity import CustomerById
 from schema.core.compiled.sql_tree import Relation, declare
 from schema.core.context import Info
 from schema.core.errors import UnauthenticatedError
 from schema.core.permissions import IsAuthenticated, signed_in
+from schema.core.selection import selects
 from schema.identity.customer import Customer
+
+
+def _observed(future: asyncio.Future[Any]) -> None:
+    """A load started ahead of its reader: should the reader never come (an error above it), its failure is not
+    reported as "never retrieved"."""
+    future.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 @strawberry.type
@@ -20,13 +31,18 @@ class IdentityQuery:
     )
     async def me(self, info: Info) -> Customer | None:
         customer_id = signed_in(info).customer_id
-        # `personalAccounts` under it is one statement of its own (schema/core/compiled/sql_tree.py).
-        model = await info.context.loaders.get(CustomerById).load(customer_id)
+        loaders = info.context.loaders
+        if selects(info, "personalAccounts"):
+            # Asked now, it goes in the customer's round trip; `personalAccounts` then finds it loaded (the session
+            # check already found this customer, so the load is rarely wasted).
+            _observed(loaders.get(LinkedAccountIds).load(customer_id))
+        model = await loaders.get(CustomerById).load(customer_id)
         if model is None:
             raise UnauthenticatedError()
         return Customer.from_row(model)
 
 
 # `me` in SQL with its subtree (schema/core/compiled/sql_tree.py) when all it selects is declared: the viewer's own
-# customer row; with no viewer, or no row, this resolver answers (its permission's error, UNAUTHENTICATED).
+# customer row; with no viewer, or no row, this resolver answers (its permission's error, UNAUTHENTICATED). The
+# resolver (and its loads ahead) runs only when something under `me` is not declared.
 declare(IdentityQuery, None, me=Relation("one", "customer {t} WHERE {t}.id = {p}.id", parent_key=None))
