@@ -120,13 +120,21 @@ def direct_resolver(schema: GraphQLSchema, field_def: GraphQLField, resolve: Any
     sources = tuple(parameter.name for parameter in (resolver.parent_parameter, resolver.root_parameter) if parameter)
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
 
+    info_class = strawberry.Info
+    if takes_self and not sources and convert is None and info_name == "info":
+        # The usual method, `def field(self, info)`: called as such, with no keywords gathered.
+        def call_method_with_info(source: Any, info: Any, converted: dict[str, Any] | None) -> Any:
+            return function(source, info=info_class(info, definition))
+
+        return DirectResolver(call_method_with_info, None)
+
     def call(source: Any, info: Any, converted: dict[str, Any] | None) -> Any:
         # As strawberry's `get_arguments`: the converted arguments, then the parent/root and info parameters.
         keywords = dict(converted) if converted else {}
         for name in sources:
             keywords[name] = source
         if info_name is not None:
-            keywords[info_name] = strawberry.Info(_raw_info=info, _field=definition)
+            keywords[info_name] = info_class(info, definition)
         return function(source, **keywords) if takes_self else function(**keywords)
 
     return DirectResolver(call, convert)

@@ -14,7 +14,6 @@ own `CollectedErrors`, which also drops later errors under a nulled position, as
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from graphql import GraphQLError, located_error
@@ -22,6 +21,7 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import Executor, invalid_return_type_error
 from graphql.pyutils import Path, Undefined, is_iterable
 
+from schema.core.compiled.awaiting import gather
 from schema.core.compiled.generated import SETTLED, settle
 from schema.core.compiled.plan import LEAF, OBJECT, FieldPlan, ObjectPlan, ValuePlan, arguments_of
 
@@ -65,13 +65,7 @@ class Run:
     async def settle(self) -> None:
         """Await this round's values together, then complete them (which may find the next round's)."""
         pending, self.pending = self.pending, []
-        if len(pending) == 1:
-            try:
-                results: list[Any] = [await pending[0][1]]
-            except Exception as error:  # noqa: BLE001 - completed below as the field's error
-                results = [error]
-        else:
-            results = await asyncio.gather(*(item[1] for item in pending), return_exceptions=True)
+        results = await gather([item[1] for item in pending])
         errors = self.errors
         for (plan, _, container, key, owner, path), result in zip(pending, results, strict=True):
             if isinstance(result, BaseException) and not isinstance(result, Exception):
