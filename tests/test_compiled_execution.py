@@ -195,6 +195,11 @@ class Person(Named):
 
 
 @strawberry.type
+class Robot(Named):
+    serial: str
+
+
+@strawberry.type
 class Query:
     @strawberry.field
     def owners(self, first: int = 10) -> list[Owner]:
@@ -218,6 +223,17 @@ class Query:
     @strawberry.field
     def named(self) -> Named:
         return Person(name="p", age=3)
+
+    @strawberry.field
+    def people(self) -> list[Person | None]:
+        """Persons as is_type_of sees them: accepted, then one of the same class cast to another type, then a robot."""
+        cast = strawberry.cast(Robot, Person(name="cast", age=2))
+        return [Person(name="a", age=1), cast, Person(name="c", age=3), Robot(name="r", serial="x")]  # type: ignore[list-item]
+
+    @strawberry.field
+    def person(self, cast: bool) -> Person | None:
+        person = Person(name="p", age=4)
+        return strawberry.cast(Robot, person) if cast else person
 
     @strawberry.field
     def leaves(self, kind: str) -> list[Leaves | None]:
@@ -325,6 +341,17 @@ def test_arguments_from_literals_and_from_variables() -> None:
     )
     assert not errors
     assert data == {"a": "abab", "b": "xxx", "c": "x"}
+
+
+def test_is_type_of_refuses_a_cast_instance_of_a_class_it_accepted_before() -> None:
+    data, errors, _ = _same("{ people { name age } a: person(cast: false) { name } b: person(cast: true) { name } }")
+    assert data == {
+        "people": [{"name": "a", "age": 1}, None, {"name": "c", "age": 3}, None],
+        "a": {"name": "p"},
+        "b": None,
+    }
+    # The robot passes as a Person (strawberry accepts an instance of the interface), then has no age.
+    assert [error[1] for error in errors] == [["people", 1], ["people", 3, "age"], ["b"]]
 
 
 def test_a_bad_variable_is_refused_before_anything_runs() -> None:

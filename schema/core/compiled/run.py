@@ -20,6 +20,7 @@ from graphql import GraphQLError, located_error
 from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import Executor, invalid_return_type_error
 from graphql.pyutils import Path, Undefined, is_iterable
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from schema.core.compiled.awaiting import gather
 from schema.core.compiled.generated import SETTLED, settle
@@ -165,7 +166,7 @@ class Run:
         if kind == OBJECT:
             object_plan = plan.object
             assert object_plan is not None
-            if object_plan.is_type_of is not None and not object_plan.is_type_of(value, None):
+            if object_plan.is_type_of is not None and not object_plan.accepts(value):
                 invalid = invalid_return_type_error(plan.type, value, [FieldDetails(node, None) for node in plan.nodes])
                 return self.fail(plan, invalid, container, key, owner, path)
             result: dict[str, Any] = {}
@@ -205,11 +206,17 @@ class Run:
         # A list of objects: an item of a class already seen (neither awaitable nor an exception) that is of the type
         # is completed here, the way `complete` completes it; anything else (null, an error, an awaitable, another
         # class, one `is_type_of` refuses) goes through `complete` itself.
-        is_type_of = object_plan.is_type_of
+        checks_type = object_plan.is_type_of is not None
+        accepted = object_plan.accepted  # classes `is_type_of` accepted (plan.py): an uncast instance is of the type
         execute = object_plan.execute
         nullable = not item_plan.non_null
         for index, item in enumerate(items):
-            if item is None or item.__class__ not in SETTLED or (is_type_of is not None and not is_type_of(item, None)):
+            cls = item.__class__
+            if (
+                item is None
+                or cls not in SETTLED
+                or (checks_type and (cls not in accepted or getattr(item, TYPE_CAST_ATTRIBUTE, None) is not None))
+            ):
                 nulled = complete(item_plan, item, items, index, node, path, index, None, None)
             else:
                 result: dict[str, Any] = {}
