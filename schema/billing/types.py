@@ -20,6 +20,7 @@ from loaders.billing import (
 from models.enums import ChargeKind as ChargeKindEnum
 from schema.billing.penalty import PenaltyExplanation
 from schema.core.access import viewer_is_analyst
+from schema.core.compiled.prefetched import NOT_PREFETCHED, read_when_prefetched
 from schema.core.context import Info
 from schema.core.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
 from schema.core.nodes import RowNode
@@ -188,19 +189,24 @@ class Statement(RowNode):
             pdf_available=True,
         )
 
-    # Sync resolvers: a prefetched value costs no task; otherwise they hand graphql-core the loader's awaitable.
+    # Sync resolvers: a prefetched value costs no task (and the compiled path reads it without calling them:
+    # schema/core/compiled/prefetched.py); otherwise they hand graphql-core the loader's awaitable.
     @strawberry.field(description="Consumption charges of the month, one per zone.")
+    @read_when_prefetched(lambda statement: statement._prefetched_lines(ChargeKindEnum.CONSUMPTION))
     def charges(self, info: Info) -> list[Charge]:
         return self._lines(info, ChargeKindEnum.CONSUMPTION)
 
     @strawberry.field(description="Recalculations of earlier months (перерасчёты) carried by this statement.")
+    @read_when_prefetched(lambda statement: statement._prefetched_lines(ChargeKindEnum.RECALCULATION))
     def recalculations(self, info: Info) -> list[Charge]:
         return self._lines(info, ChargeKindEnum.RECALCULATION)
 
     @strawberry.field(description="The succeeded payments credited in the month (local time), as `paid` counts them.")
+    @read_when_prefetched(lambda statement: statement._prefetched_payments())
     def payments(self, info: Info) -> list[Payment]:
-        if self.payment_rows is not None:
-            return [Payment.from_row(row) for row in self.payment_rows]
+        prefetched = self._prefetched_payments()
+        if prefetched is not NOT_PREFETCHED:
+            return prefetched  # type: ignore[no-any-return]
 
         async def load() -> list[Payment]:
             loader = PaymentsInMonth if self.account_id is not None else PointPaymentsInMonth
@@ -215,9 +221,20 @@ class Statement(RowNode):
         assert owner is not None, "a statement belongs to an account or a delivery point (check one_payer)"
         return owner, self.period
 
+    def _prefetched_payments(self) -> list[Payment] | Any:
+        if self.payment_rows is None:
+            return NOT_PREFETCHED
+        return [Payment.from_row(row) for row in self.payment_rows]
+
+    def _prefetched_lines(self, kind: ChargeKindEnum) -> list[Charge] | Any:
+        if self.line_rows is None:
+            return NOT_PREFETCHED
+        return [Charge.from_row(row) for row in self.line_rows if row.kind is kind]
+
     def _lines(self, info: Info, kind: ChargeKindEnum) -> list[Charge]:
-        if self.line_rows is not None:
-            return [Charge.from_row(row) for row in self.line_rows if row.kind is kind]
+        prefetched = self._prefetched_lines(kind)
+        if prefetched is not NOT_PREFETCHED:
+            return prefetched  # type: ignore[no-any-return]
 
         async def load() -> list[Charge]:
             rows = await info.context.loaders.get(ChargesByStatement).load(self.row_id)

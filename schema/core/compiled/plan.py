@@ -128,6 +128,7 @@ class FieldPlan:
         "name",
         "nodes",
         "parent_type",
+        "prefetched",
         "resolve",
         "response_name",
         "typename",
@@ -162,6 +163,8 @@ class FieldPlan:
         self.getter: Callable[[Any], Any] | None = None if has_arguments else getter
         # The resolver's own function, when strawberry's wrapper has nothing to do for it (direct.py).
         self.direct: DirectResolver | None = None if self.getter else direct_resolver(schema, field_def, self.resolve)
+        # How to read its value off the source when a parent prefetched it (prefetched.py).
+        self.prefetched: Callable[[Any], Any] | None = self.direct.prefetched if self.direct is not None else None
         # The attribute the getter reads, when it is one (schema/core/fast_fields.py): read inline (generated.py).
         self.attribute: str | None = getattr(self.resolve, "plain_attribute", None) if self.getter else None
         self.arguments: Any = (

@@ -25,6 +25,7 @@ from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from schema.core.compiled.awaiting import gather
 from schema.core.compiled.generated import SETTLED, settle
 from schema.core.compiled.plan import LEAF, OBJECT, FieldPlan, ObjectPlan, ValuePlan, arguments_of
+from schema.core.compiled.prefetched import NOT_PREFETCHED
 
 
 class _Node:
@@ -90,6 +91,14 @@ class Run:
             result[key] = typename
             return None
         else:
+            prefetched = field.prefetched
+            if prefetched is not None:  # a resolver whose value its source may carry already (prefetched.py)
+                try:
+                    value = prefetched(source)
+                except Exception as error:  # noqa: BLE001 - the field's error, as the resolver would raise it
+                    return self.fail(field.value, error, result, key, node, Path(node.path, key, typename))
+                if value is not NOT_PREFETCHED:
+                    return self.complete(field.value, value, result, key, node, node.path, key, typename, None)
             path = Path(node.path, key, typename)
             try:
                 value = self.resolve(field, source, path)
