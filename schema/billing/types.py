@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
@@ -156,17 +157,26 @@ class Statement(RowNode):
 
     @classmethod
     async def with_lines(cls, info: Info, statements: list[Self], *, under: tuple[str, ...] = ()) -> list[Self]:
-        """Fetch the charges and payments the client selected for all `statements` (one statement each)."""
+        """Fetch the charges and payments the client selected for all `statements` (one statement each).
+
+        All loads are made before any is awaited: they go out in the same round trip
+        (services/platform/statement_batches.py), not one after the other."""
         loaders = info.context.loaders
+        lines = None
         if selects(info, *under, "charges") or selects(info, *under, "recalculations"):
-            lines = await loaders.get(ChargesByStatement).load_many([s.row_id for s in statements])
-            for statement, rows in zip(statements, lines, strict=True):
-                statement.line_rows = rows
+            lines = loaders.get(ChargesByStatement).load_many([s.row_id for s in statements])
+        paid_by_households = paid_by_points = None
+        households = [s for s in statements if s.account_id is not None]
+        points = [s for s in statements if s.delivery_point_id is not None]
         if selects(info, *under, "payments"):
-            households = [s for s in statements if s.account_id is not None]
-            points = [s for s in statements if s.delivery_point_id is not None]
-            paid = await loaders.get(PaymentsInMonth).load_many([s.payment_key for s in households])
-            paid += await loaders.get(PointPaymentsInMonth).load_many([s.payment_key for s in points])
+            paid_by_households = loaders.get(PaymentsInMonth).load_many([s.payment_key for s in households])
+            paid_by_points = loaders.get(PointPaymentsInMonth).load_many([s.payment_key for s in points])
+        loaded = await asyncio.gather(*(load for load in (lines, paid_by_households, paid_by_points) if load))
+        if lines is not None:
+            for statement, rows in zip(statements, loaded.pop(0), strict=True):
+                statement.line_rows = rows
+        if loaded:
+            paid = [*loaded[0], *loaded[1]]
             for statement, rows in zip(households + points, paid, strict=True):
                 statement.payment_rows = rows
         return statements
