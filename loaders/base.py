@@ -159,6 +159,12 @@ class Loader(DataLoader[K, V], Generic[K, V]):
             self.loop.call_soon(self.loop.call_soon, self._dispatch)
         return future
 
+    def prefetch(self, keys: Iterable[K]) -> None:
+        """Start the loads of `keys` now (they join this turn's batch), for readers that come later and await them.
+        Should a reader never come (an error above it), a failure is not reported as "never retrieved"."""
+        for key in keys:
+            self.load(key).add_done_callback(_retrieved)
+
     def _dispatch(self) -> None:
         queue, self._queue = self._queue, []
         self.loop.create_task(dispatch_queue_batch(self, queue))
@@ -198,6 +204,11 @@ class Loader(DataLoader[K, V], Generic[K, V]):
             result: Any = await run(session, statement)
             # SQLModel's `exec` already yields entities for its own `select` of one model; Core selects yield rows.
             return result.all() if isinstance(result, ScalarResult) else result.scalars().all()
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def by_key(keys: Iterable[K], items: Iterable[Any], key: str) -> list[Any]:
