@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from loaders.base import Loader, Query, grouped
-from loaders.objects import AccountById
+from loaders.objects import AccountById, ContractById
 from loaders.pages import table_of
-from models import PersonalAccount
+from models import Contract, PersonalAccount
 
-# The linked accounts' rows come along (a link's account always exists: a foreign key): the request's `AccountById`
-# is primed with them, so the accounts a customer is shown cost no statement of their own.
+# The linked accounts' and contracts' rows come along (a link's account or contract always exists: a foreign key): the
+# request's `AccountById` / `ContractById` is primed with them, so those a customer is shown cost no statement of their
+# own.
 _LINKED_ACCOUNTS = Query.of(
     "SELECT l.customer_id AS linked_customer_id, a.* FROM account_link l "
     "JOIN personal_account a ON a.id = l.account_id WHERE l.customer_id = ANY($1::bigint[])",
     table_of(PersonalAccount),
 )
-_LINKED_CONTRACTS = Query.of("SELECT customer_id, contract_id FROM contract_link WHERE customer_id = ANY($1::bigint[])")
+_LINKED_CONTRACTS = Query.of(
+    "SELECT l.customer_id AS linked_customer_id, c.* FROM contract_link l "
+    "JOIN contract c ON c.id = l.contract_id WHERE l.customer_id = ANY($1::bigint[])",
+    table_of(Contract),
+)
 
 
 class LinkedAccountIds(Loader[int, frozenset[int]]):
@@ -34,4 +39,8 @@ class LinkedContractIds(Loader[int, frozenset[int]]):
 
     async def batch_load_fn(self, customer_ids: list[int]) -> list[frozenset[int]]:
         rows = await self.fetch(_LINKED_CONTRACTS, customer_ids)
-        return [frozenset(row["contract_id"] for row in group) for group in grouped(customer_ids, rows, "customer_id")]
+        if self.registry is not None:  # as the accounts': the contracts a customer is shown cost no statement
+            contracts = self.registry.get(ContractById)
+            for row in rows:
+                contracts.prime(row["id"], row)
+        return [frozenset(row["id"] for row in group) for group in grouped(customer_ids, rows, "linked_customer_id")]

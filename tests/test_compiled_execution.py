@@ -33,6 +33,7 @@ from schema.core.analyst_masking import mask_strings_for_analysts
 from schema.core.compiled import direct as direct_module
 from schema.core.compiled.executor import CompiledExecutionContext
 from schema.core.compiled.plan import plan_for
+from schema.core.compiled.prefetched import NOT_PREFETCHED, read_when_prefetched
 from schema.core.fast_fields import read_basic_fields_directly
 from services.auth_tokens import Viewer
 
@@ -67,10 +68,33 @@ class Window:
     zone: Zone | None = None
 
 
+_resolved_values: list[int] = []  # row ids of the meters whose `values` resolver ran
+
+
+def _prefetched_values(meter: Meter) -> Any:
+    """Even meters carry their values (as if a parent prefetched them); the meter 91 cannot be read."""
+    if meter.row_id == 91:
+        raise ValueError("an unreadable meter")
+    return NOT_PREFETCHED if meter.row_id % 2 else [meter.row_id, -meter.row_id]
+
+
 @strawberry.type
 class Meter:
     serial: str
     row_id: strawberry.Private[int]
+
+    @strawberry.field
+    @read_when_prefetched(_prefetched_values)
+    def values(self, info: Info) -> list[int] | None:
+        _resolved_values.append(self.row_id)
+        prefetched = _prefetched_values(self)
+        if prefetched is not NOT_PREFETCHED:
+            return prefetched  # type: ignore[no-any-return]
+
+        async def load() -> list[int]:
+            return await info.context["loader"].load(self.row_id)  # type: ignore[no-any-return]
+
+        return load()  # type: ignore[return-value]
 
     @strawberry.field
     def window(self, window: Window, tag: strawberry.relay.GlobalID | None = None) -> str | None:
@@ -195,6 +219,11 @@ class Person(Named):
 
 
 @strawberry.type
+class Robot(Named):
+    serial: str
+
+
+@strawberry.type
 class Query:
     @strawberry.field
     def owners(self, first: int = 10) -> list[Owner]:
@@ -218,6 +247,17 @@ class Query:
     @strawberry.field
     def named(self) -> Named:
         return Person(name="p", age=3)
+
+    @strawberry.field
+    def people(self) -> list[Person | None]:
+        """Persons as is_type_of sees them: accepted, then one of the same class cast to another type, then a robot."""
+        cast = strawberry.cast(Robot, Person(name="cast", age=2))
+        return [Person(name="a", age=1), cast, Person(name="c", age=3), Robot(name="r", serial="x")]  # type: ignore[list-item]
+
+    @strawberry.field
+    def person(self, cast: bool) -> Person | None:
+        person = Person(name="p", age=4)
+        return strawberry.cast(Robot, person) if cast else person
 
     @strawberry.field
     def leaves(self, kind: str) -> list[Leaves | None]:
@@ -325,6 +365,29 @@ def test_arguments_from_literals_and_from_variables() -> None:
     )
     assert not errors
     assert data == {"a": "abab", "b": "xxx", "c": "x"}
+
+
+def test_is_type_of_refuses_a_cast_instance_of_a_class_it_accepted_before() -> None:
+    data, errors, _ = _same("{ people { name age } a: person(cast: false) { name } b: person(cast: true) { name } }")
+    assert data == {
+        "people": [{"name": "a", "age": 1}, None, {"name": "c", "age": 3}, None],
+        "a": {"name": "p"},
+        "b": None,
+    }
+    # The robot passes as a Person (strawberry accepts an instance of the interface), then has no age.
+    assert [error[1] for error in errors] == [["people", 1], ["people", 3, "age"], ["b"]]
+
+
+def test_a_prefetched_value_is_read_off_its_source_and_the_others_resolved() -> None:
+    _resolved_values.clear()
+    data, errors, batches = _same("{ owners(first: 10) { meters { serial values } } }")
+    assert data["owners"][0]["meters"] == [{"serial": "0-0", "values": [0, 0]}, {"serial": "0-1", "values": [1, 2, 3]}]
+    assert data["owners"][9]["meters"][1] == {"serial": "9-1", "values": None}  # meter 91: the read's error
+    assert [error[1] for error in errors] == [["owners", 9, "meters", 1, "values"]]
+    assert batches == [[1, 11, 21, 31, 41, 51, 61, 71, 81]]  # the odd ones, loaded together
+    _resolved_values.clear()
+    _answer(COMPILED, "{ owners(first: 2) { meters { values } } }")
+    assert _resolved_values == [1, 11]  # the compiled path calls the resolver of the others only
 
 
 def test_a_bad_variable_is_refused_before_anything_runs() -> None:

@@ -155,3 +155,46 @@ async def test_read_connections_plan_their_statements_once(plain_db: Database) -
     rows = await plain_db.fetch("SELECT current_setting('plan_cache_mode') AS mode")
 
     assert rows[0]["mode"] == "force_generic_plan"
+
+
+async def test_a_statement_alone_gives_the_rows_a_merged_one_gives(plain_db: Database) -> None:
+    """A loader's rows are the same tuples read by attribute and by name whether its statement went alone or merged."""
+    ids = await _some_account_ids(plain_db)
+    alone = await AccountById(plain_db).load_many(ids)
+    async with plain_db.read_scope():
+        together = await asyncio.gather(AccountById(plain_db).load_many(ids), CustomerById(plain_db).load_many([1]))
+    merged: list[Any] = together[0]
+    assert [type(row).__mro__[1] for row in alone] == [type(row).__mro__[1] for row in merged]
+    assert [tuple(row) for row in alone] == [tuple(row) for row in merged]
+    assert [(row.id, row["number"], row.object_kind) for row in alone] == [
+        (row.id, row["number"], row.object_kind) for row in merged
+    ]
+
+
+async def test_a_prefetch_joins_the_batch_of_its_turn_and_its_failure_is_not_left_unretrieved(
+    plain_db: Database,
+) -> None:
+    ids = await _some_account_ids(plain_db)
+    batches: list[list[int]] = []
+
+    class Recorded(AccountById):
+        async def batch_load_fn(self, keys: list[int]) -> list[Any]:
+            batches.append(list(keys))
+            return await super().batch_load_fn(keys)
+
+    loader = Recorded(plain_db)
+    loader.prefetch(ids[:2])
+    rows = await loader.load_many(ids)
+    assert [row.id for row in rows] == ids
+    assert batches == [ids]  # the prefetched keys went in the same batch as the others
+
+    class Broken(AccountById):
+        async def batch_load_fn(self, keys: list[int]) -> list[Any]:
+            raise RuntimeError("the database went away")
+
+    broken = Broken(plain_db)
+    broken.prefetch([1])
+    future = broken.load(1)
+    await asyncio.wait([future])
+    assert future.done()
+    assert future._log_traceback is False  # type: ignore[attr-defined]  # retrieved: nothing logged at collection

@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from loaders.access import LinkedAccountIds
+from loaders.access import LinkedAccountIds, LinkedContractIds
 from loaders.identity import CustomerById
 from schema.core.compiled.sql_tree import Relation, declare
 from schema.core.context import Info
@@ -36,6 +36,8 @@ class IdentityQuery:
             # Asked now, it goes in the customer's round trip; `personalAccounts` then finds it loaded (the session
             # check already found this customer, so the load is rarely wasted).
             _observed(loaders.get(LinkedAccountIds).load(customer_id))
+        if selects(info, "contracts"):
+            _observed(loaders.get(LinkedContractIds).load(customer_id))  # so do the contracts', the same way
         model = await loaders.get(CustomerById).load(customer_id)
         if model is None:
             raise UnauthenticatedError()

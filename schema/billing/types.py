@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
@@ -22,6 +23,7 @@ from models import AccountDebt as DebtModel
 from models.enums import ChargeKind as ChargeKindEnum
 from schema.billing.penalty import PenaltyExplanation
 from schema.core.access import viewer_is_analyst
+from schema.core.compiled.prefetched import NOT_PREFETCHED, read_when_prefetched
 from schema.core.compiled.sql_tree import Leaf, declare
 from schema.core.context import Info
 from schema.core.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
@@ -158,17 +160,26 @@ class Statement(RowNode):
 
     @classmethod
     async def with_lines(cls, info: Info, statements: list[Self], *, under: tuple[str, ...] = ()) -> list[Self]:
-        """Fetch the charges and payments the client selected for all `statements` (one statement each)."""
+        """Fetch the charges and payments the client selected for all `statements` (one statement each).
+
+        All loads are made before any is awaited: they go out in the same round trip
+        (services/platform/statement_batches.py), not one after the other."""
         loaders = info.context.loaders
+        lines = None
         if selects(info, *under, "charges") or selects(info, *under, "recalculations"):
-            lines = await loaders.get(ChargesByStatement).load_many([s.row_id for s in statements])
-            for statement, rows in zip(statements, lines, strict=True):
-                statement.line_rows = rows
+            lines = loaders.get(ChargesByStatement).load_many([s.row_id for s in statements])
+        paid_by_households = paid_by_points = None
+        households = [s for s in statements if s.account_id is not None]
+        points = [s for s in statements if s.delivery_point_id is not None]
         if selects(info, *under, "payments"):
-            households = [s for s in statements if s.account_id is not None]
-            points = [s for s in statements if s.delivery_point_id is not None]
-            paid = await loaders.get(PaymentsInMonth).load_many([s.payment_key for s in households])
-            paid += await loaders.get(PointPaymentsInMonth).load_many([s.payment_key for s in points])
+            paid_by_households = loaders.get(PaymentsInMonth).load_many([s.payment_key for s in households])
+            paid_by_points = loaders.get(PointPaymentsInMonth).load_many([s.payment_key for s in points])
+        loaded = await asyncio.gather(*(load for load in (lines, paid_by_households, paid_by_points) if load))
+        if lines is not None:
+            for statement, rows in zip(statements, loaded.pop(0), strict=True):
+                statement.line_rows = rows
+        if loaded:
+            paid = [*loaded[0], *loaded[1]]
             for statement, rows in zip(households + points, paid, strict=True):
                 statement.payment_rows = rows
         return statements
@@ -191,19 +202,24 @@ class Statement(RowNode):
             pdf_available=True,
         )
 
-    # Sync resolvers: a prefetched value costs no task; otherwise they hand graphql-core the loader's awaitable.
+    # Sync resolvers: a prefetched value costs no task (and the compiled path reads it without calling them:
+    # schema/core/compiled/prefetched.py); otherwise they hand graphql-core the loader's awaitable.
     @strawberry.field(description="Consumption charges of the month, one per zone.")
+    @read_when_prefetched(lambda statement: statement._prefetched_lines(ChargeKindEnum.CONSUMPTION))
     def charges(self, info: Info) -> list[Charge]:
         return self._lines(info, ChargeKindEnum.CONSUMPTION)
 
     @strawberry.field(description="Recalculations of earlier months (перерасчёты) carried by this statement.")
+    @read_when_prefetched(lambda statement: statement._prefetched_lines(ChargeKindEnum.RECALCULATION))
     def recalculations(self, info: Info) -> list[Charge]:
         return self._lines(info, ChargeKindEnum.RECALCULATION)
 
     @strawberry.field(description="The succeeded payments credited in the month (local time), as `paid` counts them.")
+    @read_when_prefetched(lambda statement: statement._prefetched_payments())
     def payments(self, info: Info) -> list[Payment]:
-        if self.payment_rows is not None:
-            return [Payment.from_row(row) for row in self.payment_rows]
+        prefetched = self._prefetched_payments()
+        if prefetched is not NOT_PREFETCHED:
+            return prefetched  # type: ignore[no-any-return]
 
         async def load() -> list[Payment]:
             loader = PaymentsInMonth if self.account_id is not None else PointPaymentsInMonth
@@ -218,9 +234,20 @@ class Statement(RowNode):
         assert owner is not None, "a statement belongs to an account or a delivery point (check one_payer)"
         return owner, self.period
 
+    def _prefetched_payments(self) -> list[Payment] | Any:
+        if self.payment_rows is None:
+            return NOT_PREFETCHED
+        return [Payment.from_row(row) for row in self.payment_rows]
+
+    def _prefetched_lines(self, kind: ChargeKindEnum) -> list[Charge] | Any:
+        if self.line_rows is None:
+            return NOT_PREFETCHED
+        return [Charge.from_row(row) for row in self.line_rows if row.kind is kind]
+
     def _lines(self, info: Info, kind: ChargeKindEnum) -> list[Charge]:
-        if self.line_rows is not None:
-            return [Charge.from_row(row) for row in self.line_rows if row.kind is kind]
+        prefetched = self._prefetched_lines(kind)
+        if prefetched is not NOT_PREFETCHED:
+            return prefetched  # type: ignore[no-any-return]
 
         async def load() -> list[Charge]:
             rows = await info.context.loaders.get(ChargesByStatement).load(self.row_id)

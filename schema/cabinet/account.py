@@ -17,7 +17,13 @@ from loaders.billing import (
     StatementPagesByAccount,
 )
 from loaders.customer_objects import AccountLinkOf
-from loaders.metering import MetersByAccount, ReadingPagesByAccount, SubmissionPagesByAccount, TariffsInForce
+from loaders.metering import (
+    LastReadingsByMeter,
+    MetersByAccount,
+    ReadingPagesByAccount,
+    SubmissionPagesByAccount,
+    TariffsInForce,
+)
 from loaders.objects import AccountById
 from loaders.pages import table_of
 from loaders.supply import UtilityProviderById
@@ -35,6 +41,7 @@ from schema.core.nodes import RowNode
 from schema.core.ownership import Owner
 from schema.core.pages import DATE_ID, TIME_ID, load_page, page_args
 from schema.core.period import PeriodFilter
+from schema.core.selection import selects
 from schema.objects.receipts import ReceiptDelivery
 from schema.readings.meter import Meter
 from schema.readings.tabs import ReadingTabs
@@ -118,7 +125,13 @@ class PersonalAccount(ReadingTabs, RowNode):
 
     @strawberry.field(description="The meters in service on the account.")
     async def meters(self, info: Info) -> list[Meter]:
-        return [Meter.from_row(row) for row in await info.context.loaders.get(MetersByAccount).load(self.row_id)]
+        loaders = info.context.loaders
+        rows = await loaders.get(MetersByAccount).load(self.row_id)
+        if selects(info, "lastReadings"):
+            # Asked now, they go in the round trip of this level's other loads (tariffs, a page's charges …), not in
+            # one of their own after it; each meter's `lastReadings` then finds them loaded.
+            loaders.get(LastReadingsByMeter).prefetch(row.id for row in rows)
+        return [Meter.from_row(row) for row in rows]
 
     @strawberry.field(description="The consumption charges of the latest billed month, one per zone («Начислено в …»).")
     async def last_charges(self, info: Info) -> list[Charge]:

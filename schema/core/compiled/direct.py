@@ -29,22 +29,27 @@ from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 
+from schema.core.compiled.prefetched import prefetched_reader
+
 _STRAWBERRYS_WRAPPERS = ("_resolver", "_async_resolver")
 _DEPTH = 4  # input types nested deeper keep strawberry's wrapper
 
 
 class DirectResolver:
-    """`call(source, info, converted arguments or None)`; `convert(coerced arguments)` for a field with arguments."""
+    """`call(source, info, converted arguments or None)`; `convert(coerced arguments)` for a field with arguments;
+    `prefetched(source)`: the value read off the source, or NOT_PREFETCHED (prefetched.py), for a field marked so."""
 
-    __slots__ = ("call", "convert")
+    __slots__ = ("call", "convert", "prefetched")
 
     def __init__(
         self,
         call: Callable[[Any, Any, dict[str, Any] | None], Any],
         convert: Callable[[dict[str, Any]], dict[str, Any]] | None,
+        prefetched: Callable[[Any], Any] | None = None,
     ) -> None:
         self.call = call
         self.convert = convert
+        self.prefetched = prefetched
 
 
 def _converter(schema: GraphQLSchema) -> Any:
@@ -116,9 +121,18 @@ def direct_resolver(schema: GraphQLSchema, field_def: GraphQLField, resolve: Any
         if convert is None:
             return None
     function = resolver.wrapped_func
+    prefetched = prefetched_reader(function) if convert is None else None
     takes_self = resolver.self_parameter is not None
     sources = tuple(parameter.name for parameter in (resolver.parent_parameter, resolver.root_parameter) if parameter)
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+
+    info_class = strawberry.Info
+    if takes_self and not sources and convert is None and info_name == "info":
+        # The usual method, `def field(self, info)`: called as such, with no keywords gathered.
+        def call_method_with_info(source: Any, info: Any, converted: dict[str, Any] | None) -> Any:
+            return function(source, info=info_class(info, definition))
+
+        return DirectResolver(call_method_with_info, None, prefetched)
 
     def call(source: Any, info: Any, converted: dict[str, Any] | None) -> Any:
         # As strawberry's `get_arguments`: the converted arguments, then the parent/root and info parameters.
@@ -126,7 +140,7 @@ def direct_resolver(schema: GraphQLSchema, field_def: GraphQLField, resolve: Any
         for name in sources:
             keywords[name] = source
         if info_name is not None:
-            keywords[info_name] = strawberry.Info(_raw_info=info, _field=definition)
+            keywords[info_name] = info_class(info, definition)
         return function(source, **keywords) if takes_self else function(**keywords)
 
-    return DirectResolver(call, convert)
+    return DirectResolver(call, convert, prefetched)

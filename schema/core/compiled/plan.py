@@ -34,6 +34,7 @@ from graphql.execution.collect_fields import FieldDetails, collect_fields, colle
 from graphql.execution.values import get_argument_values
 from graphql.language import Visitor
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from schema.core.analyst_masking import masks_strings, unmasked_resolver
 from schema.core.compiled.direct import DirectResolver, direct_resolver
@@ -43,6 +44,7 @@ from schema.core.compiled.sql_tree import SqlTree, subtree_of
 LEAF, OBJECT, LIST = 0, 1, 2
 PLANS_KEPT = 512  # operations, like strawberry's validation cache
 VARIANTS_KEPT = 16  # plans of one operation (values of its @skip/@include variables, masked or not)
+_ACCEPTED_KEPT = 64  # classes per object plan whose instances is_type_of accepted
 _DYNAMIC: Any = object()  # arguments coerced per request (they use variables, or their coercion fails)
 
 
@@ -127,6 +129,7 @@ class FieldPlan:
         "name",
         "nodes",
         "parent_type",
+        "prefetched",
         "resolve",
         "response_name",
         "sql",
@@ -162,6 +165,8 @@ class FieldPlan:
         self.getter: Callable[[Any], Any] | None = None if has_arguments else getter
         # The resolver's own function, when strawberry's wrapper has nothing to do for it (direct.py).
         self.direct: DirectResolver | None = None if self.getter else direct_resolver(schema, field_def, self.resolve)
+        # How to read its value off the source when a parent prefetched it (prefetched.py).
+        self.prefetched: Callable[[Any], Any] | None = self.direct.prefetched if self.direct is not None else None
         # The attribute the getter reads, when it is one (schema/core/fast_fields.py): read inline (generated.py).
         self.attribute: str | None = getattr(self.resolve, "plain_attribute", None) if self.getter else None
         self.arguments: Any = (
@@ -191,7 +196,7 @@ def _literal(field_def: GraphQLField, node: FieldNode) -> Any:
 
 
 class ObjectPlan:
-    __slots__ = ("execute", "fields", "is_type_of", "name", "type")
+    __slots__ = ("accepted", "execute", "fields", "is_type_of", "name", "type")
 
     def __init__(self, object_type: GraphQLObjectType, fields: list[FieldPlan]) -> None:
         self.type = object_type
@@ -201,7 +206,22 @@ class ObjectPlan:
         if is_type_of is not None and not _strawberrys_own(is_type_of):
             raise Unsupported("is_type_of that may read its info")
         self.is_type_of: Callable[[Any, Any], Any] | None = is_type_of
+        # Classes whose instances strawberry's `is_type_of` accepted when not `strawberry.cast`: its answer for such an
+        # instance is an isinstance test of the class (or of its strawberry definition), the same for every instance.
+        self.accepted: set[type] = set()
         self.execute: ObjectFunction = object_function(self)
+
+    def accepts(self, value: Any) -> bool:
+        """`is_type_of(value)`, asked once per class of values that are not cast."""
+        cls = value.__class__
+        uncast = getattr(value, TYPE_CAST_ATTRIBUTE, None) is None
+        if uncast and cls in self.accepted:
+            return True
+        assert self.is_type_of is not None
+        accepted = bool(self.is_type_of(value, None))
+        if accepted and uncast and len(self.accepted) < _ACCEPTED_KEPT:
+            self.accepted.add(cls)
+        return accepted
 
 
 def _strawberrys_own(is_type_of: Callable[..., Any]) -> bool:

@@ -14,17 +14,19 @@ own `CollectedErrors`, which also drops later errors under a nulled position, as
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from graphql import GraphQLError, located_error
 from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import Executor, invalid_return_type_error
 from graphql.pyutils import Path, Undefined, is_iterable
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from loaders.sql_trees import RESOLVE, SqlTrees
+from schema.core.compiled.awaiting import gather
 from schema.core.compiled.generated import SETTLED, settle
 from schema.core.compiled.plan import LEAF, OBJECT, FieldPlan, ObjectPlan, ValuePlan, arguments_of
+from schema.core.compiled.prefetched import NOT_PREFETCHED
 from schema.core.compiled.sql_tree import SqlTree
 
 
@@ -76,13 +78,7 @@ class Run:
     async def settle(self) -> None:
         """Await this round's values together, then complete them (which may find the next round's)."""
         pending, self.pending = self.pending, []
-        if len(pending) == 1:
-            try:
-                results: list[Any] = [await pending[0][1]]
-            except Exception as error:  # noqa: BLE001 - completed below as the field's error
-                results = [error]
-        else:
-            results = await asyncio.gather(*(item[1] for item in pending), return_exceptions=True)
+        results = await gather([item[1] for item in pending])
         errors = self.errors
         for (plan, _, container, key, owner, path), result in zip(pending, results, strict=True):
             if isinstance(result, BaseException) and not isinstance(result, Exception):
@@ -106,6 +102,14 @@ class Run:
             result[key] = typename
             return None
         else:
+            prefetched = field.prefetched
+            if prefetched is not None:  # a resolver whose value its source may carry already (prefetched.py)
+                try:
+                    value = prefetched(source)
+                except Exception as error:  # noqa: BLE001 - the field's error, as the resolver would raise it
+                    return self.fail(field.value, error, result, key, node, Path(node.path, key, typename))
+                if value is not NOT_PREFETCHED:
+                    return self.complete(field.value, value, result, key, node, node.path, key, typename, None)
             path = Path(node.path, key, typename)
             sql = field.sql
             if sql is not None:
@@ -206,7 +210,7 @@ class Run:
         if kind == OBJECT:
             object_plan = plan.object
             assert object_plan is not None
-            if object_plan.is_type_of is not None and not object_plan.is_type_of(value, None):
+            if object_plan.is_type_of is not None and not object_plan.accepts(value):
                 invalid = invalid_return_type_error(plan.type, value, [FieldDetails(node, None) for node in plan.nodes])
                 return self.fail(plan, invalid, container, key, owner, path)
             result: dict[str, Any] = {}
@@ -246,11 +250,17 @@ class Run:
         # A list of objects: an item of a class already seen (neither awaitable nor an exception) that is of the type
         # is completed here, the way `complete` completes it; anything else (null, an error, an awaitable, another
         # class, one `is_type_of` refuses) goes through `complete` itself.
-        is_type_of = object_plan.is_type_of
+        checks_type = object_plan.is_type_of is not None
+        accepted = object_plan.accepted  # classes `is_type_of` accepted (plan.py): an uncast instance is of the type
         execute = object_plan.execute
         nullable = not item_plan.non_null
         for index, item in enumerate(items):
-            if item is None or item.__class__ not in SETTLED or (is_type_of is not None and not is_type_of(item, None)):
+            cls = item.__class__
+            if (
+                item is None
+                or cls not in SETTLED
+                or (checks_type and (cls not in accepted or getattr(item, TYPE_CAST_ATTRIBUTE, None) is not None))
+            ):
                 nulled = complete(item_plan, item, items, index, node, path, index, None, None)
             else:
                 result: dict[str, Any] = {}
