@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 import orjson  # noqa: E402
+import redis  # noqa: E402
 
 from models.enums import Role  # noqa: E402
 from services.auth_tokens import issue_access_token  # noqa: E402
@@ -114,7 +115,9 @@ class Peer:
         self.port = _free_port()
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secret, "LOG_LEVEL": "WARNING"}
         if name.startswith("project"):
-            env |= {"WORKERS": "1", "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8")}
+            # A Redis database per project server: before and after must not spend one cost budget (429s are fast)
+            env |= {"WORKERS": "1", "REDIS_URL": f"redis://127.0.0.1:6379/{9 if name.endswith('@before') else 8}"}
+            redis.Redis.from_url(env["REDIS_URL"]).flushdb()
             if ":" in name:
                 env["LK_EXECUTION"] = name.split(":", 1)[1]
             command = ["uv", "run", "server.py", "--host", "127.0.0.1", "--port", str(self.port)]
