@@ -1,17 +1,23 @@
 """Subtrees answered by PostgreSQL as JSON (schema/core/compiled/sql_tree.py): key (statement, parent id) → the
 parent's subtree as JSON text (an `orjson.Fragment`: never parsed here, written into the response as it is), or
 `RESOLVE` when the text carries the mark of a value its GraphQL type cannot answer (an `Int` out of range, an unknown
-enum value): that field is then resolved the ordinary way, which answers graphql-core's error."""
+enum value) or the statement failed in PostgreSQL: that field is then resolved the ordinary way, which answers
+graphql-core's own value or error."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Hashable
 from typing import Any, Final, Protocol
 
+import asyncpg
 import orjson
+import structlog
 
 from loaders.base import Loader
+
+log = structlog.get_logger("graphql")
 
 RESOLVE: Final = object()
 # JSON's escape of U+0001: written by the statement in place of a value it cannot answer, and by PostgreSQL for that
@@ -38,8 +44,17 @@ class SqlTrees(Loader[tuple[SqlTree, int], Any]):
         for tree, parent in keys:
             parents[tree].append(parent)
         found: dict[tuple[SqlTree, int], Any] = {}
-        for tree, ids in parents.items():
-            for parent, text in await self.db.fetch(tree.sql, ids):
+        # The trees of one level together: their statements meet in one round trip (statement_batches.py)
+        answers = await asyncio.gather(
+            *(self.db.fetch(tree.sql, ids) for tree, ids in parents.items()), return_exceptions=True
+        )
+        for tree, rows in zip(parents, answers, strict=True):
+            if isinstance(rows, asyncpg.PostgresError):
+                log.warning("sql tree failed, resolved the ordinary way", error=f"{type(rows).__name__}: {rows}")
+                continue  # e.g. a sum out of bigint's range: RESOLVE for these parents
+            if isinstance(rows, BaseException):
+                raise rows  # the database is away: the loads fail as any loader's would
+            for parent, text in rows:
                 if text is None:  # a `one` relation that found no row
                     found[tree, parent] = None if tree.parent_key is not None else RESOLVE
                 elif tree.marked and UNANSWERABLE in text:

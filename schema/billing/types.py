@@ -363,6 +363,7 @@ declare(
     electricity=Leaf(sql="coalesce({t}.electricity, 0)", nullable=False),
     penalty=Leaf(sql="coalesce({t}.penalty, 0)", nullable=False),
     state_duty=Leaf(sql="coalesce({t}.state_duty, 0)", nullable=False),
-    total=Leaf(sql="coalesce({t}.electricity + {t}.penalty + {t}.state_duty, 0)", nullable=False),
+    # numeric: Python's sum has no bigint bound (Kopecks may exceed 32 bits, and so may their sum 64)
+    total=Leaf(sql="coalesce({t}.electricity::numeric + {t}.penalty + {t}.state_duty, 0)", nullable=False),
     updated_at=Leaf("updated_at"),
 )

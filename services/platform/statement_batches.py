@@ -46,6 +46,7 @@ class _Columns:
 
 
 _columns: dict[str, _Columns] = {}  # statement text → its columns (the same on every connection)
+_COLUMNS_KEPT = 4096
 
 # The C descriptor namedtuple reads its fields with (`collections._tuplegetter`): an attribute read straight from the
 # tuple's storage. `property(itemgetter(i))` would call the row's own Python `__getitem__` for every read.
@@ -139,7 +140,9 @@ async def _columns_of(connection: asyncpg.Connection, sql: str) -> _Columns:
             and len(set(names)) == len(names)  # each is named once: read from the CTE by its name
             and all(a.type.kind in _ARRAY_KINDS and a.type.oid != _RECORD_OID for a in attributes)
         )
-        columns = _columns[sql] = _Columns(names, as_arrays)
+        columns = _Columns(names, as_arrays)
+        if len(_columns) < _COLUMNS_KEPT:  # bounded: texts of subtrees built in SQL vary with the client's aliases
+            _columns[sql] = columns
     return columns
 
 

@@ -4,15 +4,20 @@ ordinary resolvers wherever the statement cannot answer exactly."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 import pytest
+import pytest_asyncio
 import sqlalchemy as sa
 from graphql import GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLString
 
-from schema.core.compiled.sql_tree import Compiler, NotCompiled
+from loaders.registry import Loaders
+from loaders.sql_trees import RESOLVE, SqlTrees
+from schema.core.compiled.sql_tree import Compiler, NotCompiled, SqlTree
 from services.platform.clock import FrozenClock
-from services.platform.database import TransactionalDatabase, count_statements, run
+from services.platform.database import Database, TransactionalDatabase, count_statements, run
 from services.platform.runtime import Runtime
 from tests.support.cabinet import CabinetAccount, create_cabinet_account, token_for
 from tests.support.factories import create_customer
@@ -38,6 +43,14 @@ fragment meter on Meter {
   readings(first: 12) { edges { __typename node { id zone value takenOn period source status } } }
 }
 """
+
+
+@pytest_asyncio.fixture
+async def plain_db(database_url: str) -> AsyncIterator[Database]:
+    """A production-like database object on the test database: reads outside any transaction."""
+    db = Database.from_url(database_url, pool_size=2)
+    yield db
+    await db.dispose()
 
 
 async def _sql(db: TransactionalDatabase, statement: str, **params: Any) -> None:
@@ -187,6 +200,66 @@ async def test_a_stored_value_the_enum_does_not_know_is_resolved_the_ordinary_wa
     assert [error["path"][-3:] for error in body["errors"]] == [["meters", 0, "readings"]]
 
 
+async def test_a_debt_beyond_bigint_answers_the_resolvers_sum(
+    gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
+) -> None:
+    # given: amounts whose sum a bigint cannot hold (Python's can; the total is summed as numeric in SQL)
+    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
+    customer, (account,) = await _customer(db, clock, accounts=1)
+    await _sql(
+        db,
+        "UPDATE account_debt SET electricity = 9000000000000000000, penalty = 9000000000000000000 "
+        "WHERE account_id = :id",
+        id=account.account.id,
+    )
+
+    # when
+    body, round_trips = await _answer(
+        gql.as_token(await token_for(runtime, customer)), "{ me { personalAccounts { debt { electricity total } } } }"
+    )
+
+    # then: graphql-core's answer (compared above), from the one statement
+    assert body["data"]["me"]["personalAccounts"][0]["debt"]["total"] == 18_000_000_000_000_000_000
+    assert round_trips == [1, 1]
+
+
+async def test_the_trees_of_one_level_go_in_one_round_trip(
+    gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
+) -> None:
+    # given: accounts answered by their resolvers (lastCharges is not declared), three subtrees in SQL under each
+    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
+    customer, _ = await _customer(db, clock, accounts=2)
+    query = """
+    query Level { me { personalAccounts {
+      lastCharges { __typename } debt { total } utilityProvider { name } meters { serial }
+    } } }
+    """
+
+    # when
+    _, round_trips = await _answer(gql.as_token(await token_for(runtime, customer)), query)
+
+    # then: the customer with the linked accounts, then the charges and the three trees together
+    assert round_trips == [2, 2]
+
+
+async def test_a_tree_whose_statement_fails_is_resolved_the_ordinary_way(plain_db: Database) -> None:
+    # given: two trees of one level, one of which PostgreSQL refuses (on a production-like read connection)
+    loaders = Loaders(plain_db)
+    good = SqlTree(
+        "SELECT p.id, json_build_object('id', p.id)::text FROM unnest($1::bigint[]) AS p(id)", "row_id", False
+    )
+    bad = SqlTree("SELECT p.id, (1 / (p.id - p.id))::text FROM unnest($1::bigint[]) AS p(id)", "row_id", False)
+
+    # when
+    async with plain_db.read_scope():
+        answers = await loaders.get(SqlTrees).load_many([(good, 1), (bad, 1), (good, 2)])
+
+    # then: the good tree's JSON as it came, the failed one left to the resolvers
+    assert orjson.dumps(answers[0]) == b'{"id" : 1}'
+    assert answers[1] is RESOLVE
+    assert orjson.dumps(answers[2]) == b'{"id" : 2}'
+
+
 def test_only_declared_pairs_of_column_and_type_are_compiled() -> None:
     # given: a compiler and columns of each kind
     compiler = Compiler(lambda *_: {})
@@ -206,7 +279,7 @@ def test_only_declared_pairs_of_column_and_type_are_compiled() -> None:
     assert not compiler.marked
     assert compiler.column(table.c.big, GraphQLInt, "x") == (
         "CASE WHEN x BETWEEN -2147483648 AND 2147483647 THEN to_json(x) "
-        "ELSE CASE WHEN x IS NULL THEN NULL::json ELSE '\"\\u0001\"'::json END END"
+        "ELSE CASE WHEN x IS NULL THEN NULL::json ELSE E'\"\\\\u0001\"'::json END END"
     )
     assert compiler.marked
     assert compiler.column(table.c.text, GraphQLString, "x") == "x"

@@ -311,7 +311,8 @@ class Compiler:
         raise NotCompiled
 
 
-_MARK = f"'\"{UNANSWERABLE}\"'::json"
+# An escape string (E'…'): the same text whatever `standard_conforming_strings` says
+_MARK = f"E'\"{UNANSWERABLE.replace(chr(92), chr(92) * 2)}\"'::json"
 
 
 def _nullable(graphql_type: Any) -> Any:
