@@ -9,6 +9,7 @@ import strawberry
 
 from loaders.access import LinkedAccountIds, LinkedContractIds
 from loaders.identity import CustomerById
+from schema.core.compiled.plan import load_ahead_in_sql
 from schema.core.compiled.sql_tree import Relation, declare
 from schema.core.context import Info
 from schema.core.errors import UnauthenticatedError
@@ -32,7 +33,8 @@ class IdentityQuery:
     async def me(self, info: Info) -> Customer | None:
         customer_id = signed_in(info).customer_id
         loaders = info.context.loaders
-        if selects(info, "personalAccounts"):
+        # The accounts answered in SQL: their statement goes now; else their rows, the same way.
+        if selects(info, "personalAccounts") and not load_ahead_in_sql(info, "personalAccounts", customer_id):
             # Asked now, it goes in the customer's round trip; `personalAccounts` then finds it loaded (the session
             # check already found this customer, so the load is rarely wasted).
             _observed(loaders.get(LinkedAccountIds).load(customer_id))

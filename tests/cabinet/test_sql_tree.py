@@ -242,6 +242,23 @@ async def test_the_trees_of_one_level_go_in_one_round_trip(
     assert round_trips == [2, 2]
 
 
+async def test_me_by_its_resolver_starts_the_accounts_statement_in_its_own_round_trip(
+    gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
+) -> None:
+    # given: `me` answered by its resolver (pseudonymousKey is not declared), its accounts in SQL
+    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
+    customer, made = await _customer(db, clock, accounts=2)
+
+    # when
+    body, round_trips = await _answer(
+        gql.as_token(await token_for(runtime, customer)), "{ me { pseudonymousKey personalAccounts { number } } }"
+    )
+
+    # then: the accounts' statement went beside the customer's row
+    assert len(body["data"]["me"]["personalAccounts"]) == len(made)
+    assert round_trips == [1, 1]
+
+
 async def test_a_tree_whose_statement_fails_is_resolved_the_ordinary_way(plain_db: Database) -> None:
     # given: two trees of one level, one of which PostgreSQL refuses (on a production-like read connection)
     loaders = Loaders(plain_db)

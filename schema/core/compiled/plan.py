@@ -36,6 +36,7 @@ from graphql.language import Visitor
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
+from loaders.sql_trees import SqlTrees
 from schema.core.analyst_masking import masks_strings, unmasked_resolver
 from schema.core.compiled.direct import DirectResolver, direct_resolver
 from schema.core.compiled.generated import ObjectFunction, object_function
@@ -272,6 +273,9 @@ class _Builder:
             if defer_usages:
                 raise Unsupported("@defer")
             value.object = self.object_plan(value.type, grouped)
+            trees = {field.name: field.sql for field in value.object.fields if field.sql is not None}
+            if trees:
+                _remember_answered_in_sql(details[0].node, self.masked, trees)
 
 
 def _directive_variables(operation: OperationDefinitionNode, fragments: dict[str, Any]) -> tuple[str, ...]:
@@ -332,6 +336,33 @@ def plan_for(executor: Any) -> ObjectPlan | None:
     if len(entry.plans) < VARIANTS_KEPT:
         entry.plans[variant] = plan
     return plan
+
+
+# (a field's node, masked) → its subfields answered in SQL, by name: a resolver that knows such a subfield's parent
+# key before its own row loads it ahead in its own round trip (`load_ahead_in_sql`). Only a hint: a stale or missing
+# entry costs a round trip, never an answer.
+_answered_in_sql: dict[tuple[int, bool], tuple[FieldNode, dict[str, SqlTree]]] = {}
+_ANSWERED_KEPT = 4096
+
+
+def _remember_answered_in_sql(node: FieldNode, masked: bool, trees: dict[str, SqlTree]) -> None:
+    if len(_answered_in_sql) >= _ANSWERED_KEPT:
+        _answered_in_sql.clear()
+    _answered_in_sql[id(node), masked] = (node, trees)  # the node held: its id is not reused while it is here
+
+
+def load_ahead_in_sql(info: Any, name: str, parent: int) -> bool:
+    """Start the statement answering the subfield `name` of the field being resolved, for the parent whose key is
+    `parent`, when that subfield is answered in SQL: True when started (a load ahead of its rows would be wasted)."""
+    raw = getattr(info, "_raw_info", info)
+    node = raw.field_nodes[0]
+    entry = _answered_in_sql.get((id(node), masks_strings(raw.context)))
+    tree = entry[1].get(name) if entry is not None and entry[0] is node else None
+    if tree is None:
+        return False
+    future = raw.context.loaders.get(SqlTrees).load((tree, parent))
+    future.add_done_callback(lambda done: done.cancelled() or done.exception())  # never "not retrieved"
+    return True
 
 
 def arguments_of(field: FieldPlan, executor: Any) -> dict[str, Any]:
