@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Awaitable, Collection
 from typing import Any
 
 import structlog
@@ -221,7 +221,7 @@ def app_from_environment() -> ASGIApp:
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
     state: dict[str, Any] = {}
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    async def build_then_call(scope: Scope, receive: Receive, send: Send) -> None:
         if "app" not in state:
             # The engine must be created on the worker's own event loop, so the app is built on first use.
             gc.disable()  # building it makes hundreds of thousands of objects and next to no garbage
@@ -235,6 +235,12 @@ def app_from_environment() -> ASGIApp:
             # And what the websockets keep, a moment after they open (services/platform/heap.py, issue 15).
             heap_keeper.enable()
         await state["app"](scope, receive, send)
+
+    def app(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Once built, the app's own coroutine: no frame of this wrapper held for each websocket's life (issue 15).
+        # uvicorn is told the interface (`uvicorn_options`): it would take a plain function for ASGI 2.
+        built: ASGIApp | None = state.get("app")
+        return built(scope, receive, send) if built is not None else build_then_call(scope, receive, send)
 
     return app
 
