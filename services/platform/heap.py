@@ -24,8 +24,10 @@ malloc, which gives back only the free memory at the very top of its heap. Start
 the schema, the first PDF's fonts) and a burst of connecting sockets leave free holes below that top, resident for
 the process's life. `malloc_trim(0)` hands those pages back (the heap's layout is unchanged: its free chunks are
 merely advised away, and are paged in again when reused). Measured on the subscribers bench's server A: 167 → 153 MB
-after start-up, 202 → 195 MB with 1,000 sockets open. Each freeze and sweep trims, as does the end of start-up
-(`server.py`): at most one call a second while sockets open. Not glibc (musl, macOS): nothing to trim.
+after start-up, 202 → 195 MB with 1,000 sockets open; with 5,000 sockets no difference (339 MB either way: the sockets
+fill the holes again), and no difference in delivery latency (bench/results/subscribers-5000-wave4.txt). Each freeze
+and sweep trims, as does the end of start-up (`server.py`): at most one call a second while sockets open. Not glibc
+(musl, macOS): nothing to trim.
 """
 
 from __future__ import annotations
