@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Awaitable, Collection
 from typing import Any
 
 import structlog
@@ -47,6 +47,7 @@ from services.payments.notifications import settle_stale_payments
 from services.platform.background import Background, Job
 from services.platform.bootstrap import build_runtime, open_database, resolve_database_url
 from services.platform.heap import keeper as heap_keeper
+from services.platform.heap import trim as heap_trim
 from services.platform.logs import configure_logging
 from services.platform.runtime import Runtime
 from services.platform.settings import get_settings
@@ -98,6 +99,12 @@ async def stop_background(runtime: Runtime, tasks: list[asyncio.Task[None]]) -> 
     await BACKGROUND.stop(runtime, tasks)
 
 
+def _request_id(scope: Scope) -> str:
+    """The client's X-Request-ID (at most 64 characters) or a new one."""
+    headers = dict(scope.get("headers") or [])
+    return headers.get(b"x-request-id", b"").decode()[:64] or secrets.token_hex(16)  # uuid4's cost, halved
+
+
 class RequestIdMiddleware:
     """Binds a request id (the client's X-Request-ID or a new one) to every log line of the request."""
 
@@ -108,9 +115,15 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode()[:64] or secrets.token_hex(16)  # uuid4's cost, halved
+        request_id = _request_id(scope)
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        if scope["type"] == "websocket":
+            # Nothing to add to its messages: no wrapper of `send` kept for the socket's life (issue 15).
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                structlog.contextvars.unbind_contextvars("request_id")
+            return
         started = time.perf_counter()
         status = 0
 
@@ -147,8 +160,10 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
         metrics_endpoint,
         observing,
     )
+    from services.platform.websocket_lane import GraphQLWebSocketLane
 
     graphql = GraphQLView(schema, runtime)
+    graphql_socket = WebSocketRoute("/graphql", graphql)
 
     async def healthz(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -172,7 +187,7 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
     app = Starlette(
         routes=[
             Route("/graphql", ReadScope(runtime.db, graphql), methods=["GET", "POST"]),  # one read connection
-            WebSocketRoute("/graphql", graphql),
+            graphql_socket,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),  # Prometheus; all workers' samples
@@ -189,7 +204,14 @@ def create_app(runtime: Runtime, *, run_background: bool = True) -> ASGIApp:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(RequestObserver)
     install_operation_observer(schema)
-    return with_cors(app, runtime.settings)  # outermost: a refused preflight never reaches the app
+    # CORS outermost: a refused preflight never reaches the app. The GraphQL websocket goes around the layers that
+    # only pass it on (services/platform/websocket_lane.py): the same observer and request id, then the view.
+    return GraphQLWebSocketLane(
+        with_cors(app, runtime.settings),
+        starlette=app,
+        route=graphql_socket,
+        layers=[RequestObserver, RequestIdMiddleware],
+    )
 
 
 def app_from_environment() -> ASGIApp:
@@ -199,7 +221,7 @@ def app_from_environment() -> ASGIApp:
     configure_logging(level=settings.log_level, json=settings.log_format == "json")
     state: dict[str, Any] = {}
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    async def build_then_call(scope: Scope, receive: Receive, send: Send) -> None:
         if "app" not in state:
             # The engine must be created on the worker's own event loop, so the app is built on first use.
             gc.disable()  # building it makes hundreds of thousands of objects and next to no garbage
@@ -209,9 +231,16 @@ def app_from_environment() -> ASGIApp:
             # this heap) leave it out from now on.
             gc.freeze()
             gc.enable()
+            heap_trim()  # what start-up freed below the top of the heap (services/platform/heap.py)
             # And what the websockets keep, a moment after they open (services/platform/heap.py, issue 15).
             heap_keeper.enable()
         await state["app"](scope, receive, send)
+
+    def app(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Once built, the app's own coroutine: no frame of this wrapper held for each websocket's life (issue 15).
+        # uvicorn is told the interface (`uvicorn_options`): it would take a plain function for ASGI 2.
+        built: ASGIApp | None = state.get("app")
+        return built(scope, receive, send) if built is not None else build_then_call(scope, receive, send)
 
     return app
 

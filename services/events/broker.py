@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator, Collection
+from collections.abc import Collection
 from typing import Any, Protocol
 
 import structlog
@@ -138,17 +138,37 @@ class Broker(Protocol):
     def subscribe(self, channels: Collection[str]) -> contextlib.AbstractAsyncContextManager[LiveSubscription]: ...
 
 
+class _Subscribing:
+    """`broker.subscribe(channels)`: the subscription is in the fanout while the block runs.
+
+    A class, not `contextlib.asynccontextmanager`: that keeps an async generator, its frame and its context manager
+    for as long as the block runs, which for a subscriber is its socket's life (issue 15: memory per socket)."""
+
+    __slots__ = ("_channels", "_fanout", "_subscription")
+
+    def __init__(self, fanout: LocalFanout, channels: Collection[str]) -> None:
+        self._fanout = fanout
+        self._channels: Collection[str] | None = channels
+        self._subscription: LiveSubscription | None = None
+
+    async def __aenter__(self) -> LiveSubscription:
+        assert self._channels is not None, "entered once"
+        subscription = self._subscription = LiveSubscription(self._channels)
+        self._channels = None
+        self._fanout.add(subscription)
+        return subscription
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._subscription is not None:
+            self._fanout.remove(self._subscription)
+            self._subscription = None
+
+
 class _SubscribeMixin:
     fanout: LocalFanout
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self, channels: Collection[str]) -> AsyncIterator[LiveSubscription]:
-        subscription = LiveSubscription(channels)
-        self.fanout.add(subscription)
-        try:
-            yield subscription
-        finally:
-            self.fanout.remove(subscription)
+    def subscribe(self, channels: Collection[str]) -> contextlib.AbstractAsyncContextManager[LiveSubscription]:
+        return _Subscribing(self.fanout, channels)
 
 
 class InProcessBroker(_SubscribeMixin):

@@ -175,6 +175,9 @@ def uvicorn_options(settings: Settings) -> dict[str, object]:
         "loop": "uvloop",
         "http": "httptools",
         "lifespan": "on",
+        # Said, not guessed from the app: `server.app_from_environment`'s app is a plain function returning the
+        # coroutine (no frame of its own per websocket), which uvicorn's guess would take for ASGI 2.
+        "interface": "asgi3",
     }
 
 
