@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 import sqlalchemy as sa
 from graphql import (
     GraphQLBoolean,
@@ -244,9 +245,11 @@ class Compiler:
         if leaf.global_id:
             if graphql_type is not GraphQLID:
                 raise NotCompiled
-            # strawberry's GlobalID: base64 of "Type:id" (encode() breaks lines every 76 characters)
+            # strawberry's GlobalID: base64 of "Type:id". encode() breaks lines every 76 characters (57 bytes): a
+            # bigint has at most 20 characters, so only a type name too long to fit beside one needs them taken out.
             prefix = f"{object_type.name}:"
-            return f"translate(encode(convert_to('{prefix}' || {alias}.id::text, 'UTF8'), 'base64'), E'\\n', '')"
+            encoded = f"encode(convert_to('{prefix}' || {alias}.id::text, 'UTF8'), 'base64')"
+            return encoded if len(prefix.encode()) + 20 <= 57 else f"translate({encoded}, E'\\n', '')"
         if leaf.sql is not None:
             if non_null and leaf.nullable:
                 raise NotCompiled
@@ -279,7 +282,7 @@ class Compiler:
                     raise NotCompiled from error
                 if not isinstance(name, str) or not isinstance(member.value, str):
                     raise NotCompiled
-                cases.append(f"WHEN {_literal(member.value)} THEN to_json({_literal(name)}::text)")
+                cases.append(f"WHEN {_literal(member.value)} THEN {_literal(orjson.dumps(name).decode())}::json")
             # A stored value the enum does not know: the mark, and the resolver's error
             self.marked = True
             return f"CASE {value} {' '.join(cases)} ELSE {self.mark(value)} END"
