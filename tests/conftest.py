@@ -89,6 +89,15 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
     await _drop_database(server_url, name)
 
 
+@pytest_asyncio.fixture
+async def plain_db(database_url: str) -> AsyncIterator[Database]:
+    """A production-like database object on the test database (its committed demo data): reads outside any
+    transaction, pool of 2."""
+    db = Database.from_url(database_url, pool_size=2)
+    yield db
+    await db.dispose()
+
+
 @pytest_asyncio.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(database_url, pool_size=5, max_overflow=5)

@@ -4,24 +4,14 @@ request, counted at the protocol level."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import pytest_asyncio
 
 from loaders.identity import CustomerById
 from loaders.objects import AccountById
 from services.platform.database import Database, count_statements
 from services.platform.statement_batches import _columns
-
-
-@pytest_asyncio.fixture
-async def plain_db(database_url: str) -> AsyncIterator[Database]:
-    """A production-like database object on the test database (its committed demo data), pool of 2."""
-    db = Database.from_url(database_url, pool_size=2)
-    yield db
-    await db.dispose()
 
 
 async def _some_account_ids(db: Database) -> list[int]:

@@ -4,12 +4,10 @@ ordinary resolvers wherever the statement cannot answer exactly."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import pytest
-import pytest_asyncio
 import sqlalchemy as sa
 from graphql import GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLString
 
@@ -43,14 +41,6 @@ fragment meter on Meter {
   readings(first: 12) { edges { __typename node { id zone value takenOn period source status } } }
 }
 """
-
-
-@pytest_asyncio.fixture
-async def plain_db(database_url: str) -> AsyncIterator[Database]:
-    """A production-like database object on the test database: reads outside any transaction."""
-    db = Database.from_url(database_url, pool_size=2)
-    yield db
-    await db.dispose()
 
 
 async def _sql(db: TransactionalDatabase, statement: str, **params: Any) -> None:
