@@ -16,7 +16,8 @@ Answers are exactly graphql-core's (the differential test runs the suite's queri
 - a value the GraphQL type cannot answer (an `Int` out of range from a `bigint` column, a stored enum value the enum
   does not know) becomes a mark in the JSON text (an escape PostgreSQL also writes for a control character in a
   string, so a string may raise it too): that parent's field is then resolved the ordinary way, which answers
-  graphql-core's error (or, for the string, the same answer, more slowly);
+  graphql-core's error (or, for the string, the same answer, more slowly); so is a field whose statement PostgreSQL
+  refuses (loaders/sql_trees.py);
 - anything else (an undeclared field, arguments other than a literal `first` in range, a connection's cursor or page
   info, an analyst's masked strings) leaves the field to its resolver.
 """
