@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections import defaultdict, namedtuple
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -24,7 +24,7 @@ from sqlalchemy import Executable, ScalarResult, Select
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from services.platform.database import Database, run
-from services.platform.statement_batches import MergedRow
+from services.platform.statement_batches import records_as_rows
 
 if TYPE_CHECKING:
     from loaders.registry import Loaders
@@ -33,8 +33,6 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
-# The C descriptor a namedtuple reads its fields with: an attribute read straight from the tuple's storage.
-_tuplegetter: Callable[[int, str | None], Any] = type(namedtuple("_Probe", "value").value)  # type: ignore[attr-defined]
 
 
 class Row(asyncpg.Record):  # type: ignore[misc]
@@ -81,41 +79,6 @@ class Query:
     def of(cls, sql: str, *tables: sa.Table, **enums: type[enum.Enum]) -> Query:
         """`tables`: whose enum columns the rows carry (by name); `enums`: more of them (labelled columns)."""
         return cls(sql, _row_class(frozenset((enum_columns(*tables) | enums).items())))
-
-
-# A record's attribute read goes through `Row.__getattr__` (a failed lookup, then Python code): a from_row reading ten
-# columns pays that ten times per row. The rows of a statement that went alone are made the tuples with a C getter per
-# column that a merged statement's rows are (`MergedRow`), enum columns converted once: the same rows either way.
-_tuple_row_makers: dict[tuple[type[Row], tuple[str, ...]], Callable[[Any], Any]] = {}
-
-
-def _tuple_row_maker(record_class: type[Row], names: tuple[str, ...]) -> Callable[[Any], Any]:
-    index = {name: position for position, name in enumerate(names)}
-    namespace: dict[str, Any] = {"__slots__": (), "_index": index}
-    namespace.update({name: _tuplegetter(position, None) for name, position in index.items() if name.isidentifier()})
-    row_class: Any = type("MergedRow", (MergedRow,), namespace)
-    enums = [(index[name], members) for name, members in record_class.enums.items() if name in index]
-    if not enums:
-        return row_class  # type: ignore[no-any-return]
-
-    def make(record: Any) -> Any:
-        values = list(record)
-        for position, members in enums:
-            value = values[position]
-            if value is not None:
-                values[position] = members[value]
-        return row_class(values)
-
-    return make
-
-
-def _tuple_rows(records: list[Any], record_class: type[Row]) -> list[Any]:
-    names = tuple(records[0].keys())
-    key = (record_class, names)
-    make = _tuple_row_makers.get(key)
-    if make is None:
-        make = _tuple_row_makers[key] = _tuple_row_maker(record_class, names)
-    return list(map(make, records))
 
 
 def enum_values(values: Iterable[Any]) -> list[Any]:
@@ -173,7 +136,7 @@ class Loader(DataLoader[K, V], Generic[K, V]):
         """Run one fixed statement: rows read by attribute, no transaction."""
         rows = await self.db.fetch(query.sql, *args, record_class=query.row)
         if rows and isinstance(rows[0], asyncpg.Record):
-            return _tuple_rows(rows, query.row)
+            return records_as_rows(rows, query.row)
         return rows  # already tuples (a statement merged with others: services/platform/statement_batches.py)
 
     async def rows(self, statement: sa.ClauseElement) -> Sequence[Any]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import strawberry
 
 from loaders.access import LinkedAccountIds, LinkedContractIds
@@ -16,12 +13,6 @@ from schema.core.errors import UnauthenticatedError
 from schema.core.permissions import IsAuthenticated, signed_in
 from schema.core.selection import selects
 from schema.identity.customer import Customer
-
-
-def _observed(future: asyncio.Future[Any]) -> None:
-    """A load started ahead of its reader: should the reader never come (an error above it), its failure is not
-    reported as "never retrieved"."""
-    future.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 @strawberry.type
@@ -37,9 +28,9 @@ class IdentityQuery:
         if selects(info, "personalAccounts") and not load_ahead_in_sql(info, "personalAccounts", customer_id):
             # Asked now, it goes in the customer's round trip; `personalAccounts` then finds it loaded (the session
             # check already found this customer, so the load is rarely wasted).
-            _observed(loaders.get(LinkedAccountIds).load(customer_id))
+            loaders.get(LinkedAccountIds).prefetch([customer_id])
         if selects(info, "contracts"):
-            _observed(loaders.get(LinkedContractIds).load(customer_id))  # so do the contracts', the same way
+            loaders.get(LinkedContractIds).prefetch([customer_id])  # so do the contracts', the same way
         model = await loaders.get(CustomerById).load(customer_id)
         if model is None:
             raise UnauthenticatedError()

@@ -125,6 +125,13 @@ def _row_shape(names: tuple[str, ...], record_class: type[asyncpg.Record] | None
     return shape
 
 
+def records_as_rows(records: list[Any], record_class: type[asyncpg.Record] | None) -> list[Any]:
+    """The rows of a statement that went alone, made the very rows a merged one gives (`MergedRow`, a C getter per
+    column, enum columns converted once): a loader reads the same rows either way, without a `__getattr__` per read."""
+    shape = _row_shape(tuple(records[0].keys()), record_class)
+    return list(map(shape.make if shape.enums else shape.row_class, records))
+
+
 # Kinds of columns an array of which decodes as a list of their values (an array of arrays would be a 2-D array).
 _ARRAY_KINDS = frozenset({"scalar"})
 _RECORD_OID = 2249

@@ -43,6 +43,22 @@ fragment meter on Meter {
 """
 
 
+@pytest.fixture(autouse=True)
+def _no_cost_budget(runtime: Runtime) -> None:
+    """The queries' own statements only (with no Redis, the budget's charge would fall back to PostgreSQL)."""
+    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
+
+
+async def _set_latest_reading(db: TransactionalDatabase, meter_id: int | None, assignment: str) -> None:
+    """Change the meter's latest accepted reading (`assignment`: an SQL SET list)."""
+    await _sql(
+        db,
+        f"UPDATE reading SET {assignment} WHERE id = (SELECT max(id) FROM reading WHERE meter_id = :meter "
+        "AND status = 'ACCEPTED')",
+        meter=meter_id,
+    )
+
+
 async def _sql(db: TransactionalDatabase, statement: str, **params: Any) -> None:
     async with db.session() as session:
         await run(session, sa.text(statement), params)
@@ -70,7 +86,6 @@ async def test_a_subtree_answers_as_graphql_core_in_one_statement(
     gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
 ) -> None:
     # given: values SQL must serialize as Python does, and rows the subtree must leave out
-    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
     customer, (first, second) = await _customer(db, clock, accounts=2)
     await _sql(db, "INSERT INTO utility_provider (name, inn, phone) VALUES ('ТСЖ «Ромашка''s»', NULL, '+78182000000')")
     await _sql(
@@ -126,14 +141,8 @@ async def test_an_int_out_of_range_is_resolved_the_ordinary_way(
     gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
 ) -> None:
     # given: a register value no GraphQL Int can hold (the column is a bigint)
-    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
     customer, (account,) = await _customer(db, clock, accounts=1)
-    await _sql(
-        db,
-        "UPDATE reading SET value = 3000000000 WHERE id = (SELECT max(id) FROM reading WHERE meter_id = :meter "
-        "AND status = 'ACCEPTED')",
-        meter=account.meters[0].id,
-    )
+    await _set_latest_reading(db, account.meters[0].id, "value = 3000000000")
 
     # when
     body, _ = await _answer(gql.as_token(await token_for(runtime, customer)), ACCOUNTS)
@@ -150,7 +159,6 @@ async def test_a_selection_it_cannot_answer_keeps_the_resolvers(
     gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
 ) -> None:
     # given: cursors, page info and a computed list are not declared in SQL
-    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
     customer, _ = await _customer(db, clock, accounts=1)
     query = """
     query Cursors {
@@ -173,14 +181,8 @@ async def test_a_stored_value_the_enum_does_not_know_is_resolved_the_ordinary_wa
     gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
 ) -> None:
     # given: a reading source written by something else than this server (the column is text)
-    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
     customer, (account,) = await _customer(db, clock, accounts=1)
-    await _sql(
-        db,
-        "UPDATE reading SET source = 'PIGEON' WHERE id = (SELECT max(id) FROM reading WHERE meter_id = :meter "
-        "AND status = 'ACCEPTED')",
-        meter=account.meters[0].id,
-    )
+    await _set_latest_reading(db, account.meters[0].id, "source = 'PIGEON'")
 
     # when
     body, _ = await _answer(gql.as_token(await token_for(runtime, customer)), ACCOUNTS)
@@ -194,7 +196,6 @@ async def test_a_debt_beyond_bigint_answers_the_resolvers_sum(
     gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
 ) -> None:
     # given: amounts whose sum a bigint cannot hold (Python's can; the total is summed as numeric in SQL)
-    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
     customer, (account,) = await _customer(db, clock, accounts=1)
     await _sql(
         db,
@@ -217,7 +218,6 @@ async def test_the_trees_of_one_level_go_in_one_round_trip(
     gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
 ) -> None:
     # given: accounts answered by their resolvers (lastCharges is not declared), three subtrees in SQL under each
-    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
     customer, _ = await _customer(db, clock, accounts=2)
     query = """
     query Level { me { personalAccounts {
@@ -236,7 +236,6 @@ async def test_me_by_its_resolver_starts_the_accounts_statement_in_its_own_round
     gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
 ) -> None:
     # given: `me` answered by its resolver (pseudonymousKey is not declared), its accounts in SQL
-    runtime.settings = runtime.settings.model_copy(update={"cost_budget": False})
     customer, made = await _customer(db, clock, accounts=2)
 
     # when

@@ -360,8 +360,7 @@ def load_ahead_in_sql(info: Any, name: str, parent: int) -> bool:
     tree = entry[1].get(name) if entry is not None and entry[0] is node else None
     if tree is None:
         return False
-    future = raw.context.loaders.get(SqlTrees).load((tree, parent))
-    future.add_done_callback(lambda done: done.cancelled() or done.exception())  # never "not retrieved"
+    raw.context.loaders.get(SqlTrees).prefetch([(tree, parent)])
     return True
 
 
