@@ -134,22 +134,37 @@ async def _reset_read_connection(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
-class _ReadLease:
-    """The one read connection of a request: taken at its first read, one round trip at a time; statements that
-    meet in its queue are sent together (services/platform/statement_batches.py)."""
+class _Lender:
+    """The connection a request's reads take turns on: taken at the first read, kept until the request ends."""
+
+    __slots__ = ("connection", "db", "turn")
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.connection: Any = None
         self.turn = asyncio.Lock()
-        self.queue = StatementQueue(self._lend)
 
     @asynccontextmanager
-    async def _lend(self) -> AsyncIterator[asyncpg.Connection]:
+    async def lend(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.turn:
             if self.connection is None:
                 self.connection = await (await self.db.read_pool()).acquire()
             yield self.connection
+
+
+class _ReadLease:
+    """The one read connection of a request: taken at its first read, one round trip at a time; statements that
+    meet in its queue are sent together (services/platform/statement_batches.py).
+
+    The queue lends from a `_Lender`, not from the lease: a queue holding the lease's own method would make a cycle,
+    and with it everything the request read would wait for the garbage collector (issue 15)."""
+
+    __slots__ = ("db", "lender", "queue")
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.lender = _Lender(db)
+        self.queue = StatementQueue(self.lender.lend)
 
     async def fetch(self, query: str, args: tuple[Any, ...], record_class: type[asyncpg.Record] | None) -> list[Any]:
         return await self.queue.fetch(query, args, record_class)
@@ -157,9 +172,10 @@ class _ReadLease:
     async def release(self) -> None:
         if self.queue.sending is not None:
             await asyncio.wait([self.queue.sending])
-        async with self.turn:
-            if self.connection is not None:
-                connection, self.connection = self.connection, None
+        lender = self.lender
+        async with lender.turn:
+            if lender.connection is not None:
+                connection, lender.connection = lender.connection, None
                 await (await self.db.read_pool()).release(connection)
 
 
