@@ -10,7 +10,7 @@ import strawberry
 from loaders.metering import MeterById, ReadingById, SubmissionById, SubmittedValuesBySubmission
 from loaders.pages import table_of
 from models import Reading as ReadingModel
-from schema.core.compiled.sql_tree import Leaf, declare
+from schema.core.compiled.sql_tree import Leaf, Relation, declare
 from schema.core.context import Info
 from schema.core.enums import ReadingSource, ReadingStatus, SubmissionStatus, TariffZone
 from schema.core.nodes import RowNode
@@ -85,6 +85,7 @@ declare(
     period=Leaf("period"),
     source=Leaf("source"),
     status=Leaf("status"),
+    meter=Relation("one", "meter {t} WHERE {t}.id = {p}.meter_id"),  # as MeterById: removed meters too
 )
 
 

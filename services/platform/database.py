@@ -41,6 +41,12 @@ _EXECUTIONS = frozenset({"query", "bind_execute", "bind_execute_many", "bind", "
 _ROUND_TRIPS = _EXECUTIONS | {"prepare", "close_statement", "copy_in", "copy_out"}
 
 
+# Statements up to this size stay prepared on a connection (asyncpg's default: 15 KiB). A level's merged statement
+# with the subtrees PostgreSQL builds as JSON (a cabinet's statements, payments and readings pages) is 15-40 KiB:
+# above the default it was prepared again at every request, a round trip and a planning each time.
+CACHEABLE_STATEMENT_BYTES = 256 * 1024
+
+
 def database_unavailable(error: BaseException | None) -> bool:
     """Whether `error` (or what caused it) says PostgreSQL cannot be reached, rather than that a query is wrong."""
     seen = 0
@@ -231,7 +237,10 @@ class Database:
             pool_timeout=30,
             pool_pre_ping=False,
             echo=echo,
-            connect_args={"server_settings": {"application_name": "lk-api", "timezone": "UTC"}},
+            connect_args={
+                "server_settings": {"application_name": "lk-api", "timezone": "UTC"},
+                "max_cacheable_statement_size": CACHEABLE_STATEMENT_BYTES,
+            },
         )
         return cls(engine, read_pool_size=pool_size)
 
@@ -257,6 +266,7 @@ class Database:
                         },
                         init=_set_up_read_connection,
                         statement_cache_size=1024,  # merged statements of a level are statements of their own
+                        max_cacheable_statement_size=CACHEABLE_STATEMENT_BYTES,
                         reset=_reset_read_connection,
                     )
         return self._read_pool
