@@ -28,7 +28,7 @@ from loaders.objects import AccountById
 from loaders.pages import PageArgs, table_of
 from loaders.supply import UtilityProviderById
 from models import PersonalAccount as AccountModel
-from models.enums import ReadingStatus, Role, TariffZone
+from models.enums import ChargeKind, ReadingStatus, Role, TariffZone
 from schema.billing.month_to_date import MonthToDate
 from schema.billing.tariff import Tariff
 from schema.billing.types import Charge, Debt, Payment, Statement
@@ -258,6 +258,13 @@ declare(
     utility_provider=Relation("one", "utility_provider {t} WHERE {t}.id = {p}.utility_provider_id"),
     # No debt row yet: zeros and no update time (Debt.from_row(None)).
     debt=Relation("one", "(SELECT 1) AS {t}_one LEFT JOIN account_debt {t} ON {t}.account_id = {p}.id", always=True),
+    # As LastChargesByAccount: the consumption lines of the account's latest statement's month.
+    last_charges=Relation(
+        "many",
+        f"charge {{t}} WHERE {{t}}.account_id = {{p}}.id AND {{t}}.kind = '{ChargeKind.CONSUMPTION.value}' "
+        "AND {t}.period = (SELECT max(s.period) FROM statement s WHERE s.account_id = {p}.id)",
+        order="{t}.id",
+    ),
     meters=Relation(  # as MetersByAccount: in service, in installation order
         "many", "meter {t} WHERE {t}.account_id = {p}.id AND {t}.removed_on IS NULL", order="{t}.installed_on, {t}.id"
     ),

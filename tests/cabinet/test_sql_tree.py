@@ -217,19 +217,21 @@ async def test_a_debt_beyond_bigint_answers_the_resolvers_sum(
 async def test_the_trees_of_one_level_go_in_one_round_trip(
     gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
 ) -> None:
-    # given: accounts answered by their resolvers (lastCharges is not declared), three subtrees in SQL under each
+    # given: accounts answered by their resolvers (currentTariffs, today's rates, is not declared), three subtrees in
+    # SQL under each
     customer, _ = await _customer(db, clock, accounts=2)
     query = """
     query Level { me { personalAccounts {
-      lastCharges { __typename } debt { total } utilityProvider { name } meters { serial }
+      currentTariffs { __typename } debt { total } utilityProvider { name } meters { serial }
     } } }
     """
 
     # when
     _, round_trips = await _answer(gql.as_token(await token_for(runtime, customer)), query)
 
-    # then: the customer with the linked accounts, then the charges and the three trees together
-    assert round_trips == [2, 2]
+    # then: the customer with the linked accounts; the accounts' meters (for their tariffs) and the three trees
+    # together; the tariffs
+    assert round_trips == [3, 3]
 
 
 async def test_me_by_its_resolver_starts_the_accounts_statement_in_its_own_round_trip(
@@ -444,3 +446,36 @@ async def test_an_empty_page_and_a_page_of_none(
     }  # fmt: skip
     assert empty["data"]["me"]["personalAccounts"][0]["statements"]["pageInfo"]["hasNextPage"] is False
     assert empty["data"]["me"]["personalAccounts"][0]["payments"]["edges"] == []
+
+
+async def test_a_meters_zones_and_last_readings_keep_the_zones_order(
+    gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
+) -> None:
+    # given: a three-zone meter (shown PEAK, SEMI_PEAK, NIGHT: not in the alphabet's order), its latest NIGHT reading
+    # rejected, and no SEMI_PEAK reading at all
+    customer = await create_customer(db, now=clock.now())
+    made = await create_cabinet_account(db, now=clock.now(), owner=customer, months=3, zone_count=3)
+    meter_id = made.meters[0].id
+    await _sql(
+        db,
+        "UPDATE reading SET status = 'REJECTED' WHERE id = (SELECT max(id) FROM reading WHERE meter_id = :meter "
+        "AND zone = 'NIGHT')",
+        meter=meter_id,
+    )
+    await _sql(db, "DELETE FROM reading WHERE meter_id = :meter AND zone = 'SEMI_PEAK'", meter=meter_id)
+    query = """
+    { me { personalAccounts {
+      lastCharges { id period zone kind amount }
+      meters { zoneCount zones lastReadings { id zone value takenOn status } }
+    } } }
+    """
+
+    # when
+    body, round_trips = await _answer(gql.as_token(await token_for(runtime, customer)), query)
+
+    # then: graphql-core's answer (compared above), in one statement
+    meter = body["data"]["me"]["personalAccounts"][0]["meters"][0]
+    assert meter["zones"] == ["PEAK", "SEMI_PEAK", "NIGHT"]
+    assert [reading["zone"] for reading in meter["lastReadings"]] == ["PEAK", "NIGHT"]
+    assert {charge["period"] for charge in body["data"]["me"]["personalAccounts"][0]["lastCharges"]} == {"2026-10-01"}
+    assert round_trips == [1, 1]
