@@ -38,6 +38,8 @@ class SqlTree(Hashable, Protocol):
     @property
     def params(self) -> tuple[Any, ...]: ...  # the statement's parameters after `$1`
 
+    def finish(self, text: str) -> str: ...  # the JSON text as the answer's (its cursors signed)
+
     @property
     def parent_key(self) -> str | None: ...  # None: a row not found is the resolver's to answer (`me`)
 
@@ -64,5 +66,5 @@ class SqlTrees(Loader[tuple[SqlTree, int], Any]):
                 elif tree.marked and UNANSWERABLE in text:
                     found[tree, parent] = RESOLVE
                 else:  # put in the answer as it is: orjson writes a Fragment's text unchanged
-                    found[tree, parent] = orjson.Fragment(text)
+                    found[tree, parent] = orjson.Fragment(tree.finish(text))
         return [found.get(key, RESOLVE) for key in keys]

@@ -438,7 +438,9 @@ declare(
         "many",
         "payment {t} WHERE ({t}.account_id = {p}.account_id OR {t}.delivery_point_id = {p}.delivery_point_id) "
         f"AND {{t}}.status = '{PaymentStatusEnum.SUCCEEDED.value}' "
-        f"AND {{t}}.paid_at >= {_MONTH_STARTS} AND {{t}}.paid_at < {_MONTH_ENDS}",
+        f"AND {{t}}.paid_at >= {_MONTH_STARTS} AND {{t}}.paid_at < {_MONTH_ENDS} "
+        # a period not on a month's first day (none is written so) is no month's: PaymentsInMonth finds nothing
+        "AND {p}.period = date_trunc('month', {p}.period)::date",
         order="{t}.paid_at, {t}.id",
     ),
 )

@@ -34,6 +34,7 @@ from schema.billing.tariff import Tariff
 from schema.billing.types import Charge, Debt, Payment, Statement
 from schema.cabinet.utility_provider import UtilityProvider
 from schema.core.access import viewer_is_analyst
+from schema.core.compiled.plan import load_ahead_in_sql
 from schema.core.compiled.sql_tree import ISO_INSTANT, Leaf, Paged, Relation, declare
 from schema.core.context import Info
 from schema.core.enums import ObjectKind, TariffCategory
@@ -139,9 +140,9 @@ class PersonalAccount(ReadingTabs, RowNode):
     async def meters(self, info: Info) -> list[Meter]:
         loaders = info.context.loaders
         rows = await loaders.get(MetersByAccount).load(self.row_id)
-        if selects(info, "lastReadings"):
-            # Asked now, they go in the round trip of this level's other loads (tariffs, a page's charges …), not in
-            # one of their own after it; each meter's `lastReadings` then finds them loaded.
+        # Asked now, each meter's `lastReadings` go in the round trip of this level's other loads (tariffs, a page's
+        # charges …), not in one of their own after it: their statement in SQL when they are answered so, else rows.
+        if selects(info, "lastReadings") and not all([load_ahead_in_sql(info, "lastReadings", row.id) for row in rows]):
             loaders.get(LastReadingsByMeter).prefetch(row.id for row in rows)
         return [Meter.from_row(row) for row in rows]
 

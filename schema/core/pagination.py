@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import os
@@ -35,8 +34,7 @@ def page_size(first: int | None) -> int:
 # (issue 13: `WzEsMiwzXQ==`, i.e. [1,2,3], was taken as a position). The key is the server's secret once the
 # endpoint is built (`set_cursor_secret`), so that every worker accepts every worker's cursors.
 _cursor_key: bytes = os.urandom(32)
-MAC_BYTES = 12
-_HMAC_BLOCK = 64  # SHA-256's block size (RFC 2104's B)
+_MAC_BYTES = 12
 
 
 def set_cursor_secret(secret: str) -> None:
@@ -45,24 +43,15 @@ def set_cursor_secret(secret: str) -> None:
 
 
 def _mac(payload: bytes) -> bytes:
-    return hmac.digest(_cursor_key, payload, "sha256")[:MAC_BYTES]  # one call into OpenSSL, no HMAC object
-
-
-def cursor_pads() -> tuple[bytes, bytes]:
-    """The cursor key's inner and outer HMAC-SHA256 pads (RFC 2104): with them PostgreSQL signs cursors exactly as
-    `encode_cursor` does (schema/core/compiled/sql_tree.py), as sha256(outer || sha256(inner || payload))."""
-    return _pads(_cursor_key)
-
-
-@functools.cache
-def _pads(key: bytes) -> tuple[bytes, bytes]:
-    assert len(key) <= _HMAC_BLOCK, "a longer key is hashed first by HMAC: ours are SHA-256 digests"
-    padded = key.ljust(_HMAC_BLOCK, b"\0")
-    return bytes(byte ^ 0x36 for byte in padded), bytes(byte ^ 0x5C for byte in padded)
+    return hmac.digest(_cursor_key, payload, "sha256")[:_MAC_BYTES]  # one call into OpenSSL, no HMAC object
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
-    payload = orjson.dumps(list(values), default=str)
+    return sign_payload(orjson.dumps(list(values), default=str))
+
+
+def sign_payload(payload: bytes) -> str:
+    """A cursor of `payload` (orjson's text of the sort key): its MAC, then it, in base64url."""
     return base64.urlsafe_b64encode(_mac(payload) + payload).decode()
 
 
@@ -74,7 +63,7 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
         raw = base64.urlsafe_b64decode(cursor.encode())
     except (ValueError, UnicodeEncodeError) as error:
         raise invalid from error
-    mac, payload = raw[:MAC_BYTES], raw[MAC_BYTES:]
+    mac, payload = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
     if not hmac.compare_digest(mac, _mac(payload)):
         raise invalid
     try:

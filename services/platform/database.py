@@ -265,7 +265,9 @@ class Database:
                             "plan_cache_mode": "force_generic_plan",
                         },
                         init=_set_up_read_connection,
-                        statement_cache_size=1024,  # merged statements of a level are statements of their own
+                        # Merged statements of a level are statements of their own; a client's many shapes of query
+                        # must not keep as many plans in a backend (up to 256 KiB of text each): a few hundred
+                        statement_cache_size=256,
                         max_cacheable_statement_size=CACHEABLE_STATEMENT_BYTES,
                         reset=_reset_read_connection,
                     )

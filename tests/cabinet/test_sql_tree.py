@@ -10,6 +10,7 @@ import orjson
 import pytest
 import sqlalchemy as sa
 from graphql import GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLString
+from structlog.testing import capture_logs
 
 from loaders.registry import Loaders
 from loaders.sql_trees import RESOLVE, SqlTrees
@@ -75,10 +76,20 @@ async def _customer(
 
 async def _answer(gql: GraphQLClient, query: str) -> tuple[dict[str, Any], list[int]]:
     """The answer (compared with graphql-core's, whatever the suite compared before) and its round trips."""
-    await gql.post(query)  # statements prepared, the session checked
-    async with count_statements() as counter:
-        body = await gql.post(query)
-    await gql.compare_with_graphql_core(query, None, body)
+    return await _answer_with(gql, query, None)
+
+
+async def _answer_with(
+    gql: GraphQLClient, query: str, variables: dict[str, Any] | None
+) -> tuple[dict[str, Any], list[int]]:
+    """As `_answer`, with variables. No statement may have failed: one that fails is resolved the ordinary way, and
+    graphql-core's answer would not tell."""
+    with capture_logs() as logs:
+        await gql.post(query, variables)  # statements prepared, the session checked
+        async with count_statements() as counter:
+            body = await gql.post(query, variables)
+    assert [log for log in logs if log["event"].startswith("sql tree failed")] == []
+    await gql.compare_with_graphql_core(query, variables, body)
     return body, counter
 
 
@@ -305,7 +316,7 @@ def test_only_declared_pairs_of_column_and_type_are_compiled() -> None:
 
 PAGES = """
 query Pages($period: PeriodFilter, $first: Int) { me { personalAccounts {
-  number
+  number address
   statements(period: $period, first: $first) {
     __typename
     pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor }
@@ -328,14 +339,6 @@ query Pages($period: PeriodFilter, $first: Int) { me { personalAccounts {
 """
 
 
-async def _answer_with(gql: GraphQLClient, query: str, variables: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:
-    await gql.post(query, variables)  # statements prepared, the session checked
-    async with count_statements() as counter:
-        body = await gql.post(query, variables)
-    await gql.compare_with_graphql_core(query, variables, body)
-    return body, counter
-
-
 async def test_pages_with_their_arguments_cursors_and_page_info_are_answered_in_one_statement(
     gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
 ) -> None:
@@ -350,6 +353,13 @@ async def test_pages_with_their_arguments_cursors_and_page_info_are_answered_in_
         "(:id, 200, 200, 0, 0, 'CARD', 'SUCCEEDED', 'test', NULL, '2026-09-30 20:59:59.999999+00', "
         "'2026-09-30 20:59:59.999999+00'), "
         "(:id, 300, 300, 0, 0, 'SBP', 'PENDING', 'test', 'https://pay.example/1', '2026-10-02 09:00:00.5+00', NULL)",
+        id=first.account.id,
+    )
+    # and an address carrying what a cursor's payload looks like in the statement's text (its nonce aside)
+    await _sql(
+        db,
+        "UPDATE personal_account SET address = :text WHERE id = :id",
+        text='\x02["2026-10-01",1]',
         id=first.account.id,
     )
     token = await token_for(runtime, customer)
@@ -372,6 +382,7 @@ async def test_pages_with_their_arguments_cursors_and_page_info_are_answered_in_
     pending = [edge["node"] for edge in account["payments"]["edges"] if edge["node"]["status"] == "PENDING"]
     assert [payment["confirmationUrl"] for payment in pending] == ["https://pay.example/1"]
     assert all(edge["node"]["meter"]["serial"] for edge in account["readings"]["edges"])
+    assert account["address"] == '\x02["2026-10-01",1]'
     assert round_trips == [1, 1]
 
 
@@ -435,8 +446,8 @@ async def test_an_empty_page_and_a_page_of_none(
     customer, _ = await _customer(db, clock, accounts=1)
     client = gql.as_token(await token_for(runtime, customer))
 
-    none, _ = await _answer_with(client, PAGES, {"first": 0})
-    empty, _ = await _answer_with(client, PAGES, {"period": {"from": "2020-01-01", "to": "2020-02-01"}})
+    none, none_round_trips = await _answer_with(client, PAGES, {"first": 0})
+    empty, empty_round_trips = await _answer_with(client, PAGES, {"period": {"from": "2020-01-01", "to": "2020-02-01"}})
 
     # graphql-core's answers (compared above): no edges, no cursors; a next page only where rows are left
     statements = none["data"]["me"]["personalAccounts"][0]["statements"]
@@ -446,6 +457,7 @@ async def test_an_empty_page_and_a_page_of_none(
     }  # fmt: skip
     assert empty["data"]["me"]["personalAccounts"][0]["statements"]["pageInfo"]["hasNextPage"] is False
     assert empty["data"]["me"]["personalAccounts"][0]["payments"]["edges"] == []
+    assert none_round_trips == empty_round_trips == [1, 1]  # answered in SQL
 
 
 async def test_a_meters_zones_and_last_readings_keep_the_zones_order(

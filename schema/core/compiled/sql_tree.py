@@ -19,15 +19,17 @@ Answers are exactly graphql-core's (the differential test runs the suite's queri
   graphql-core's error (or, for the string, the same answer, more slowly); so is a field whose statement PostgreSQL
   refuses (loaders/sql_trees.py);
 - a connection declared with its `Paged` arguments reads them from the request (literals or variables) as its
-  resolver does, into parameters of the statement; its page info and cursors are made in SQL, the cursors signed as
-  `encode_cursor` signs them (HMAC-SHA256 from the key's pads, schema/core/pagination.py). Arguments the resolver
-  would refuse, and a page `after` a cursor, leave the field to its resolver, which answers them;
+  resolver does, into parameters of the statement; its page info is made in SQL, and its cursors' payloads, marked:
+  they are signed here as `encode_cursor` signs them (the key never goes to PostgreSQL, nor to its logs). Arguments
+  the resolver would refuse, and a page `after` a cursor, leave the field to its resolver, which answers them;
 - anything else (an undeclared field, arguments of an undeclared connection other than a literal `first` in range,
   an analyst's masked strings) leaves the field to its resolver.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -54,7 +56,7 @@ from strawberry.types.field import StrawberryField
 from loaders.pages import PageArgs
 from loaders.sql_trees import UNANSWERABLE
 from schema.core.compiled.direct import arguments_converter
-from schema.core.pagination import DEFAULT_PAGE, MAC_BYTES, MAX_PAGE, cursor_pads
+from schema.core.pagination import DEFAULT_PAGE, MAX_PAGE, sign_payload
 
 _MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
 # datetime.isoformat() (and orjson's text) of asyncpg's UTC value of a timestamptz: microseconds only when there are any
@@ -156,11 +158,16 @@ class SqlTree:
     marked: bool  # whether its text may carry the mark of a value the GraphQL type cannot answer
     producers: tuple[_Producer, ...] = ()
     params: tuple[Any, ...] = ()
+    signs: bool = False  # whether its text carries cursors' payloads to sign
 
     def bound(self, executor: Any) -> SqlTree:
         """The tree with this request's parameters; raises what the arguments' resolver would refuse."""
         params = tuple(value for produce in self.producers for value in produce(executor))
-        return SqlTree(self.sql, self.parent_key, self.marked, self.producers, params)
+        return SqlTree(self.sql, self.parent_key, self.marked, self.producers, params, self.signs)
+
+    def finish(self, text: str) -> str:
+        """The statement's JSON text as the answer's: its cursors signed."""
+        return _UNSIGNED.sub(_signed, text) if self.signs else text
 
 
 class Compiler:
@@ -177,7 +184,7 @@ class Compiler:
         self.marked = False
         self.parameters = 1  # $1: the parents' ids
         self.producers: list[_Producer] = []
-        self.pads: tuple[int, int] | None = None  # the parameters of the cursor key's HMAC pads, once a cursor is made
+        self.signs = False
 
     def tree(
         self, parent_type: GraphQLObjectType, field_name: str, field_type: Any, details: list[FieldDetails]
@@ -199,7 +206,7 @@ class Compiler:
             else f"{shape.table.name} p WHERE p.id = ANY($1::bigint[])"
         )
         sql = f"SELECT p.id AS parent, ({expression})::text AS tree FROM {parents}"
-        return SqlTree(sql, relation.parent_key, self.marked, tuple(self.producers))
+        return SqlTree(sql, relation.parent_key, self.marked, tuple(self.producers), signs=self.signs)
 
     def _alias(self) -> str:
         self.aliases += 1
@@ -375,15 +382,9 @@ class Compiler:
         return _object(pairs)
 
     def cursor(self, payload: str) -> str:
-        """`encode_cursor` of the payload text in SQL: base64url of HMAC-SHA256's first bytes, then the payload."""
-        if self.pads is None:
-            self.pads = (self._parameter(), self._parameter())
-            self.producers.append(lambda _: cursor_pads())
-        inner, outer = self.pads
-        data = f"convert_to({payload}, 'UTF8')"
-        mac = f"substring(sha256(${outer}::bytea || sha256(${inner}::bytea || {data})) FROM 1 FOR {MAC_BYTES})"
-        # encode() breaks lines every 76 characters: taken out, as base64url has none
-        return f"translate(encode({mac} || {data}, 'base64'), E'+/\\n', '-_')"
+        """A cursor's payload text, marked: signed once the statement has answered (`SqlTree.finish`)."""
+        self.signs = True
+        return f"(chr(2) || '{_NONCE}' || {payload})"
 
     def edges(  # noqa: PLR0917 - the page's parts, passed down once
         self, edge_type: GraphQLObjectType, details: list[FieldDetails], alias: str, source: str, order: str, first: int
@@ -494,6 +495,17 @@ class Compiler:
         if scalar == "DateTime" and isinstance(kind, sa.DateTime) and kind.timezone:
             return ISO_INSTANT.format(value=value)
         raise NotCompiled
+
+
+# A cursor's payload in a statement's JSON text: a string of U+0002, this process's nonce, then the payload (orjson's
+# text of the sort key). The nonce is unknown to clients: a string of theirs is never taken for a cursor.
+_NONCE = secrets.token_hex(8)
+_UNSIGNED = re.compile(r'"\\u0002' + _NONCE + r'((?:[^"\\]|\\.)*)"')
+
+
+def _signed(match: re.Match[str]) -> str:
+    payload: str = orjson.loads('"' + match.group(1) + '"')  # the JSON string's own escapes undone
+    return '"' + sign_payload(payload.encode()) + '"'
 
 
 # An escape string (E'…'): the same text whatever `standard_conforming_strings` says
