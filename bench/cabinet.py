@@ -18,6 +18,8 @@ of the commit before a change, run with this checkout's environment) is driven i
 SQL statements per request are counted in-process, once, with `count_statements` around the full query through the
 real ASGI app (pg_stat_statements is not available); the plain handler's count is fixed by its code.
 The load generator runs on the same machine as the servers and PostgreSQL: its CPU is part of what is measured.
+Each server is driven once the database is quiet (bench/quiet.py): the servers' start-up jobs (the analytics
+refresh, about 30 s of PostgreSQL over 100,000 accounts) would otherwise fall on whichever is measured first.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ import orjson  # noqa: E402
 import redis  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.quiet import wait_for_quiet_database  # noqa: E402
 from models.enums import Role  # noqa: E402
 from services.auth_tokens import issue_access_token  # noqa: E402
 from services.cabinet.periods import add_months, month_start  # noqa: E402
@@ -330,6 +333,10 @@ def main() -> None:
             tokens = _tokens(prepared, secret)
             for concurrency in concurrencies:
                 for kind, server in servers.items():  # in turn: the machine's noise falls on all alike
+                    # The servers' start-up jobs (the analytics refresh, a billing close) done first (bench/quiet.py)
+                    waited = asyncio.run(wait_for_quiet_database(prepared.url))
+                    if waited > 3:
+                        print(f"  waited {waited:.0f} s for the database's start-up work to end", flush=True)
                     result = asyncio.run(
                         drive(
                             kind=kind,

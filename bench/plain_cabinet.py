@@ -26,7 +26,9 @@ from services.auth_tokens import decode_access_token
 SECRET = os.environ["SECRET_KEY"]
 DATABASE_URL = os.environ["DATABASE_URL"]
 ZONES = {1: ["SINGLE"], 2: ["DAY", "NIGHT"], 3: ["PEAK", "SEMI_PEAK", "NIGHT"]}
-_alive: dict[uuid.UUID, float] = {}  # the same 5-second cache of "session alive" as the GraphQL server's guard
+# "Session alive" kept 5 s: with no revocation feed (the GraphQL server's guard hears revocations through the broker
+# and keeps an answer up to 60 s), how long a revoked session may still be honoured: the GraphQL server checks less.
+_alive: dict[uuid.UUID, float] = {}
 
 SESSION = "SELECT revoked_at, expires_at FROM auth_session WHERE id = $1"
 CUSTOMER = "SELECT id FROM customer WHERE id = $1"

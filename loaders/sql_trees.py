@@ -1,4 +1,5 @@
-"""Subtrees answered by PostgreSQL as JSON (schema/core/compiled/sql_tree.py): key (statement, parent id) → the
+"""Subtrees answered by PostgreSQL as JSON (schema/core/compiled/sql_tree.py): key (statement with its parameters,
+parent id) → the
 parent's subtree as JSON text (an `orjson.Fragment`: never parsed here, written into the response as it is), or
 `RESOLVE` when the text carries the mark of a value its GraphQL type cannot answer (an `Int` out of range, an unknown
 enum value) or the statement failed in PostgreSQL: that field is then resolved the ordinary way, which answers
@@ -35,6 +36,11 @@ class SqlTree(Hashable, Protocol):
     def marked(self) -> bool: ...  # whether its text may carry UNANSWERABLE
 
     @property
+    def params(self) -> tuple[Any, ...]: ...  # the statement's parameters after `$1`
+
+    def finish(self, text: str) -> str: ...  # the JSON text as the answer's (its cursors signed)
+
+    @property
     def parent_key(self) -> str | None: ...  # None: a row not found is the resolver's to answer (`me`)
 
 
@@ -46,7 +52,7 @@ class SqlTrees(Loader[tuple[SqlTree, int], Any]):
         found: dict[tuple[SqlTree, int], Any] = {}
         # The trees of one level together: their statements meet in one round trip (statement_batches.py)
         answers = await asyncio.gather(
-            *(self.db.fetch(tree.sql, ids) for tree, ids in parents.items()), return_exceptions=True
+            *(self.db.fetch(tree.sql, ids, *tree.params) for tree, ids in parents.items()), return_exceptions=True
         )
         for tree, rows in zip(parents, answers, strict=True):
             if isinstance(rows, asyncpg.PostgresError):
@@ -60,5 +66,5 @@ class SqlTrees(Loader[tuple[SqlTree, int], Any]):
                 elif tree.marked and UNANSWERABLE in text:
                     found[tree, parent] = RESOLVE
                 else:  # put in the answer as it is: orjson writes a Fragment's text unchanged
-                    found[tree, parent] = orjson.Fragment(text)
+                    found[tree, parent] = orjson.Fragment(tree.finish(text))
         return [found.get(key, RESOLVE) for key in keys]

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from services.platform.clock import FrozenClock
-from services.platform.database import Database, TransactionalDatabase, to_async_url
+from services.platform.database import CACHEABLE_STATEMENT_BYTES, Database, TransactionalDatabase, to_async_url
 from services.platform.runtime import Runtime
 from services.platform.settings import PROJECT_ROOT, Settings
 from tests.support.graphql import GraphQLClient, compared_count
@@ -100,7 +100,13 @@ async def plain_db(database_url: str) -> AsyncIterator[Database]:
 
 @pytest_asyncio.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(database_url, pool_size=5, max_overflow=5)
+    # As `Database.from_url`'s: the reads' merged statements stay prepared (the round-trip counts depend on it)
+    engine = create_async_engine(
+        database_url,
+        pool_size=5,
+        max_overflow=5,
+        connect_args={"max_cacheable_statement_size": CACHEABLE_STATEMENT_BYTES},
+    )
     yield engine
     await engine.dispose()
 

@@ -20,17 +20,22 @@ from loaders.billing import (
 )
 from loaders.pages import table_of
 from models import AccountDebt as DebtModel
+from models import Charge as ChargeModel
+from models import Payment as PaymentModel
+from models import Statement as StatementModel
 from models.enums import ChargeKind as ChargeKindEnum
+from models.enums import PaymentStatus as PaymentStatusEnum
 from schema.billing.penalty import PenaltyExplanation
 from schema.core.access import viewer_is_analyst
 from schema.core.compiled.prefetched import NOT_PREFETCHED, read_when_prefetched
-from schema.core.compiled.sql_tree import Leaf, declare
+from schema.core.compiled.sql_tree import Leaf, Relation, declare
 from schema.core.context import Info
 from schema.core.enums import ChargeBasis, ChargeKind, PaymentMethod, PaymentStatus, TariffZone
 from schema.core.nodes import RowNode
 from schema.core.scalars import KilowattHours, Kopecks
 from schema.core.selection import selects
 from services.files.signing import LinkKind, signed_url
+from services.platform.clock import LOCAL_TZ
 
 if TYPE_CHECKING:
     from schema.cabinet.account import PersonalAccount
@@ -366,4 +371,76 @@ declare(
     # numeric: Python's sum has no bigint bound (Kopecks may exceed 32 bits, and so may their sum 64)
     total=Leaf(sql="coalesce({t}.electricity::numeric + {t}.penalty + {t}.state_duty, 0)", nullable=False),
     updated_at=Leaf("updated_at"),
+)
+
+
+_PENDING = PaymentStatusEnum.PENDING.value
+
+# Statements, their lines and payments in SQL (schema/core/compiled/sql_tree.py), as `from_row`, `with_lines` and the
+# loaders read them.
+declare(
+    Charge,
+    table_of(ChargeModel),
+    id=Leaf(global_id=True),
+    period=Leaf("period"),
+    zone=Leaf("zone"),
+    kind=Leaf("kind"),
+    basis=Leaf("basis"),
+    volume=Leaf("volume_kwh"),
+    rate=Leaf("rate_kopecks"),
+    amount=Leaf("amount"),
+    recalculated_period=Leaf("recalculated_period"),
+)
+declare(
+    Payment,
+    table_of(PaymentModel),
+    id=Leaf(global_id=True),
+    amount=Leaf("amount"),
+    electricity=Leaf("electricity"),
+    penalty=Leaf("penalty"),
+    state_duty=Leaf("state_duty"),
+    method=Leaf("method"),
+    status=Leaf("status"),
+    created_at=Leaf("created_at"),
+    paid_at=Leaf("paid_at"),
+    confirmation_url=Leaf(
+        sql=f"CASE WHEN {{t}}.status = '{PaymentStatusEnum.PENDING.value}' THEN {{t}}.confirmation_url END"
+    ),
+)
+# The month of a statement in local time: the instants a payment's `paid_at` is credited to it (PaymentsInMonth).
+_MONTH_STARTS = f"({{p}}.period::timestamp AT TIME ZONE '{LOCAL_TZ.key}')"
+_MONTH_ENDS = f"(({{p}}.period + interval '1 month')::timestamp AT TIME ZONE '{LOCAL_TZ.key}')"
+declare(
+    Statement,
+    table_of(StatementModel),
+    id=Leaf(global_id=True),
+    period=Leaf("period"),
+    opening_balance=Leaf("opening_balance"),
+    charged=Leaf("charged"),
+    recalculated=Leaf("recalculated"),
+    paid=Leaf("paid"),
+    penalty=Leaf("penalty"),
+    closing_balance=Leaf("closing_balance"),
+    issued_on=Leaf("issued_on"),
+    due_on=Leaf("due_on"),
+    pdf_available=Leaf(sql="true", nullable=False),
+    charges=Relation(
+        "many",
+        f"charge {{t}} WHERE {{t}}.statement_id = {{p}}.id AND {{t}}.kind = '{ChargeKindEnum.CONSUMPTION.value}'",
+        order="{t}.id",
+    ),
+    recalculations=Relation(
+        "many",
+        f"charge {{t}} WHERE {{t}}.statement_id = {{p}}.id AND {{t}}.kind = '{ChargeKindEnum.RECALCULATION.value}'",
+        order="{t}.id",
+    ),
+    payments=Relation(  # the payer's (an account's or a delivery point's) succeeded payments credited in the month
+        "many",
+        "payment {t} WHERE ({t}.account_id = {p}.account_id OR {t}.delivery_point_id = {p}.delivery_point_id) "
+        f"AND {{t}}.status = '{PaymentStatusEnum.SUCCEEDED.value}' "
+        f"AND {{t}}.paid_at >= {_MONTH_STARTS} AND {{t}}.paid_at < {_MONTH_ENDS} "
+        # a period not on a month's first day (none is written so) is no month's: PaymentsInMonth finds nothing
+        "AND {p}.period = date_trunc('month', {p}.period)::date",
+        order="{t}.paid_at, {t}.id",
+    ),
 )

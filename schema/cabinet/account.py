@@ -25,16 +25,17 @@ from loaders.metering import (
     TariffsInForce,
 )
 from loaders.objects import AccountById
-from loaders.pages import table_of
+from loaders.pages import PageArgs, table_of
 from loaders.supply import UtilityProviderById
 from models import PersonalAccount as AccountModel
-from models.enums import Role, TariffZone
+from models.enums import ChargeKind, ReadingStatus, Role, TariffZone
 from schema.billing.month_to_date import MonthToDate
 from schema.billing.tariff import Tariff
 from schema.billing.types import Charge, Debt, Payment, Statement
 from schema.cabinet.utility_provider import UtilityProvider
 from schema.core.access import viewer_is_analyst
-from schema.core.compiled.sql_tree import Leaf, Relation, declare
+from schema.core.compiled.plan import load_ahead_in_sql
+from schema.core.compiled.sql_tree import ISO_INSTANT, Leaf, Paged, Relation, declare
 from schema.core.context import Info
 from schema.core.enums import ObjectKind, TariffCategory
 from schema.core.nodes import RowNode
@@ -44,6 +45,7 @@ from schema.core.period import PeriodFilter
 from schema.core.selection import selects
 from schema.objects.receipts import ReceiptDelivery
 from schema.readings.meter import Meter
+from schema.readings.pages import reading_pages
 from schema.readings.tabs import ReadingTabs
 from services.billing.calendar import local_midnight
 from services.billing.month_to_date import month_to_date, zone_of_hour
@@ -61,6 +63,17 @@ def _statement_cursor(row: Any) -> tuple[date, int]:
 
 def _payment_cursor(row: Any) -> tuple[datetime, int]:
     return row.created_at, row.id
+
+
+# The pages' arguments, read the same way by the resolvers and by their statements in SQL (the `declare` below).
+def _statement_pages(
+    first: int | None = None, after: str | None = None, period: PeriodFilter | None = None
+) -> PageArgs:
+    return page_args(first=first, after=after, cursor=DATE_ID, period=period)
+
+
+def _payment_pages(first: int | None = None, after: str | None = None, period: PeriodFilter | None = None) -> PageArgs:
+    return page_args(first=first, after=after, cursor=TIME_ID, period=period)
 
 
 @strawberry.type(name="PersonalAccount", description="A personal account (лицевой счёт): a household's supply point.")
@@ -127,9 +140,9 @@ class PersonalAccount(ReadingTabs, RowNode):
     async def meters(self, info: Info) -> list[Meter]:
         loaders = info.context.loaders
         rows = await loaders.get(MetersByAccount).load(self.row_id)
-        if selects(info, "lastReadings"):
-            # Asked now, they go in the round trip of this level's other loads (tariffs, a page's charges …), not in
-            # one of their own after it; each meter's `lastReadings` then finds them loaded.
+        # Asked now, each meter's `lastReadings` go in the round trip of this level's other loads (tariffs, a page's
+        # charges …), not in one of their own after it: their statement in SQL when they are answered so, else rows.
+        if selects(info, "lastReadings") and not all([load_ahead_in_sql(info, "lastReadings", row.id) for row in rows]):
             loaders.get(LastReadingsByMeter).prefetch(row.id for row in rows)
         return [Meter.from_row(row) for row in rows]
 
@@ -194,7 +207,7 @@ class PersonalAccount(ReadingTabs, RowNode):
             info,
             StatementPagesByAccount,
             self.row_id,
-            page_args(first=first, after=after, cursor=DATE_ID, period=period),
+            _statement_pages(first=first, after=after, period=period),
             to_node=Statement.from_row,
             cursor_of=_statement_cursor,
             prefetch=lambda page: Statement.with_lines(info, page, under=("edges", "node")),
@@ -208,7 +221,7 @@ class PersonalAccount(ReadingTabs, RowNode):
             info,
             PaymentPagesByAccount,
             self.row_id,
-            page_args(first=first, after=after, cursor=TIME_ID, period=period),
+            _payment_pages(first=first, after=after, period=period),
             to_node=Payment.from_row,
             cursor_of=_payment_cursor,
         )
@@ -246,7 +259,48 @@ declare(
     utility_provider=Relation("one", "utility_provider {t} WHERE {t}.id = {p}.utility_provider_id"),
     # No debt row yet: zeros and no update time (Debt.from_row(None)).
     debt=Relation("one", "(SELECT 1) AS {t}_one LEFT JOIN account_debt {t} ON {t}.account_id = {p}.id", always=True),
+    # As LastChargesByAccount: the consumption lines of the account's latest statement's month.
+    last_charges=Relation(
+        "many",
+        f"charge {{t}} WHERE {{t}}.account_id = {{p}}.id AND {{t}}.kind = '{ChargeKind.CONSUMPTION.value}' "
+        "AND {t}.period = (SELECT max(s.period) FROM statement s WHERE s.account_id = {p}.id)",
+        order="{t}.id",
+    ),
     meters=Relation(  # as MetersByAccount: in service, in installation order
         "many", "meter {t} WHERE {t}.account_id = {p}.id AND {t}.removed_on IS NULL", order="{t}.installed_on, {t}.id"
+    ),
+    # As StatementPagesByAccount and PaymentPagesByAccount, the latest first; cursors are orjson's text of
+    # (period, id) and (created_at, id).
+    statements=Relation(
+        "page",
+        "statement {t} WHERE {t}.account_id = {p}.id",
+        order="{t}.period DESC, {t}.id DESC",
+        paged=Paged(
+            args=_statement_pages,
+            cursor="'[\"' || to_char({t}.period, 'YYYY-MM-DD') || '\",' || {t}.id || ']'",
+            months=("{t}.period", "between", "date"),
+        ),
+    ),
+    payments=Relation(
+        "page",
+        "payment {t} WHERE {t}.account_id = {p}.id",
+        order="{t}.created_at DESC, {t}.id DESC",
+        paged=Paged(
+            args=_payment_pages,
+            cursor=f"'[\"' || {ISO_INSTANT.format(value='{t}.created_at')} || '\",' || {{t}}.id || ']'",
+            months=("{t}.created_at", "range", "timestamptz"),
+        ),
+    ),
+    # As ReadingPagesByAccount: the accepted readings of the account's meters (removed ones too), the latest first.
+    readings=Relation(
+        "page",
+        f"reading {{t}} JOIN meter {{t}}_meter ON {{t}}_meter.id = {{t}}.meter_id "
+        f"WHERE {{t}}_meter.account_id = {{p}}.id AND {{t}}.status = '{ReadingStatus.ACCEPTED.value}'",
+        order="{t}.taken_on DESC, {t}.id DESC",
+        paged=Paged(
+            args=reading_pages,
+            cursor="'[\"' || to_char({t}.taken_on, 'YYYY-MM-DD') || '\",' || {t}.id || ']'",
+            months=("{t}.period", "between", "date"),
+        ),
     ),
 )

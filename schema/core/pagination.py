@@ -47,7 +47,11 @@ def _mac(payload: bytes) -> bytes:
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
-    payload = orjson.dumps(list(values), default=str)
+    return sign_payload(orjson.dumps(list(values), default=str))
+
+
+def sign_payload(payload: bytes) -> str:
+    """A cursor of `payload` (orjson's text of the sort key): its MAC, then it, in base64url."""
     return base64.urlsafe_b64encode(_mac(payload) + payload).decode()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
+import orjson
 import strawberry
 from strawberry import relay
 
@@ -122,7 +123,21 @@ class Meter(RowNode):
         return IsuPoint.from_row(row, self) if row is not None else None
 
 
-# The meter's plain fields and its first page of readings in SQL (schema/core/compiled/sql_tree.py).
+def _text(zone: TariffZoneEnum) -> str:
+    return f"'{zone.value}'"
+
+
+# A meter's zones by its zone count, in the order they are shown (ZONES_BY_COUNT): their names as the GraphQL enum
+# writes them, and their stored values as an SQL array (a meter's zone count is 1, 2 or 3: a check constraint).
+_ZONE_NAMES = " ".join(
+    f"WHEN {count} THEN '{orjson.dumps([zone.name for zone in zones]).decode()}'::json"
+    for count, zones in ZONES_BY_COUNT.items()
+)
+_ZONE_VALUES = " ".join(
+    f"WHEN {count} THEN ARRAY[{', '.join(map(_text, zones))}]" for count, zones in ZONES_BY_COUNT.items()
+)
+
+# The meter's plain fields, zones, last readings and first page of readings in SQL (schema/core/compiled/sql_tree.py).
 declare(
     Meter,
     table_of(MeterModel),
@@ -135,6 +150,16 @@ declare(
     is_smart=Leaf("is_smart"),
     installed_on=Leaf("installed_on"),
     removed_on=Leaf("removed_on"),
+    zones=Leaf(sql=f"CASE {{t}}.zone_count {_ZONE_NAMES} END", nullable=False),
+    # As LastReadingsByMeter and `last_readings`: each zone's latest accepted reading, in the zones' order.
+    last_readings=Relation(
+        "many",
+        "(SELECT DISTINCT ON (r.zone) r.* FROM reading r "
+        f"WHERE r.meter_id = {{p}}.id AND r.status = '{ReadingStatusEnum.ACCEPTED.value}' "
+        f"ORDER BY r.zone, r.taken_on DESC, r.id DESC) AS {{t}} "
+        f"WHERE {{t}}.zone = ANY(CASE {{p}}.zone_count {_ZONE_VALUES} END)",
+        order=f"array_position(CASE {{p}}.zone_count {_ZONE_VALUES} END, {{t}}.zone::text)",
+    ),
     readings=Relation(  # as ReadingPagesByMeter: accepted, the latest first
         "page",
         f"reading {{t}} WHERE {{t}}.meter_id = {{p}}.id AND {{t}}.status = '{ReadingStatusEnum.ACCEPTED.value}'",

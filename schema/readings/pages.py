@@ -7,7 +7,7 @@ from typing import Any
 
 from strawberry import relay
 
-from loaders.pages import PageLoader
+from loaders.pages import PageArgs, PageLoader
 from schema.core.context import Info
 from schema.core.pages import DATE_ID, TIME_ID, load_page, page_args
 from schema.core.period import PeriodFilter
@@ -16,6 +16,16 @@ from schema.readings.reading import Reading, ReadingSubmission
 
 def _reading_cursor(row: Any) -> tuple[date, int]:
     return row.taken_on, row.id
+
+
+def reading_pages(
+    first: int | None = None,
+    after: str | None = None,
+    period: PeriodFilter | None = None,
+    meter: relay.GlobalID | None = None,
+) -> PageArgs:
+    """The readings tab's page arguments: read the same way by `reading_page` and by its statement in SQL."""
+    return page_args(first=first, after=after, cursor=DATE_ID, period=period, meter=meter)
 
 
 def _submission_cursor(row: Any) -> tuple[datetime, int]:
@@ -32,7 +42,7 @@ async def reading_page(
     period: PeriodFilter | None,
     meter: relay.GlobalID | None = None,
 ) -> relay.Connection[Reading]:
-    args = page_args(first=first, after=after, cursor=DATE_ID, period=period, meter=meter)
+    args = reading_pages(first=first, after=after, period=period, meter=meter)
     return await load_page(
         info,
         loader,

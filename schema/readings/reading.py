@@ -10,7 +10,8 @@ import strawberry
 from loaders.metering import MeterById, ReadingById, SubmissionById, SubmittedValuesBySubmission
 from loaders.pages import table_of
 from models import Reading as ReadingModel
-from schema.core.compiled.sql_tree import Leaf, declare
+from schema.core.compiled.prefetched import NOT_PREFETCHED, read_when_prefetched
+from schema.core.compiled.sql_tree import Leaf, Relation, declare
 from schema.core.context import Info
 from schema.core.enums import ReadingSource, ReadingStatus, SubmissionStatus, TariffZone
 from schema.core.nodes import RowNode
@@ -55,6 +56,7 @@ class Reading(RowNode):
         )
 
     @strawberry.field(description="The meter the reading was taken from.")
+    @read_when_prefetched(lambda reading: NOT_PREFETCHED if reading.meter_node is None else reading.meter_node)
     def meter(self, info: Info) -> Annotated[Meter, strawberry.lazy("schema.readings.meter")] | None:
         # Sync: a page's meters are usually prefetched (no task per reading); else the loader's awaitable.
         if self.meter_node is not None:
@@ -85,6 +87,7 @@ declare(
     period=Leaf("period"),
     source=Leaf("source"),
     status=Leaf("status"),
+    meter=Relation("one", "meter {t} WHERE {t}.id = {p}.meter_id"),  # as MeterById: removed meters too
 )
 
 

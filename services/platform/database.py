@@ -41,6 +41,12 @@ _EXECUTIONS = frozenset({"query", "bind_execute", "bind_execute_many", "bind", "
 _ROUND_TRIPS = _EXECUTIONS | {"prepare", "close_statement", "copy_in", "copy_out"}
 
 
+# Statements up to this size stay prepared on a connection (asyncpg's default: 15 KiB). A level's merged statement
+# with the subtrees PostgreSQL builds as JSON (a cabinet's statements, payments and readings pages) is 15-40 KiB:
+# above the default it was prepared again at every request, a round trip and a planning each time.
+CACHEABLE_STATEMENT_BYTES = 256 * 1024
+
+
 def database_unavailable(error: BaseException | None) -> bool:
     """Whether `error` (or what caused it) says PostgreSQL cannot be reached, rather than that a query is wrong."""
     seen = 0
@@ -134,22 +140,37 @@ async def _reset_read_connection(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
-class _ReadLease:
-    """The one read connection of a request: taken at its first read, one round trip at a time; statements that
-    meet in its queue are sent together (services/platform/statement_batches.py)."""
+class _Lender:
+    """The connection a request's reads take turns on: taken at the first read, kept until the request ends."""
+
+    __slots__ = ("connection", "db", "turn")
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.connection: Any = None
         self.turn = asyncio.Lock()
-        self.queue = StatementQueue(self._lend)
 
     @asynccontextmanager
-    async def _lend(self) -> AsyncIterator[asyncpg.Connection]:
+    async def lend(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.turn:
             if self.connection is None:
                 self.connection = await (await self.db.read_pool()).acquire()
             yield self.connection
+
+
+class _ReadLease:
+    """The one read connection of a request: taken at its first read, one round trip at a time; statements that
+    meet in its queue are sent together (services/platform/statement_batches.py).
+
+    The queue lends from a `_Lender`, not from the lease: a queue holding the lease's own method would make a cycle,
+    and with it everything the request read would wait for the garbage collector (issue 15)."""
+
+    __slots__ = ("db", "lender", "queue")
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.lender = _Lender(db)
+        self.queue = StatementQueue(self.lender.lend)
 
     async def fetch(self, query: str, args: tuple[Any, ...], record_class: type[asyncpg.Record] | None) -> list[Any]:
         return await self.queue.fetch(query, args, record_class)
@@ -157,9 +178,10 @@ class _ReadLease:
     async def release(self) -> None:
         if self.queue.sending is not None:
             await asyncio.wait([self.queue.sending])
-        async with self.turn:
-            if self.connection is not None:
-                connection, self.connection = self.connection, None
+        lender = self.lender
+        async with lender.turn:
+            if lender.connection is not None:
+                connection, lender.connection = lender.connection, None
                 await (await self.db.read_pool()).release(connection)
 
 
@@ -215,7 +237,10 @@ class Database:
             pool_timeout=30,
             pool_pre_ping=False,
             echo=echo,
-            connect_args={"server_settings": {"application_name": "lk-api", "timezone": "UTC"}},
+            connect_args={
+                "server_settings": {"application_name": "lk-api", "timezone": "UTC"},
+                "max_cacheable_statement_size": CACHEABLE_STATEMENT_BYTES,
+            },
         )
         return cls(engine, read_pool_size=pool_size)
 
@@ -240,7 +265,10 @@ class Database:
                             "plan_cache_mode": "force_generic_plan",
                         },
                         init=_set_up_read_connection,
-                        statement_cache_size=1024,  # merged statements of a level are statements of their own
+                        # Merged statements of a level are statements of their own; a client's many shapes of query
+                        # must not keep as many plans in a backend (up to 256 KiB of text each): a few hundred
+                        statement_cache_size=256,
+                        max_cacheable_statement_size=CACHEABLE_STATEMENT_BYTES,
                         reset=_reset_read_connection,
                     )
         return self._read_pool

@@ -10,6 +10,7 @@ import orjson
 import pytest
 import sqlalchemy as sa
 from graphql import GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLString
+from structlog.testing import capture_logs
 
 from loaders.registry import Loaders
 from loaders.sql_trees import RESOLVE, SqlTrees
@@ -75,10 +76,20 @@ async def _customer(
 
 async def _answer(gql: GraphQLClient, query: str) -> tuple[dict[str, Any], list[int]]:
     """The answer (compared with graphql-core's, whatever the suite compared before) and its round trips."""
-    await gql.post(query)  # statements prepared, the session checked
-    async with count_statements() as counter:
-        body = await gql.post(query)
-    await gql.compare_with_graphql_core(query, None, body)
+    return await _answer_with(gql, query, None)
+
+
+async def _answer_with(
+    gql: GraphQLClient, query: str, variables: dict[str, Any] | None
+) -> tuple[dict[str, Any], list[int]]:
+    """As `_answer`, with variables. No statement may have failed: one that fails is resolved the ordinary way, and
+    graphql-core's answer would not tell."""
+    with capture_logs() as logs:
+        await gql.post(query, variables)  # statements prepared, the session checked
+        async with count_statements() as counter:
+            body = await gql.post(query, variables)
+    assert [log for log in logs if log["event"].startswith("sql tree failed")] == []
+    await gql.compare_with_graphql_core(query, variables, body)
     return body, counter
 
 
@@ -217,19 +228,21 @@ async def test_a_debt_beyond_bigint_answers_the_resolvers_sum(
 async def test_the_trees_of_one_level_go_in_one_round_trip(
     gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
 ) -> None:
-    # given: accounts answered by their resolvers (lastCharges is not declared), three subtrees in SQL under each
+    # given: accounts answered by their resolvers (currentTariffs, today's rates, is not declared), three subtrees in
+    # SQL under each
     customer, _ = await _customer(db, clock, accounts=2)
     query = """
     query Level { me { personalAccounts {
-      lastCharges { __typename } debt { total } utilityProvider { name } meters { serial }
+      currentTariffs { __typename } debt { total } utilityProvider { name } meters { serial }
     } } }
     """
 
     # when
     _, round_trips = await _answer(gql.as_token(await token_for(runtime, customer)), query)
 
-    # then: the customer with the linked accounts, then the charges and the three trees together
-    assert round_trips == [2, 2]
+    # then: the customer with the linked accounts; the accounts' meters (for their tariffs) and the three trees
+    # together; the tariffs
+    assert round_trips == [3, 3]
 
 
 async def test_me_by_its_resolver_starts_the_accounts_statement_in_its_own_round_trip(
@@ -299,3 +312,182 @@ def test_only_declared_pairs_of_column_and_type_are_compiled() -> None:
     for column, graphql_type in refused:
         with pytest.raises(NotCompiled):
             compiler.column(column, graphql_type, "x")
+
+
+PAGES = """
+query Pages($period: PeriodFilter, $first: Int) { me { personalAccounts {
+  number address
+  statements(period: $period, first: $first) {
+    __typename
+    pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor }
+    edges { __typename cursor node {
+      id period openingBalance charged recalculated paid penalty closingBalance issuedOn dueOn pdfAvailable
+      charges { id period zone kind basis volume rate amount recalculatedPeriod }
+      recalculations { id amount recalculatedPeriod }
+      payments { id amount paidAt createdAt method status confirmationUrl }
+    } }
+  }
+  payments(period: $period, first: $first) {
+    pageInfo { hasNextPage startCursor endCursor }
+    edges { cursor node { id createdAt paidAt amount electricity penalty stateDuty method status confirmationUrl } }
+  }
+  readings(period: $period, first: $first) {
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { id zone value takenOn period source status meter { id serial } } }
+  }
+} } }
+"""
+
+
+async def test_pages_with_their_arguments_cursors_and_page_info_are_answered_in_one_statement(
+    gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
+) -> None:
+    # given: payments at the edge of a local month (Moscow's midnight is 21:00 UTC the day before), instants with
+    # and without microseconds (a cursor carries them as orjson writes them), a pending payment's link
+    customer, (first, _) = await _customer(db, clock, accounts=2)
+    await _sql(
+        db,
+        "INSERT INTO payment (account_id, amount, electricity, penalty, state_duty, method, status, provider, "
+        "confirmation_url, created_at, paid_at) VALUES "
+        "(:id, 100, 100, 0, 0, 'CARD', 'SUCCEEDED', 'test', NULL, '2026-09-30 21:00:00+00', '2026-09-30 21:00:00+00'), "
+        "(:id, 200, 200, 0, 0, 'CARD', 'SUCCEEDED', 'test', NULL, '2026-09-30 20:59:59.999999+00', "
+        "'2026-09-30 20:59:59.999999+00'), "
+        "(:id, 300, 300, 0, 0, 'SBP', 'PENDING', 'test', 'https://pay.example/1', '2026-10-02 09:00:00.5+00', NULL)",
+        id=first.account.id,
+    )
+    # and an address carrying what a cursor's payload looks like in the statement's text (its nonce aside)
+    await _sql(
+        db,
+        "UPDATE personal_account SET address = :text WHERE id = :id",
+        text='\x02["2026-10-01",1]',
+        id=first.account.id,
+    )
+    token = await token_for(runtime, customer)
+    period = {"from": "2026-08-01", "to": "2026-10-01"}
+
+    # when
+    body, round_trips = await _answer_with(gql.as_token(token), PAGES, {"period": period, "first": 2})
+
+    # then: graphql-core's answer (compared above), `me` and everything under it in one round trip
+    assert "errors" not in body
+    account = next(a for a in body["data"]["me"]["personalAccounts"] if a["number"] == first.account.number)
+    statements = account["statements"]
+    assert [edge["node"]["period"] for edge in statements["edges"]] == ["2026-10-01", "2026-09-01"]
+    assert statements["pageInfo"]["hasNextPage"] is True
+    assert statements["pageInfo"]["hasPreviousPage"] is False
+    assert statements["pageInfo"]["endCursor"] == statements["edges"][-1]["cursor"]
+    october, september = (edge["node"] for edge in statements["edges"])
+    assert 100 in [payment["amount"] for payment in october["payments"]]  # 00:00 local on the 1st: October's
+    assert 200 in [payment["amount"] for payment in september["payments"]]
+    pending = [edge["node"] for edge in account["payments"]["edges"] if edge["node"]["status"] == "PENDING"]
+    assert [payment["confirmationUrl"] for payment in pending] == ["https://pay.example/1"]
+    assert all(edge["node"]["meter"]["serial"] for edge in account["readings"]["edges"])
+    assert account["address"] == '\x02["2026-10-01",1]'
+    assert round_trips == [1, 1]
+
+
+async def test_a_page_after_a_cursor_made_in_sql_is_the_next_one(
+    gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
+) -> None:
+    # given: the first page's end cursor, signed by PostgreSQL
+    customer, _ = await _customer(db, clock, accounts=1)
+    client = gql.as_token(await token_for(runtime, customer))
+    first_page, _ = await _answer_with(client, PAGES, {"first": 1})
+    account = first_page["data"]["me"]["personalAccounts"][0]
+    query = """
+    query After($statements: String, $payments: String) { me { personalAccounts {
+      statements(first: 1, after: $statements) { edges { node { period } } }
+      payments(first: 1, after: $payments) { edges { node { createdAt } } }
+    } } }
+    """
+    cursors = {
+        "statements": account["statements"]["pageInfo"]["endCursor"],
+        "payments": account["payments"]["pageInfo"]["endCursor"],
+    }
+
+    # when: the resolvers read pages after a cursor
+    after = (await client.execute(query, cursors))["me"]["personalAccounts"][0]
+    both, _ = await _answer_with(client, PAGES, {"first": 2})
+
+    # then: they take the cursors and answer the second rows of the two-row pages
+    two = both["data"]["me"]["personalAccounts"][0]
+    assert after["statements"]["edges"] == [{"node": {"period": two["statements"]["edges"][1]["node"]["period"]}}]
+    assert after["payments"]["edges"] == [{"node": {"createdAt": two["payments"]["edges"][1]["node"]["createdAt"]}}]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ({"first": 101}, "Параметр first должен быть от 0 до 100"),
+        ({"first": -1}, "Параметр first должен быть от 0 до 100"),
+        ({"period": {"from": "2026-10-01", "to": "2026-08-01"}}, "Начало периода должно быть не позже его конца"),
+    ],
+)
+async def test_arguments_the_resolver_refuses_are_its_errors(
+    gql: GraphQLClient,
+    runtime: Runtime,
+    db: TransactionalDatabase,
+    clock: FrozenClock,
+    case: tuple[dict[str, Any], str],
+) -> None:
+    variables, message = case
+    customer, _ = await _customer(db, clock, accounts=1)
+
+    body, _ = await _answer_with(gql.as_token(await token_for(runtime, customer)), PAGES, variables)
+
+    # graphql-core's errors and paths (compared above): the resolver's refusal, not an answer from SQL
+    assert {error["message"] for error in body["errors"]} == {message}
+    assert body["errors"][0]["path"][-1] == "statements"
+
+
+async def test_an_empty_page_and_a_page_of_none(
+    gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
+) -> None:
+    customer, _ = await _customer(db, clock, accounts=1)
+    client = gql.as_token(await token_for(runtime, customer))
+
+    none, none_round_trips = await _answer_with(client, PAGES, {"first": 0})
+    empty, empty_round_trips = await _answer_with(client, PAGES, {"period": {"from": "2020-01-01", "to": "2020-02-01"}})
+
+    # graphql-core's answers (compared above): no edges, no cursors; a next page only where rows are left
+    statements = none["data"]["me"]["personalAccounts"][0]["statements"]
+    assert statements["edges"] == []
+    assert statements["pageInfo"] == {
+        "__typename": "PageInfo", "hasNextPage": True, "hasPreviousPage": False, "startCursor": None, "endCursor": None
+    }  # fmt: skip
+    assert empty["data"]["me"]["personalAccounts"][0]["statements"]["pageInfo"]["hasNextPage"] is False
+    assert empty["data"]["me"]["personalAccounts"][0]["payments"]["edges"] == []
+    assert none_round_trips == empty_round_trips == [1, 1]  # answered in SQL
+
+
+async def test_a_meters_zones_and_last_readings_keep_the_zones_order(
+    gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
+) -> None:
+    # given: a three-zone meter (shown PEAK, SEMI_PEAK, NIGHT: not in the alphabet's order), its latest NIGHT reading
+    # rejected, and no SEMI_PEAK reading at all
+    customer = await create_customer(db, now=clock.now())
+    made = await create_cabinet_account(db, now=clock.now(), owner=customer, months=3, zone_count=3)
+    meter_id = made.meters[0].id
+    await _sql(
+        db,
+        "UPDATE reading SET status = 'REJECTED' WHERE id = (SELECT max(id) FROM reading WHERE meter_id = :meter "
+        "AND zone = 'NIGHT')",
+        meter=meter_id,
+    )
+    await _sql(db, "DELETE FROM reading WHERE meter_id = :meter AND zone = 'SEMI_PEAK'", meter=meter_id)
+    query = """
+    { me { personalAccounts {
+      lastCharges { id period zone kind amount }
+      meters { zoneCount zones lastReadings { id zone value takenOn status } }
+    } } }
+    """
+
+    # when
+    body, round_trips = await _answer(gql.as_token(await token_for(runtime, customer)), query)
+
+    # then: graphql-core's answer (compared above), in one statement
+    meter = body["data"]["me"]["personalAccounts"][0]["meters"][0]
+    assert meter["zones"] == ["PEAK", "SEMI_PEAK", "NIGHT"]
+    assert [reading["zone"] for reading in meter["lastReadings"]] == ["PEAK", "NIGHT"]
+    assert {charge["period"] for charge in body["data"]["me"]["personalAccounts"][0]["lastCharges"]} == {"2026-10-01"}
+    assert round_trips == [1, 1]

@@ -90,7 +90,7 @@ def _converts_without_info(type_: Any, depth: int = 0) -> bool:
     return isinstance(type_, type) or hasattr(type_, "__supertype__")
 
 
-def _arguments_converter(
+def arguments_converter(
     schema: GraphQLSchema, arguments: list[StrawberryArgument]
 ) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
     if not all(_converts_without_info(argument.type) for argument in arguments):
@@ -117,7 +117,7 @@ def direct_resolver(schema: GraphQLSchema, field_def: GraphQLField, resolve: Any
         return None
     convert = None
     if field_def.args or definition.arguments:
-        convert = _arguments_converter(schema, definition.arguments)
+        convert = arguments_converter(schema, definition.arguments)
         if convert is None:
             return None
     function = resolver.wrapped_func

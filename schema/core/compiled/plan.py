@@ -358,7 +358,7 @@ def load_ahead_in_sql(info: Any, name: str, parent: int) -> bool:
     node = raw.field_nodes[0]
     entry = _answered_in_sql.get((id(node), masks_strings(raw.context)))
     tree = entry[1].get(name) if entry is not None and entry[0] is node else None
-    if tree is None:
+    if tree is None or tree.producers:  # one reading the request's arguments waits for its turn
         return False
     raw.context.loaders.get(SqlTrees).prefetch([(tree, parent)])
     return True

@@ -55,8 +55,21 @@ class _Node:
 _Pending = tuple[ValuePlan, Any, Any, Any, _Node, Path]  # (value plan, awaitable, container, key, owner, path)
 
 
+_REFUSED = object()  # a tree whose arguments its statement cannot take: the field's resolver answers
+
+
 class Run:
-    __slots__ = ("arguments", "converted", "data_nulled", "errors", "executor", "is_awaitable", "nulled", "pending")
+    __slots__ = (
+        "arguments",
+        "bound",
+        "converted",
+        "data_nulled",
+        "errors",
+        "executor",
+        "is_awaitable",
+        "nulled",
+        "pending",
+    )
 
     def __init__(self, executor: Executor[Any]) -> None:
         self.executor = executor
@@ -65,6 +78,7 @@ class Run:
         self.pending: list[_Pending] = []
         self.arguments: dict[int, dict[str, Any]] = {}  # arguments read from variables, coerced once per request
         self.converted: dict[int, dict[str, Any]] = {}  # arguments as Python values, for direct resolvers (direct.py)
+        self.bound: dict[int, Any] = {}  # SQL trees with this request's arguments as parameters, once per tree
         self.nulled = False  # some position was nulled: pending values are checked before they complete
         self.data_nulled = False
 
@@ -118,7 +132,9 @@ class Run:
                 else:  # the viewer's own customer (`me`); anonymous: the resolver refuses
                     viewer = getattr(self.executor.context_value, "viewer", None)
                     parent = viewer.customer_id if viewer is not None else None
-                if parent.__class__ is int:
+                if sql.producers:
+                    sql = self.bind(sql)
+                if parent.__class__ is int and sql is not None:
                     result[key] = None  # holds the key's place in the selection's order
                     self.pending.append(
                         (field.value, self.answer(sql, parent, field, source, path), result, key, node, path)
@@ -133,6 +149,17 @@ class Run:
                 self.pending.append((field.value, value, result, key, node, path))
                 return None
         return self.complete(field.value, value, result, key, node, node.path, key, typename, path)
+
+    def bind(self, sql: SqlTree) -> SqlTree | None:
+        """The tree with this request's arguments (once per request); None when its resolver must answer them."""
+        bound = self.bound.get(id(sql), _REFUSED)
+        if bound is _REFUSED:
+            try:
+                bound = sql.bound(self.executor)
+            except Exception:  # noqa: BLE001 - arguments the resolver refuses (its error) or reads itself (`after`)
+                bound = None
+            self.bound[id(sql)] = bound
+        return bound  # type: ignore[no-any-return]
 
     async def answer(self, sql: SqlTree, parent: int, field: FieldPlan, source: Any, path: Path) -> Any:
         """The field's subtree from its statement; resolved the ordinary way when the statement could not answer."""

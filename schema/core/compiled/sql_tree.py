@@ -18,13 +18,19 @@ Answers are exactly graphql-core's (the differential test runs the suite's queri
   string, so a string may raise it too): that parent's field is then resolved the ordinary way, which answers
   graphql-core's error (or, for the string, the same answer, more slowly); so is a field whose statement PostgreSQL
   refuses (loaders/sql_trees.py);
-- anything else (an undeclared field, arguments other than a literal `first` in range, a connection's cursor or page
-  info, an analyst's masked strings) leaves the field to its resolver.
+- a connection declared with its `Paged` arguments reads them from the request (literals or variables) as its
+  resolver does, into parameters of the statement; its page info is made in SQL, and its cursors' payloads, marked:
+  they are signed here as `encode_cursor` signs them (the key never goes to PostgreSQL, nor to its logs). Arguments
+  the resolver would refuse, and a page `after` a cursor, leave the field to its resolver, which answers them;
+- anything else (an undeclared field, arguments of an undeclared connection other than a literal `first` in range,
+  an analyst's masked strings) leaves the field to its resolver.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+import secrets
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,20 +39,32 @@ import sqlalchemy as sa
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLField,
     GraphQLID,
     GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     GraphQLString,
 )
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
+from graphql.execution.values import get_argument_values
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
+from loaders.pages import PageArgs
 from loaders.sql_trees import UNANSWERABLE
-from schema.core.pagination import DEFAULT_PAGE, MAX_PAGE
+from schema.core.compiled.direct import arguments_converter
+from schema.core.pagination import DEFAULT_PAGE, MAX_PAGE, sign_payload
 
 _MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
+# datetime.isoformat() (and orjson's text) of asyncpg's UTC value of a timestamptz: microseconds only when there are any
+ISO_INSTANT = (
+    "to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+    "CASE WHEN date_part('microseconds', {value})::bigint % 1000000 = 0 THEN '' "
+    "ELSE to_char({value} AT TIME ZONE 'UTC', '.US') END || '+00:00'"
+)
 
 
 class NotCompiled(Exception):
@@ -65,6 +83,20 @@ class Leaf:
 
 
 @dataclass(frozen=True, slots=True)
+class Paged:
+    """A connection's arguments and cursors, as its resolver reads them.
+
+    `args`: the resolver's own `PageArgs` from its keyword arguments as strawberry converts them (what it raises, the
+    resolver raises: the field is then resolved); `cursor`: SQL of the cursor's payload, the text
+    `orjson.dumps(cursor_of(row))` (`{t}` the row); `months`: the column the month filter reads, `between` the months'
+    first days or in the local-time `range` of their instants, and its SQL type."""
+
+    args: Callable[..., PageArgs]
+    cursor: str
+    months: tuple[str, Literal["between", "range"], str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Relation:
     """Rows of another table under this object. `source`: `<from items> WHERE <condition>`, `{t}` the child's row and
     `{p}` the parent's (a subtree's root reads its parents' rows from their table, or only their ids, `p(id)`, for a
@@ -77,6 +109,7 @@ class Relation:
     # A subtree's root: the Python attribute of the parent object holding `{p}.id`, or None for the viewer's own
     # customer id (a root field such as `me`: no viewer, or no row found, and the resolver answers).
     parent_key: str | None = "row_id"
+    paged: Paged | None = None  # `page`: its arguments, page info and cursors; None: a literal `first`, edges only
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,22 +145,46 @@ def _shape_of(object_type: GraphQLObjectType) -> Shape | None:
     return _shapes.get(origin) if origin is not None else None
 
 
+_Producer = Callable[[Any], Sequence[Any]]  # the execution context → values of the statement's next parameters
+
+
 @dataclass(frozen=True, slots=True)
 class SqlTree:
-    """A relation's subtree as one statement: `$1` the parents' ids; rows (parent, tree as JSON text)."""
+    """A relation's subtree as one statement: `$1` the parents' ids, then `params`; rows (parent, tree as JSON
+    text). A tree whose statement reads the request's arguments has `producers`: `bound` gives its parameters."""
 
     sql: str
     parent_key: str | None  # None: the viewer's customer id, and a missing row is the resolver's to answer
     marked: bool  # whether its text may carry the mark of a value the GraphQL type cannot answer
+    producers: tuple[_Producer, ...] = ()
+    params: tuple[Any, ...] = ()
+    signs: bool = False  # whether its text carries cursors' payloads to sign
+
+    def bound(self, executor: Any) -> SqlTree:
+        """The tree with this request's parameters; raises what the arguments' resolver would refuse."""
+        params = tuple(value for produce in self.producers for value in produce(executor))
+        return SqlTree(self.sql, self.parent_key, self.marked, self.producers, params, self.signs)
+
+    def finish(self, text: str) -> str:
+        """The statement's JSON text as the answer's: its cursors signed."""
+        return _UNSIGNED.sub(_signed, text) if self.signs else text
 
 
 class Compiler:
     """Compiles the subtree under one field of a plan (`collect` gathers a field's subfields as the plan does)."""
 
-    def __init__(self, collect: Callable[[GraphQLObjectType, list[FieldDetails]], dict[str, list[FieldDetails]]]):
+    def __init__(
+        self,
+        collect: Callable[[GraphQLObjectType, list[FieldDetails]], dict[str, list[FieldDetails]]],
+        schema: GraphQLSchema | None = None,
+    ):
         self.collect = collect
+        self.schema = schema
         self.aliases = 0
         self.marked = False
+        self.parameters = 1  # $1: the parents' ids
+        self.producers: list[_Producer] = []
+        self.signs = False
 
     def tree(
         self, parent_type: GraphQLObjectType, field_name: str, field_type: Any, details: list[FieldDetails]
@@ -139,7 +196,7 @@ class Compiler:
         if not isinstance(relation, Relation):
             return None
         try:
-            expression = self.relation(relation, field_type, details, "p")
+            expression = self.relation(relation, parent_type.fields[field_name], field_type, details, "p")
         except NotCompiled:
             return None
         # The parents' rows, for relations that read more of them than their id (`{p}.utility_provider_id`)
@@ -149,13 +206,19 @@ class Compiler:
             else f"{shape.table.name} p WHERE p.id = ANY($1::bigint[])"
         )
         sql = f"SELECT p.id AS parent, ({expression})::text AS tree FROM {parents}"
-        return SqlTree(sql, relation.parent_key, self.marked)
+        return SqlTree(sql, relation.parent_key, self.marked, tuple(self.producers), signs=self.signs)
 
     def _alias(self) -> str:
         self.aliases += 1
         return f"t{self.aliases}"
 
-    def relation(self, relation: Relation, field_type: Any, details: list[FieldDetails], parent: str) -> str:
+    def _parameter(self) -> int:
+        self.parameters += 1
+        return self.parameters
+
+    def relation(
+        self, relation: Relation, field_def: GraphQLField, field_type: Any, details: list[FieldDetails], parent: str
+    ) -> str:
         if any(detail.node.arguments for detail in details) and relation.kind != "page":
             raise NotCompiled
         non_null = isinstance(field_type, GraphQLNonNull)
@@ -173,6 +236,8 @@ class Compiler:
             item = _list_item(nullable_type)
             aggregate = f"json_agg({self.object(item, details, alias)}{f' ORDER BY {order}' if order else ''})"
             return f"coalesce((SELECT {aggregate} FROM {source}), '[]'::json)"
+        if relation.paged is not None:
+            return self.paged(relation.paged, field_def, nullable_type, details, alias, source, order)
         return self.page(nullable_type, details, alias, source, order)
 
     def page(self, connection: Any, details: list[FieldDetails], alias: str, source: str, order: str) -> str:
@@ -199,6 +264,127 @@ class Compiler:
             else:
                 raise NotCompiled
         return _object(pairs)
+
+    def paged(  # noqa: PLR0917 - the page's parts, passed down once
+        self,
+        paged: Paged,
+        field_def: GraphQLField,
+        connection: Any,
+        details: list[FieldDetails],
+        alias: str,
+        source: str,
+        order: str,
+    ) -> str:
+        """A connection's page with its arguments, page info and cursors (the resolver's `make_connection`)."""
+        if not isinstance(connection, GraphQLObjectType):
+            raise NotCompiled
+        first = f"${self._parameter()}::int"
+        bounds = (self._parameter(), self._parameter()) if paged.months is not None else None
+        self.producers.append(self._arguments(paged, field_def, details[0]))
+        rank = f"{alias}.{alias}_rank"
+        within = f"FILTER (WHERE {rank} <= {first})"
+        payload = paged.cursor.format(t=alias)
+        pairs = []
+        for response_name, subfields in self.collect(connection, details).items():
+            name = subfields[0].node.name.value
+            if name == "__typename":
+                pairs.append(f"'{response_name}', '{connection.name}'")
+            elif name == "edges":
+                edge_type = _list_item(_nullable(connection.fields[name].type))
+                edge = self.edge(edge_type, subfields, alias, payload)
+                pairs.append(f"'{response_name}', coalesce(json_agg({edge} ORDER BY {rank}) {within}, '[]'::json)")
+            elif name == "pageInfo":
+                info_type = _nullable(connection.fields[name].type)
+                pairs.append(f"'{response_name}', {self.page_info(info_type, subfields, first, rank, within, payload)}")
+            else:
+                raise NotCompiled
+        condition = ""
+        if paged.months is not None and bounds is not None:
+            column, kind, sql_type = paged.months
+            column = column.format(t=alias)
+            low, high = (f"${bound}::{sql_type}" for bound in bounds)
+            test = (
+                f"{column} BETWEEN {low} AND {high}"
+                if kind == "between"
+                else f"{column} >= {low} AND {column} < {high}"
+            )
+            condition = f" AND ({low} IS NULL OR ({test}))"
+        # first + 1 rows: the extra one only says that there is a next page
+        rows = (
+            f"(SELECT {alias}.*, row_number() OVER (ORDER BY {order}) AS {alias}_rank FROM {source}{condition} "
+            f"ORDER BY {order} LIMIT {first} + 1) AS {alias}"
+        )
+        return f"SELECT {_object(pairs)} FROM {rows}"
+
+    def _arguments(self, paged: Paged, field_def: GraphQLField, detail: FieldDetails) -> _Producer:
+        """The page's parameters from the request: `first`, then the months' bounds (None, None for all)."""
+        definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if self.schema is None or not isinstance(definition, StrawberryField):
+            raise NotCompiled
+        convert = arguments_converter(self.schema, definition.arguments)
+        if convert is None:
+            raise NotCompiled
+        node = detail.node
+        months = paged.months
+
+        def produce(executor: Any) -> list[Any]:
+            coerced = get_argument_values(field_def, node, executor.variable_values, None, executor.hide_suggestions)
+            args = paged.args(**convert(coerced))  # the resolver's own checks: what it refuses, it answers
+            if args.after is not None or args.meter_id is not None:
+                raise NotCompiled  # a later page: the resolver's statement
+            values: list[Any] = [args.first]
+            if months is not None:
+                if args.months is None:
+                    values.extend((None, None))
+                elif months[1] == "between":
+                    values.extend((args.months.first, args.months.last))
+                else:
+                    values.extend((args.months.starts_at, args.months.ends_before))
+            return values
+
+        return produce
+
+    def edge(self, edge_type: GraphQLObjectType, details: list[FieldDetails], alias: str, payload: str) -> str:
+        pairs = []
+        for response_name, subfields in self.collect(edge_type, details).items():
+            name = subfields[0].node.name.value
+            if name == "__typename":
+                pairs.append(f"'{response_name}', '{edge_type.name}'")
+            elif name == "node":
+                node_type = _nullable(edge_type.fields[name].type)
+                pairs.append(f"'{response_name}', {self.object(node_type, subfields, alias)}")
+            elif name == "cursor":
+                pairs.append(f"'{response_name}', {self.cursor(payload)}")
+            else:
+                raise NotCompiled
+        return _object(pairs)
+
+    def page_info(  # noqa: PLR0917 - the page's parts, passed down once
+        self, info_type: Any, details: list[FieldDetails], first: str, rank: str, within: str, payload: str
+    ) -> str:
+        if not isinstance(info_type, GraphQLObjectType):
+            raise NotCompiled
+        pairs = []
+        for response_name, subfields in self.collect(info_type, details).items():
+            name = subfields[0].node.name.value
+            if name == "__typename":
+                pairs.append(f"'{response_name}', '{info_type.name}'")
+            elif name == "hasNextPage":
+                pairs.append(f"'{response_name}', count(*) > {first}")
+            elif name == "hasPreviousPage":
+                pairs.append(f"'{response_name}', false")  # the first page: a page `after` a cursor is not compiled
+            elif name in ("startCursor", "endCursor"):
+                direction = "" if name == "startCursor" else " DESC"
+                picked = f"(array_agg({payload} ORDER BY {rank}{direction}) {within})[1]"
+                pairs.append(f"'{response_name}', {self.cursor(picked)}")
+            else:
+                raise NotCompiled
+        return _object(pairs)
+
+    def cursor(self, payload: str) -> str:
+        """A cursor's payload text, marked: signed once the statement has answered (`SqlTree.finish`)."""
+        self.signs = True
+        return f"(chr(2) || '{_NONCE}' || {payload})"
 
     def edges(  # noqa: PLR0917 - the page's parts, passed down once
         self, edge_type: GraphQLObjectType, details: list[FieldDetails], alias: str, source: str, order: str, first: int
@@ -233,7 +419,8 @@ class Compiler:
             if declared is None or field_def is None:
                 raise NotCompiled
             if isinstance(declared, Relation):
-                pairs.append(f"'{response_name}', ({self.relation(declared, field_def.type, subfields, alias)})")
+                expression = self.relation(declared, field_def, field_def.type, subfields, alias)
+                pairs.append(f"'{response_name}', ({expression})")
             else:
                 if any(detail.node.arguments for detail in subfields):
                     raise NotCompiled
@@ -306,13 +493,19 @@ class Compiler:
         if scalar == "Decimal" and isinstance(kind, sa.Numeric):
             return f"{value}::text"  # str(Decimal) of what asyncpg decodes from the same text
         if scalar == "DateTime" and isinstance(kind, sa.DateTime) and kind.timezone:
-            # datetime.isoformat() of asyncpg's UTC value: microseconds only when there are any
-            return (
-                f"to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-                f"CASE WHEN date_part('microseconds', {value})::bigint % 1000000 = 0 THEN '' "
-                f"ELSE to_char({value} AT TIME ZONE 'UTC', '.US') END || '+00:00'"
-            )
+            return ISO_INSTANT.format(value=value)
         raise NotCompiled
+
+
+# A cursor's payload in a statement's JSON text: a string of U+0002, this process's nonce, then the payload (orjson's
+# text of the sort key). The nonce is unknown to clients: a string of theirs is never taken for a cursor.
+_NONCE = secrets.token_hex(8)
+_UNSIGNED = re.compile(r'"\\u0002' + _NONCE + r'((?:[^"\\]|\\.)*)"')
+
+
+def _signed(match: re.Match[str]) -> str:
+    payload: str = orjson.loads('"' + match.group(1) + '"')  # the JSON string's own escapes undone
+    return '"' + sign_payload(payload.encode()) + '"'
 
 
 # An escape string (E'…'): the same text whatever `standard_conforming_strings` says
@@ -361,4 +554,4 @@ def subtree_of(
             raise NotCompiled
         return grouped
 
-    return Compiler(collect).tree(parent_type, field_name, field_type, details)
+    return Compiler(collect, builder.schema).tree(parent_type, field_name, field_type, details)
