@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 
 if __name__ == "__main__":
+    from services.platform.console_imports import keep_rich_out_for_json_logs
     from services.platform.interrupts import quiet_interrupts
 
     # From the first import on: the collector off (starting makes hundreds of thousands of long-lived objects and next
@@ -16,6 +17,7 @@ if __name__ == "__main__":
     # starting stops the process with one line instead of a traceback.
     gc.disable()
     quiet_interrupts()
+    keep_rich_out_for_json_logs()  # before structlog is imported (services/platform/console_imports.py)
 
 import asyncio
 import contextlib

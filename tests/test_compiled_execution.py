@@ -10,6 +10,7 @@ The whole suite compares its queries too (tests/support/graphql.py).
 from __future__ import annotations
 
 import asyncio
+import copy
 import enum
 import uuid
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from schema.core.compiled import direct as direct_module
 from schema.core.compiled.executor import CompiledExecutionContext
 from schema.core.compiled.plan import plan_for
 from schema.core.compiled.prefetched import NOT_PREFETCHED, read_when_prefetched
+from schema.core.execution import EXECUTOR_SLOTS
 from schema.core.fast_fields import read_basic_fields_directly
 from services.auth_tokens import Viewer
 
@@ -639,3 +641,22 @@ def test_an_async_resolver_called_directly_fails_with_its_path() -> None:
     assert data is None  # non-null all the way up
     assert errors[0][1] == ["owners", 0, "meters", 1, "firstReading", "strict"]
     assert batches == [[0, 1, 10, 11]]
+
+
+def test_an_executor_keeps_its_attributes_in_slots_and_its_copies_share_them() -> None:
+    """A subscription keeps its executor for its socket's life: no dictionary of its own (issue 15); graphql-core's
+    per-event executors and sub-executors are shallow copies."""
+    executor = CompiledExecutionContext.build(COMPILED._schema, parse("{ owners(first: 1) { name } }"))
+    assert isinstance(executor, CompiledExecutionContext)
+
+    copied = copy.copy(executor)
+
+    assert vars(executor) == {}  # a newer graphql-core's attribute would be here: add it to EXECUTOR_SLOTS
+    assert vars(copied) == {}
+    for name in EXECUTOR_SLOTS:
+        assert getattr(copied, name) is getattr(executor, name)
+    per_event = executor.build_per_event_executor({"owners": []})
+    assert per_event.root_value == {"owners": []}
+    assert executor.root_value is None
+    assert per_event.collected_errors is not executor.collected_errors
+    assert per_event.background_futures is executor.background_futures  # shared execution state, as before

@@ -71,6 +71,8 @@ async def test_an_accepted_socket_keeps_no_handshake_and_still_talks() -> None:
     assert protocol.request is None
     assert protocol.response is None
     assert "request" not in (protocol.conn.parser.gi_frame.f_locals or {})  # a parser of frames alone
+    # Everything uvicorn set on it is in slots: no dictionary per socket (a newer uvicorn's attribute would be here).
+    assert vars(protocol) == {}
 
 
 async def test_the_inbox_hands_out_in_order_and_wakes_each_waiting_reader() -> None:

@@ -7,9 +7,10 @@ The root types themselves are listed where the resolvers are known (`resolvers/r
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import strawberry
+from graphql import ASTValidationRule
 from strawberry import relay
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.extensions.query_depth_limiter import create_validator
@@ -32,6 +33,30 @@ from schema.core.scalars import SCALAR_MAP
 from schema.core.validation_cache import DocumentValidationCache
 
 DEPTH_RULE = create_validator(12, None, None)
+PROJECT_RULES: list[type[ASTValidationRule]] = [DEPTH_RULE, QueryCostRule]
+
+# strawberry's rules followed by ours, made once per tuple strawberry starts from (always the same one): an operation
+# holds its rules for its whole life, a subscription as long as its socket (issue 15: memory per socket).
+_WITH_PROJECT_RULES: dict[tuple[type[ASTValidationRule], ...], tuple[type[ASTValidationRule], ...]] = {}
+
+
+class ProjectValidationRules(AddValidationRules):
+    """`AddValidationRules(PROJECT_RULES)`, adding the same rules in the same order, with one list and one combined
+    tuple for the process instead of a new pair per operation."""
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT_RULES)
+
+    def on_operation(self) -> Iterator[None]:
+        execution = self.execution_context
+        rules = execution.validation_rules
+        combined = _WITH_PROJECT_RULES.get(rules)
+        if combined is None:
+            if len(_WITH_PROJECT_RULES) >= 8:  # never in practice; bounded all the same
+                _WITH_PROJECT_RULES.clear()
+            combined = _WITH_PROJECT_RULES[rules] = rules + tuple(self.validation_rules)
+        execution.validation_rules = combined
+        yield
 
 
 def execution_context_class() -> type[PlainFieldsExecutionContext]:
@@ -80,7 +105,7 @@ def build_schema(
             DocumentValidationCache,  # by the parsed document's identity (schema/core/validation_cache.py)
             RequestGuards,  # after the validation cache: its problems replace validation's answer
             # One rule class for the process: a new class per request would change the validation cache's key.
-            lambda: AddValidationRules([DEPTH_RULE, QueryCostRule]),
+            ProjectValidationRules,
             lambda: MaxTokensLimiter(max_token_count=5000),
             CostBudget,  # after validation: charges what runs
             mask_internal_errors,

@@ -44,7 +44,63 @@ def _plan(parent_type: GraphQLObjectType, field_name: str) -> Plan:
     return plan
 
 
+# The attributes graphql-core's executor (`Executor`, `IncrementalExecutor`) and strawberry's context set in `__init__`,
+# held in slots (issue 15: memory per socket). They are more than CPython shares keys for (30), so each context had
+# a dictionary of its own, about 1.6 KB, and a subscription keeps its context for its whole life; in slots they take
+# 8 bytes each, and no dictionary is made. An attribute not listed (a newer graphql-core's) lands in an instance
+# dictionary as before. `is_awaitable` and `is_async_iterable` are also declared on graphql-core's class, as defaults
+# that `__init__` always replaces on the instance; nothing reads them from the class.
+EXECUTOR_SLOTS = (
+    "_deferred_execution_plans",
+    "_initial_execution_plans",
+    "_relevant_sub_fields",
+    "_stream_usages",
+    "abort_signal",
+    "async_helpers",
+    "async_work_finished_hook_task",
+    "background_futures",
+    "collected_errors",
+    "context_value",
+    "defer_usage_set",
+    "enable_early_execution",
+    "error_propagation",
+    "field_resolver",
+    "fragment_definitions",
+    "fragments",
+    "groups",
+    "hide_suggestions",
+    "hooks",
+    "is_async_iterable",
+    "is_awaitable",
+    "middleware_manager",
+    "operation",
+    "operation_extensions",
+    "pending_incremental_futures",
+    "root_value",
+    "schema",
+    "streams",
+    "subscribe_field_resolver",
+    "tasks",
+    "type_resolver",
+    "variable_values",
+)
+
+
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    __slots__ = EXECUTOR_SLOTS
+
+    def __copy__(self) -> PlainFieldsExecutionContext:
+        """graphql-core's sub-executors and per-event executors are shallow copies (`copy(self)`)."""
+        cls = type(self)
+        copied = cls.__new__(cls)
+        for name in EXECUTOR_SLOTS:
+            try:
+                setattr(copied, name, getattr(self, name))
+            except AttributeError:  # never set on this one
+                continue
+        copied.__dict__.update(self.__dict__)
+        return copied
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,

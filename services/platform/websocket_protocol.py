@@ -183,11 +183,57 @@ def keepalive_wheel(loop: asyncio.AbstractEventLoop) -> KeepaliveWheel:
     return wheel
 
 
+# What uvicorn's protocol sets on itself (websockets_sansio_impl.py), held in slots: 37 attributes are more than CPython
+# shares keys for (30), so each socket had a dictionary of its own, about 1.6 KB (issue 15: memory per socket); in
+# slots they take 8 bytes each and no dictionary is made. An attribute a newer uvicorn adds lands in an instance
+# dictionary as before.
+UVICORN_SLOTS = (
+    "app",
+    "app_state",
+    "asgi_version",
+    "client",
+    "close_sent",
+    "close_timeout",
+    "close_timer",
+    "config",
+    "conn",
+    "connections",
+    "curr_msg_data_type",
+    "default_headers",
+    "disconnected",
+    "frames",
+    "handshake_complete",
+    "handshake_initiated",
+    "initial_response",
+    "last_ping_rtt",
+    "logger",
+    "loop",
+    "pending_ping_payload",
+    "ping_interval",
+    "ping_sent_at",
+    "ping_timeout",
+    "ping_timer",
+    "pong_timer",
+    "queue",
+    "read_paused",
+    "request",
+    "response",
+    "root_path",
+    "scheme",
+    "scope",
+    "server",
+    "tasks",
+    "transport",
+    "writable",
+)
+
+
 class LeanWebSocketsSansIOProtocol(WebSocketsSansIOProtocol):
-    ping_slot: int | None = None
-    pong_slot: int | None = None
+    __slots__ = (*UVICORN_SLOTS, "ping_slot", "pong_slot")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.ping_slot: int | None = None
+        self.pong_slot: int | None = None
         super().__init__(*args, **kwargs)
         self.queue = Inbox()  # type: ignore[assignment]
         writable = Writable()
