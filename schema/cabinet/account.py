@@ -35,7 +35,7 @@ from schema.billing.types import Charge, Debt, Payment, Statement
 from schema.cabinet.utility_provider import UtilityProvider
 from schema.core.access import viewer_is_analyst
 from schema.core.compiled.plan import load_ahead_in_sql
-from schema.core.compiled.sql_tree import ISO_INSTANT, Leaf, Paged, Relation, declare
+from schema.core.compiled.sql_tree import Leaf, Paged, Relation, declare, keyset_cursor
 from schema.core.context import Info
 from schema.core.enums import ObjectKind, TariffCategory
 from schema.core.nodes import RowNode
@@ -45,7 +45,7 @@ from schema.core.period import PeriodFilter
 from schema.core.selection import selects
 from schema.objects.receipts import ReceiptDelivery
 from schema.readings.meter import Meter
-from schema.readings.pages import reading_pages
+from schema.readings.pages import READING_CURSOR, reading_pages
 from schema.readings.tabs import ReadingTabs
 from services.billing.calendar import local_midnight
 from services.billing.month_to_date import month_to_date, zone_of_hour
@@ -277,7 +277,7 @@ declare(
         order="{t}.period DESC, {t}.id DESC",
         paged=Paged(
             args=_statement_pages,
-            cursor="'[\"' || to_char({t}.period, 'YYYY-MM-DD') || '\",' || {t}.id || ']'",
+            cursor=keyset_cursor("{t}.period"),
             months=("{t}.period", "between", "date"),
         ),
     ),
@@ -287,7 +287,7 @@ declare(
         order="{t}.created_at DESC, {t}.id DESC",
         paged=Paged(
             args=_payment_pages,
-            cursor=f"'[\"' || {ISO_INSTANT.format(value='{t}.created_at')} || '\",' || {{t}}.id || ']'",
+            cursor=keyset_cursor("{t}.created_at", instant=True),
             months=("{t}.created_at", "range", "timestamptz"),
         ),
     ),
@@ -299,7 +299,7 @@ declare(
         order="{t}.taken_on DESC, {t}.id DESC",
         paged=Paged(
             args=reading_pages,
-            cursor="'[\"' || to_char({t}.taken_on, 'YYYY-MM-DD') || '\",' || {t}.id || ']'",
+            cursor=READING_CURSOR,
             months=("{t}.period", "between", "date"),
         ),
     ),

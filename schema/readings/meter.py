@@ -15,12 +15,12 @@ from models import Meter as MeterModel
 from models.enums import ZONES_BY_COUNT
 from models.enums import ReadingStatus as ReadingStatusEnum
 from models.enums import TariffZone as TariffZoneEnum
-from schema.core.compiled.sql_tree import Leaf, Relation, declare
+from schema.core.compiled.sql_tree import Leaf, Paged, Relation, declare
 from schema.core.context import Info
 from schema.core.enums import TariffZone
 from schema.core.nodes import RowNode
 from schema.core.period import PeriodFilter
-from schema.readings.pages import reading_page, submission_page
+from schema.readings.pages import READING_CURSOR, reading_page, reading_pages, submission_page
 from schema.readings.reading import Reading, ReadingSubmission
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ _ZONE_VALUES = " ".join(
     f"WHEN {count} THEN ARRAY[{', '.join(map(_text, zones))}]" for count, zones in ZONES_BY_COUNT.items()
 )
 
-# The meter's plain fields, zones, last readings and first page of readings in SQL (schema/core/compiled/sql_tree.py).
+# The meter's plain fields, zones, last readings and pages of readings in SQL (schema/core/compiled/sql_tree.py).
 declare(
     Meter,
     table_of(MeterModel),
@@ -164,5 +164,6 @@ declare(
         "page",
         f"reading {{t}} WHERE {{t}}.meter_id = {{p}}.id AND {{t}}.status = '{ReadingStatusEnum.ACCEPTED.value}'",
         order="{t}.taken_on DESC, {t}.id DESC",
+        paged=Paged(args=reading_pages, cursor=READING_CURSOR, months=("{t}.period", "between", "date")),
     ),
 )

@@ -8,6 +8,7 @@ from typing import Any
 from strawberry import relay
 
 from loaders.pages import PageArgs, PageLoader
+from schema.core.compiled.sql_tree import keyset_cursor
 from schema.core.context import Info
 from schema.core.pages import DATE_ID, TIME_ID, load_page, page_args
 from schema.core.period import PeriodFilter
@@ -16,6 +17,10 @@ from schema.readings.reading import Reading, ReadingSubmission
 
 def _reading_cursor(row: Any) -> tuple[date, int]:
     return row.taken_on, row.id
+
+
+# The SQL of `_reading_cursor`'s payload (orjson's text of (taken_on, id)), for readings pages built by PostgreSQL.
+READING_CURSOR = keyset_cursor("{t}.taken_on")
 
 
 def reading_pages(

@@ -169,19 +169,19 @@ async def test_an_int_out_of_range_is_resolved_the_ordinary_way(
 async def test_a_selection_it_cannot_answer_keeps_the_resolvers(
     gql: GraphQLClient, runtime: Runtime, db: TransactionalDatabase, clock: FrozenClock
 ) -> None:
-    # given: cursors, page info and a computed list are not declared in SQL
+    # given: a meter's submitted readings are not declared in SQL, its accepted ones are
     customer, _ = await _customer(db, clock, accounts=1)
     query = """
-    query Cursors {
-      me { personalAccounts { number meters { zones readings(first: 2) { pageInfo { hasNextPage }
-        edges { cursor node { value } } } } } }
+    query Undeclared {
+      me { personalAccounts { number meters { zones readingSubmissions(first: 2) { edges { node { status } } }
+        readings(first: 2) { pageInfo { hasNextPage } edges { cursor node { value } } } } } }
     }
     """
 
     # when
     body, round_trips = await _answer(gql.as_token(await token_for(runtime, customer)), query)
 
-    # then: the resolvers' answer, level by level
+    # then: the resolvers' answer, level by level (the meter's readings page still one statement of its level)
     meter = body["data"]["me"]["personalAccounts"][0]["meters"][0]
     assert meter["readings"]["pageInfo"] == {"hasNextPage": True}
     assert all(edge["cursor"] for edge in meter["readings"]["edges"])

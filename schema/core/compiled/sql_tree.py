@@ -22,8 +22,8 @@ Answers are exactly graphql-core's (the differential test runs the suite's queri
   resolver does, into parameters of the statement; its page info is made in SQL, and its cursors' payloads, marked:
   they are signed here as `encode_cursor` signs them (the key never goes to PostgreSQL, nor to its logs). Arguments
   the resolver would refuse, and a page `after` a cursor, leave the field to its resolver, which answers them;
-- anything else (an undeclared field, arguments of an undeclared connection other than a literal `first` in range,
-  an analyst's masked strings) leaves the field to its resolver.
+- anything else (an undeclared field, arguments of a field that is not a declared connection, an analyst's masked
+  strings) leaves the field to its resolver.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from strawberry.types.field import StrawberryField
 from loaders.pages import PageArgs
 from loaders.sql_trees import UNANSWERABLE
 from schema.core.compiled.direct import arguments_converter
-from schema.core.pagination import DEFAULT_PAGE, MAX_PAGE, sign_payload
+from schema.core.pagination import sign_payload
 
 _MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
 # datetime.isoformat() (and orjson's text) of asyncpg's UTC value of a timestamptz: microseconds only when there are any
@@ -80,6 +80,13 @@ class Leaf:
     sql: str | None = None
     nullable: bool = True
     global_id: bool = False
+
+
+def keyset_cursor(key: str, *, instant: bool = False) -> str:
+    """SQL of orjson's text of `(key, id)` (`{t}` the row): a page's cursor payload when it is sorted by a date, or
+    by an instant, then by id."""
+    text = ISO_INSTANT.format(value=key) if instant else f"to_char({key}, 'YYYY-MM-DD')"
+    return f"'[\"' || {text} || '\",' || {{t}}.id || ']'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +116,7 @@ class Relation:
     # A subtree's root: the Python attribute of the parent object holding `{p}.id`, or None for the viewer's own
     # customer id (a root field such as `me`: no viewer, or no row found, and the resolver answers).
     parent_key: str | None = "row_id"
-    paged: Paged | None = None  # `page`: its arguments, page info and cursors; None: a literal `first`, edges only
+    paged: Paged | None = None  # `page`: its arguments, page info and cursors
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,34 +243,9 @@ class Compiler:
             item = _list_item(nullable_type)
             aggregate = f"json_agg({self.object(item, details, alias)}{f' ORDER BY {order}' if order else ''})"
             return f"coalesce((SELECT {aggregate} FROM {source}), '[]'::json)"
-        if relation.paged is not None:
-            return self.paged(relation.paged, field_def, nullable_type, details, alias, source, order)
-        return self.page(nullable_type, details, alias, source, order)
-
-    def page(self, connection: Any, details: list[FieldDetails], alias: str, source: str, order: str) -> str:
-        """A connection's first page, `edges { node }` only (no cursor, no page info)."""
-        if not isinstance(connection, GraphQLObjectType):
-            raise NotCompiled
-        first = DEFAULT_PAGE
-        for detail in details:
-            for argument in detail.node.arguments or ():
-                value = argument.value
-                if argument.name.value != "first" or value.kind != "int_value":
-                    raise NotCompiled  # `after`, `period`, variables: the resolver coerces and checks them
-                first = int(value.value)  # type: ignore[attr-defined]
-        if not 0 <= first <= MAX_PAGE:
-            raise NotCompiled  # the resolver's own error
-        pairs = []
-        for response_name, subfields in self.collect(connection, details).items():
-            name = subfields[0].node.name.value
-            if name == "__typename":
-                pairs.append(f"'{response_name}', '{connection.name}'")
-            elif name == "edges":
-                edge_type = _list_item(_nullable(connection.fields[name].type))
-                pairs.append(f"'{response_name}', {self.edges(edge_type, subfields, alias, source, order, first)}")
-            else:
-                raise NotCompiled
-        return _object(pairs)
+        if relation.paged is None:
+            raise NotCompiled  # a connection is declared with its arguments
+        return self.paged(relation.paged, field_def, nullable_type, details, alias, source, order)
 
     def paged(  # noqa: PLR0917 - the page's parts, passed down once
         self,
@@ -385,22 +367,6 @@ class Compiler:
         """A cursor's payload text, marked: signed once the statement has answered (`SqlTree.finish`)."""
         self.signs = True
         return f"(chr(2) || '{_NONCE}' || {payload})"
-
-    def edges(  # noqa: PLR0917 - the page's parts, passed down once
-        self, edge_type: GraphQLObjectType, details: list[FieldDetails], alias: str, source: str, order: str, first: int
-    ) -> str:
-        pairs = []
-        for response_name, subfields in self.collect(edge_type, details).items():
-            name = subfields[0].node.name.value
-            if name == "__typename":
-                pairs.append(f"'{response_name}', '{edge_type.name}'")
-            elif name == "node":
-                node_type = _nullable(edge_type.fields[name].type)
-                pairs.append(f"'{response_name}', {self.object(node_type, subfields, alias)}")
-            else:
-                raise NotCompiled
-        rows = f"(SELECT {alias}.* FROM {source} ORDER BY {order} LIMIT {first}) AS {alias}"
-        return f"coalesce((SELECT json_agg({_object(pairs)} ORDER BY {order}) FROM {rows}), '[]'::json)"
 
     def object(self, object_type: Any, details: list[FieldDetails], alias: str) -> str:
         if not isinstance(object_type, GraphQLObjectType):
